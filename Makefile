@@ -1,0 +1,37 @@
+# infbench — two commands do everything on a fresh Debian machine:
+#   make run    build (release) and run the default suite on the bundled models
+#   make test   build and run the test suite
+# Both install OpenBLAS first when pkg-config cannot find it.
+
+SWIFT   ?= swift
+RELEASE := .build/release/infbench
+ARGS    ?=
+
+.PHONY: run test build bench deps clean help
+
+help:            ## this list
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+deps:            ## install libopenblas-dev and pkg-config when missing (needs root or sudo)
+	@if ! (command -v pkg-config >/dev/null && pkg-config --exists openblas); then \
+	  echo "installing libopenblas-dev and pkg-config"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q libopenblas-dev pkg-config; \
+	fi
+
+build: deps      ## release build of the infbench binary
+	$(SWIFT) build -c release --product infbench
+
+run: build       ## the default suite (about 3 minutes on 2 cores); pass options with ARGS="..."
+	$(RELEASE) run $(ARGS)
+
+test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: build     ## the default suite, saved to Results/ as JSON (raw samples) and Markdown
+	$(RELEASE) run --output Results/default.json $(ARGS)
+	$(RELEASE) show Results/default.json --format markdown --output Results/default.md
+
+clean:           ## remove build products
+	rm -rf .build

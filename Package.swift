@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+// infbench: an inference-optimisation benchmark harness.
+import PackageDescription
+
+let package = Package(
+    name: "infbench",
+    products: [
+        .executable(name: "infbench", targets: ["infbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C modules
+        // The only door to OpenBLAS (Debian: libopenblas-dev; pkg-config name: openblas).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // What Swift cannot reach well: cpuid feature detection (later: F16C/BF16 kernels).
+        .target(name: "CKernels"),
+
+        // MARK: Libraries
+        // Tensors, the BLAS wrapper, kernels and layers: one file per layer kind.
+        .target(name: "InfCore", dependencies: ["CBLAS", "CKernels"]),
+        // Model configs, safetensors I/O, the encoder, decoder and CNN: one file per model.
+        .target(name: "InfModels", dependencies: ["InfCore"]),
+        // Optimisation techniques, one file each, behind the `Technique` protocol.
+        .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels"]),
+        // Timing, statistics, environment, the suite runner, results and printers.
+        .target(name: "InfHarness", dependencies: ["InfCore", "InfModels", "InfTechniques"]),
+
+        // MARK: The CLI (argument parsing and wiring only)
+        .executableTarget(name: "infbench", dependencies: [
+            "InfCore", "InfModels", "InfTechniques", "InfHarness",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests (mirror Sources; every optimised path against a naive reference)
+        .testTarget(name: "InfCoreTests", dependencies: ["InfCore"]),
+        .testTarget(name: "InfModelsTests", dependencies: ["InfModels"]),
+        .testTarget(name: "InfHarnessTests", dependencies: ["InfHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["infbench"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,47 @@
+// The Swift-shaped wrapper around OpenBLAS. This is the only Swift file that
+// imports CBLAS; everything else calls `BLAS.*`.
+import CBLAS
+import Foundation
+
+public enum BLAS {
+    /// C = alpha * op(A) * op(B) + beta * C, row-major.
+    /// op(A) is (m, k), op(B) is (k, n), C is (m, n); lda/ldb/ldc are row strides
+    /// of the stored matrices, so strided views (a head inside a (T, 3C) row)
+    /// need no copy. Most of infbench's running time is spent here.
+    @inlinable
+    public static func sgemm(transA: Bool = false, transB: Bool = false,
+                             m: Int, n: Int, k: Int,
+                             alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0,
+                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k),
+                    alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// Number of threads OpenBLAS uses for the following calls.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// Build configuration string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64".
+    public static var config: String {
+        guard let p = openblas_get_config() else { return "unknown" }
+        return String(cString: p).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The kernel family OpenBLAS selected for this CPU at run time, e.g. "Cooperlake".
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// Processors OpenBLAS sees.
+    public static var processors: Int { Int(openblas_get_num_procs()) }
+}

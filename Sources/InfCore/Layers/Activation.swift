@@ -1,0 +1,28 @@
+// Activations and softmax on whole tensors, in place.
+
+/// GELU (erf form), in place.
+public func gelu(_ x: inout Tensor) {
+    let n = x.count
+    x.storage.withUnsafeMutableBufferPointer { p in geluKernel(p.baseAddress!, p.baseAddress!, count: n) }
+}
+
+/// ReLU, in place.
+public func relu(_ x: inout Tensor) {
+    let n = x.count
+    x.storage.withUnsafeMutableBufferPointer { p in reluKernel(p.baseAddress!, p.baseAddress!, count: n) }
+}
+
+/// Softmax over the last dimension, in place (numerically stable).
+public func softmax(_ x: inout Tensor) {
+    let rows = x.rows, cols = x.lastDim
+    x.storage.withUnsafeMutableBufferPointer { p in softmaxRowsKernel(p.baseAddress!, rows: rows, cols: cols) }
+}
+
+/// x += y, elementwise (same shape).
+public func addInPlace(_ x: inout Tensor, _ y: Tensor) {
+    precondition(x.shape == y.shape, "cannot add \(y.shape) to \(x.shape)")
+    let n = x.count
+    x.storage.withUnsafeMutableBufferPointer { xp in
+        y.storage.withUnsafeBufferPointer { yp in addKernel(xp.baseAddress!, xp.baseAddress!, yp.baseAddress!, count: n) }
+    }
+}

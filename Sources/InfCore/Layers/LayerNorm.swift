@@ -1,0 +1,58 @@
+// LayerNorm over the last dimension, optionally fused with a residual add
+// (post-LN BERT: x = LN(x + sublayer(x)); pre-LN GPT: h = LN(x)).
+
+public struct LayerNorm: Sendable {
+    public var weight: Tensor // (C), γ
+    public var bias: Tensor   // (C), β
+    public var eps: Float
+
+    public init(weight: Tensor, bias: Tensor, eps: Float) {
+        precondition(weight.shape == bias.shape && weight.rank == 1, "LayerNorm γ \(weight.shape) and β \(bias.shape) must be equal vectors")
+        self.weight = weight
+        self.bias = bias
+        self.eps = eps
+    }
+
+    public var parameterCount: Int { weight.count + bias.count }
+
+    /// y = LN(x + residual); x, residual, y: (..., C).
+    public func callAsFunction(_ x: Tensor, residual: Tensor? = nil, into y: inout Tensor) {
+        check(x, residual)
+        y.resize(x.shape)
+        x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp in
+                run(yp.baseAddress!, xp.baseAddress!, residual: residual, rows: x.rows)
+            }
+        }
+    }
+
+    /// x = LN(x + residual), in place.
+    public func inPlace(_ x: inout Tensor, residual: Tensor? = nil) {
+        check(x, residual)
+        let rows = x.rows
+        x.storage.withUnsafeMutableBufferPointer { xp in
+            run(xp.baseAddress!, xp.baseAddress!, residual: residual, rows: rows)
+        }
+    }
+
+    private func check(_ x: Tensor, _ residual: Tensor?) {
+        precondition(x.lastDim == weight.count, "LayerNorm over \(weight.count) features got \(x.shape)")
+        if let residual { precondition(residual.shape == x.shape, "residual \(residual.shape) differs from \(x.shape)") }
+    }
+
+    private func run(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, residual: Tensor?, rows: Int) {
+        weight.storage.withUnsafeBufferPointer { g in
+            bias.storage.withUnsafeBufferPointer { b in
+                func go(_ r: UnsafePointer<Float>?) {
+                    layerNormKernel(out, inp, residual: r, gamma: g.baseAddress!, beta: b.baseAddress!,
+                                    rows: rows, cols: weight.count, eps: eps)
+                }
+                if let residual {
+                    residual.storage.withUnsafeBufferPointer { go($0.baseAddress!) }
+                } else {
+                    go(nil)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// Linear layer y = x Wᵀ + b. The weight matrix sits behind `LinearWeights`
+// so techniques (fp16/bf16 storage, sparse formats) can swap how the product
+// executes without touching model code; `DenseWeights` is the fp32 sgemm path.
+
+/// How a (OC, C) weight matrix multiplies activations.
+public protocol LinearWeights: Sendable {
+    var outFeatures: Int { get }
+    var inFeatures: Int { get }
+    /// Bytes the weights occupy in memory as stored.
+    var byteCount: Int { get }
+    /// y (rows, OC) = x (rows, C) · Wᵀ, overwriting y.
+    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
+    /// The weights as a dense fp32 (OC, C) tensor (for references and conversions).
+    func dense() -> Tensor
+}
+
+/// fp32 weights multiplied by OpenBLAS sgemm.
+public struct DenseWeights: LinearWeights {
+    public let weight: Tensor // (OC, C), as PyTorch's nn.Linear stores it
+
+    public init(_ weight: Tensor) {
+        precondition(weight.rank == 2, "a linear weight is (out, in), got \(weight.shape)")
+        self.weight = weight
+    }
+
+    public var outFeatures: Int { weight.shape[0] }
+    public var inFeatures: Int { weight.shape[1] }
+    public var byteCount: Int { weight.byteCount }
+    public func dense() -> Tensor { weight }
+
+    public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        weight.storage.withUnsafeBufferPointer { w in
+            // Transpose by flag, not by copy: y = x · Wᵀ.
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+                       a: x, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
+                       c: y, ldc: outFeatures)
+        }
+    }
+}
+
+public struct Linear: Sendable {
+    public var weights: any LinearWeights // (OC, C)
+    public var bias: Tensor?              // (OC)
+
+    public init(weight: Tensor, bias: Tensor?) {
+        self.init(weights: DenseWeights(weight), bias: bias)
+    }
+
+    public init(weights: any LinearWeights, bias: Tensor?) {
+        if let bias { precondition(bias.shape == [weights.outFeatures], "bias \(bias.shape) does not match \(weights.outFeatures) outputs") }
+        self.weights = weights
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { weights.inFeatures }
+    public var outFeatures: Int { weights.outFeatures }
+    public var parameterCount: Int { inFeatures * outFeatures + (bias?.count ?? 0) }
+    public var byteCount: Int { weights.byteCount + (bias?.byteCount ?? 0) }
+
+    /// x (..., C) → y (..., OC)
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
+        precondition(x.lastDim == inFeatures, "linear expects \(inFeatures) input features, got \(x.shape)")
+        let rows = x.rows
+        y.resize(Array(x.shape.dropLast()) + [outFeatures])
+        x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp in
+                weights.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
+                if let bias {
+                    bias.storage.withUnsafeBufferPointer { b in
+                        addBiasKernel(yp.baseAddress!, b.baseAddress!, rows: rows, cols: outFeatures)
+                    }
+                }
+            }
+        }
+    }
+}

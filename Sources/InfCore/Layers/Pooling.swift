@@ -1,0 +1,39 @@
+// Max and average pooling over each (H, W) plane of an NCHW tensor.
+
+public struct Pool2D: Sendable {
+    public enum Kind: String, Codable, Sendable { case max, avg }
+    public var kind: Kind
+    public var kernel: Int
+    public var stride: Int
+
+    public init(_ kind: Kind, kernel: Int, stride: Int) {
+        precondition(kernel >= 1 && stride >= 1, "pool kernel and stride must be ≥ 1")
+        self.kind = kind
+        self.kernel = kernel
+        self.stride = stride
+    }
+
+    public func outputSize(height: Int, width: Int) -> (Int, Int) {
+        ((height - kernel) / stride + 1, (width - kernel) / stride + 1)
+    }
+
+    /// x (B, C, H, W) → y (B, C, OH, OW).
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
+        precondition(x.rank == 4, "pooling expects (B, C, H, W), got \(x.shape)")
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(h >= kernel && w >= kernel, "pooling input \(h)×\(w) is smaller than its \(kernel)×\(kernel) window")
+        let (oh, ow) = outputSize(height: h, width: w)
+        y.resize([b, c, oh, ow])
+        x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp in
+                for plane in 0..<(b * c) {
+                    let src = xp.baseAddress! + plane * h * w, dst = yp.baseAddress! + plane * oh * ow
+                    switch kind {
+                    case .max: maxPool2dKernel(dst, src, height: h, width: w, kernel: kernel, stride: stride, outH: oh, outW: ow)
+                    case .avg: avgPool2dKernel(dst, src, height: h, width: w, kernel: kernel, stride: stride, outH: oh, outW: ow)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// A small tensor value: contiguous row-major Float storage with a shape.
+// Layers write into preallocated tensors (`inout`), so a forward pass
+// reuses its buffers instead of allocating.
+
+public struct Tensor: Equatable, Sendable {
+    /// Row-major shape, outermost first, e.g. (B, T, C).
+    public private(set) var shape: [Int]
+    /// `shape.reduce(1, *)` floats, row-major.
+    public var storage: [Float]
+
+    public init(shape: [Int], storage: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        precondition(shape.reduce(1, *) == storage.count,
+                     "shape \(shape) needs \(shape.reduce(1, *)) elements, storage has \(storage.count)")
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, storage: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    /// A tensor filled by `body(flatIndex)`.
+    public init(shape: [Int], _ body: (Int) -> Float) {
+        let n = shape.reduce(1, *)
+        self.init(shape: shape, storage: (0..<n).map(body))
+    }
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+    public var byteCount: Int { storage.count * MemoryLayout<Float>.stride }
+
+    /// Same elements, new shape (element count must match).
+    public mutating func reshape(_ newShape: [Int]) {
+        precondition(newShape.reduce(1, *) == storage.count,
+                     "cannot reshape \(shape) to \(newShape)")
+        shape = newShape
+    }
+
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var t = self
+        t.reshape(newShape)
+        return t
+    }
+
+    /// Makes this tensor `newShape`, reallocating only when the element count
+    /// changes; contents are unspecified afterwards. This is the arena step:
+    /// after the first call for a batch shape, later calls allocate nothing.
+    public mutating func resize(_ newShape: [Int]) {
+        let n = newShape.reduce(1, *)
+        if n != storage.count {
+            storage = [Float](repeating: 0, count: n)
+        }
+        shape = newShape
+    }
+
+    @inlinable
+    public subscript(flat i: Int) -> Float {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+
+    /// Rows of the last dimension, e.g. a (B, T, C) tensor has B*T rows of C.
+    public var rows: Int { shape.isEmpty ? 1 : storage.count / Swift.max(shape.last!, 1) }
+    public var lastDim: Int { shape.last ?? 1 }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String { "Tensor\(shape)" }
+}

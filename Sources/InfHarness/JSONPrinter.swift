@@ -1,0 +1,82 @@
+// The result as JSON, raw samples included: what Results/*.json stores and
+// what `reproduce` and `compare` read back, with errors that name the file.
+import Foundation
+
+extension SuiteResult {
+    /// The schema version this build writes and reads; must equal the
+    /// `schemaVersion` default in Results.swift (a test checks it).
+    public static let currentSchemaVersion = 1
+}
+
+public struct JSONPrinter: ResultPrinter {
+    public init() {}
+
+    public func render(_ result: SuiteResult) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = nonFiniteStrategy.encode
+        // With non-finite doubles mapped to strings, these plain Codable
+        // structs have no value the encoder can reject: failure is a bug.
+        let data = try! encoder.encode(result)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// NaN and ±inf are not JSON numbers; a ratio of a zero median must still round-trip.
+private let nonFiniteStrategy = (
+    encode: JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan"),
+    decode: JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+)
+
+/// Reads a result written by `JSONPrinter`. Fails with one sentence naming
+/// `path`: not JSON, not an infbench result, or a schema version this build does not read.
+public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResult {
+    let object: Any
+    do {
+        object = try JSONSerialization.jsonObject(with: data)
+    } catch {
+        throw HarnessError("\(path) is not a JSON file.")
+    }
+    guard let dict = object as? [String: Any], let version = dict["schemaVersion"] else {
+        throw HarnessError("\(path) is not an infbench result file (it has no schemaVersion field).")
+    }
+    guard let number = version as? NSNumber, let found = Int(exactly: number.doubleValue) else {
+        throw HarnessError("\(path) is not an infbench result file (its schemaVersion is not an integer).")
+    }
+    guard found == SuiteResult.currentSchemaVersion else {
+        throw HarnessError("\(path) has result schema version \(found), "
+                           + "but this infbench reads version \(SuiteResult.currentSchemaVersion).")
+    }
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = nonFiniteStrategy.decode
+    do {
+        return try decoder.decode(SuiteResult.self, from: data)
+    } catch let error as DecodingError {
+        throw HarnessError("\(path) is not a valid infbench result file: \(describe(error)).")
+    }
+}
+
+/// "field rows[2].stats.median is missing" and the like.
+private func describe(_ error: DecodingError) -> String {
+    func name(_ path: [CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return text.isEmpty ? "the top level" : text
+    }
+    switch error {
+    case let .keyNotFound(key, context):
+        return "field \(name(context.codingPath + [key])) is missing"
+    case let .valueNotFound(_, context):
+        return "field \(name(context.codingPath)) is null"
+    case let .typeMismatch(type, context):
+        return "field \(name(context.codingPath)) is not of type \(type)"
+    case let .dataCorrupted(context):
+        return "field \(name(context.codingPath)) is malformed"
+    @unknown default:
+        return "it does not match the result schema"
+    }
+}

@@ -1,0 +1,161 @@
+// Printing a SuiteResult: one small printer type per output format, chosen by
+// one flag, all reading the same structure. This file holds the shared
+// pieces: the format enum, the protocol, and the cells both tables use.
+import Foundation
+
+public enum OutputFormat: String, CaseIterable, Sendable {
+    /// Aligned plain text for a terminal (the default).
+    case table
+    /// GitHub Markdown, with a full environment section: for Results/.
+    case markdown
+    /// One line per row, RFC 4180 quoting: for spreadsheets and scripts.
+    case csv
+    /// The whole result including raw samples: for `reproduce` and `compare`.
+    case json
+}
+
+public protocol ResultPrinter {
+    func render(_ result: SuiteResult) -> String
+}
+
+public func printer(for format: OutputFormat) -> ResultPrinter {
+    switch format {
+    case .table: return TablePrinter()
+    case .markdown: return MarkdownPrinter()
+    case .csv: return CSVPrinter()
+    case .json: return JSONPrinter()
+    }
+}
+
+/// The variant name of the A/A row: the fp32 baseline measured against itself,
+/// interleaved like any other variant. Its speedup interval is the noise floor.
+/// This exact spelling is the one every part of infbench uses.
+public let aaVariantName = "fp32 A/A"
+
+/// True for the baseline-against-itself row (variant exactly `aaVariantName`).
+public func isAARow(_ row: ResultRow) -> Bool {
+    row.variant == aaVariantName
+}
+
+// MARK: Shared cells (table and Markdown print the same columns)
+
+/// Columns of the results table; `numeric` columns are right-aligned.
+let resultColumns: [(header: String, numeric: Bool)] = [
+    ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
+    ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
+    ("throughput", true), ("GFLOP/s", true), ("% roofline", true), ("speedup", false),
+    ("quality", false), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
+]
+
+/// Shown after a speedup whose interval covers 1.
+let withinNoiseMark = "~noise"
+
+/// Shown where a value does not apply.
+let notApplicable = "—"
+
+func resultCells(_ row: ResultRow) -> [String] {
+    [
+        row.model,
+        row.variant,
+        String(row.batch),
+        row.sequenceLength.map(String.init) ?? notApplicable,
+        String(row.threads),
+        fourDigits(row.stats.median * 1e3),
+        fourDigits(row.stats.p90 * 1e3),
+        fourDigits(row.stats.p99 * 1e3),
+        fixed(row.stats.cv * 100, 1),
+        "\(fixed(row.throughput, 1)) \(row.itemUnit)/s",
+        fixed(row.gflops, 1),
+        row.rooflinePercent.map { fixed($0, 1) } ?? notApplicable,
+        row.speedup.map(speedupCell) ?? notApplicable,
+        row.quality.map(qualityCell) ?? notApplicable,
+        megabytes(row.weightBytes),
+        megabytes(row.peakRSSBytes),
+        String(row.warmupRuns),
+    ]
+}
+
+/// "1.02× [0.98–1.05] ~noise"
+func speedupCell(_ s: Speedup) -> String {
+    let text = "\(fixed(s.ratio, 2))× [\(fixed(s.low, 2))–\(fixed(s.high, 2))]"
+    return s.withinNoise ? "\(text) \(withinNoiseMark)" : text
+}
+
+/// "max|Δ| 3.1e-04 cos 0.999998 top1 100.0%"
+func qualityCell(_ q: Quality) -> String {
+    var text = "max|Δ| \(String(format: "%.1e", q.maxAbsDiff)) cos \(fixed(q.meanCosine, 6))"
+    if let top1 = q.top1Agreement { text += " top1 \(fixed(top1 * 100, 1))%" }
+    return text
+}
+
+/// The line under the table that explains the speedup column.
+func speedupLegend(_ result: SuiteResult) -> String? {
+    guard let any = result.rows.lazy.compactMap(\.speedup).first else { return nil }
+    let level = fixed(any.confidence * 100, 0)
+    return "speedup = baseline median / variant median (> 1× is faster), [\(level)% bootstrap interval]; "
+        + "\(withinNoiseMark): the interval covers 1×, the difference is inside the run-to-run noise."
+}
+
+/// "sgemm roofline: 1 thr 98.1 GFLOP/s, 2 thr 187.0 GFLOP/s (1024³)"
+func rooflineLine(_ points: [RooflinePoint]) -> String {
+    guard let first = points.first else { return "sgemm roofline: not measured" }
+    let sameShape = points.allSatisfy { $0.m == first.m && $0.n == first.n && $0.k == first.k }
+    func shape(_ p: RooflinePoint) -> String {
+        p.m == p.n && p.n == p.k ? "\(p.m)³" : "m\(p.m) n\(p.n) k\(p.k)"
+    }
+    let parts = points.map { p in
+        "\(p.threads) thr \(fixed(p.gflops, 1)) GFLOP/s" + (sameShape ? "" : " (\(shape(p)))")
+    }
+    return "sgemm roofline: " + parts.joined(separator: ", ") + (sameShape ? " (\(shape(first)))" : "")
+}
+
+/// One line per A/A row: "bert-tiny b8 4 thr: |ratio−1| 0.4% [0.991–1.012]".
+func noiseFloorLines(_ result: SuiteResult) -> [String] {
+    result.rows.filter(isAARow).map { row in
+        let place = "\(row.model) b\(row.batch) \(row.threads) thr"
+        guard let s = row.speedup else { return "\(place): no speedup measured" }
+        return "\(place): |ratio−1| \(fixed(abs(s.ratio - 1) * 100, 1))% "
+            + "[\(fixed(s.low, 3))–\(fixed(s.high, 3))]"
+    }
+}
+
+/// The loud line every report of a debug build carries.
+let debugBuildWarning = "!!! DEBUG BUILD: these timings come from an unoptimised binary and mean nothing; "
+    + "build with `swift build -c release` (make run) !!!"
+
+func isDebug(_ env: EnvironmentInfo) -> Bool {
+    env.buildConfiguration == "debug"
+}
+
+// MARK: Number formatting
+
+func fixed(_ x: Double, _ decimals: Int) -> String {
+    guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+    return String(format: "%.\(decimals)f", x)
+}
+
+/// About four significant digits without exponent: 0.1234, 1.234, 12.34, 123.4, 1234.
+func fourDigits(_ x: Double) -> String {
+    let m = abs(x)
+    let decimals = m >= 1000 ? 0 : m >= 100 ? 1 : m >= 10 ? 2 : m >= 1 ? 3 : 4
+    return fixed(x, decimals)
+}
+
+/// Megabytes, 10⁶ bytes, one decimal.
+func megabytes(_ bytes: Int) -> String {
+    fixed(Double(bytes) / 1e6, 1)
+}
+
+/// Every stored property of an Environment/RunConfiguration value, by its
+/// Swift (and JSON) name, so a field added later is listed without edits here.
+func fieldList<T>(_ value: T) -> [(name: String, value: String)] {
+    Mirror(reflecting: value).children.compactMap { child in
+        guard let name = child.label else { return nil }
+        return (name, describeField(child.value))
+    }
+}
+
+private func describeField(_ value: Any) -> String {
+    if let array = value as? [Any] { return array.map(describeField).joined(separator: ", ") }
+    return String(describing: value)
+}

@@ -1,0 +1,164 @@
+// Runs a suite: a grid of instances (model × variant × batch × threads), like
+// llama-bench. Within each (model, batch, threads) group the variants run
+// interleaved round-robin, so drift hits all alike; the baseline is always the
+// first variant, and an A/A copy of it shows the noise floor.
+import Foundation
+import InfCore
+import InfModels
+import InfTechniques
+
+public struct SuitePlan {
+    public var suite: String
+    public var models: [String]
+    /// The fp32 baseline first; the runner adds it when missing.
+    public var techniques: [Technique]
+    public var batchSizes: [Int]
+    public var threads: [Int]
+    public var sequenceLength: Int
+    public var policy: MeasurementPolicy
+    public var inputSeed: UInt64
+    public var bootstrapSeed: UInt64
+    public var bootstrapResamples: Int
+    /// Square sgemm size for the roofline.
+    public var rooflineSize: Int
+
+    public init(suite: String, models: [String], techniques: [Technique], batchSizes: [Int], threads: [Int],
+                sequenceLength: Int, policy: MeasurementPolicy, inputSeed: UInt64, bootstrapSeed: UInt64,
+                bootstrapResamples: Int, rooflineSize: Int) {
+        self.suite = suite
+        self.models = models
+        self.techniques = techniques
+        self.batchSizes = batchSizes
+        self.threads = threads
+        self.sequenceLength = sequenceLength
+        self.policy = policy
+        self.inputSeed = inputSeed
+        self.bootstrapSeed = bootstrapSeed
+        self.bootstrapResamples = bootstrapResamples
+        self.rooflineSize = rooflineSize
+    }
+
+    public static let threadPolicy = "OpenBLAS owns the threads (openblas_set_num_threads per instance); "
+        + "infbench's own loops (embedding, softmax, LayerNorm, GELU, im2col, pooling) run on the calling thread"
+}
+
+public final class SuiteRunner {
+    public let plan: SuitePlan
+    private let progress: Progress
+
+    public init(plan: SuitePlan, showProgress: Bool) {
+        self.plan = plan
+        self.progress = Progress(enabled: showProgress)
+    }
+
+    /// Loads every model and checks the plan against it before anything is measured,
+    /// so a bad option fails in a second, not after minutes of measuring.
+    public func loadModels() throws -> [LoadedModel] {
+        try plan.models.map { spec in
+            let loaded = try ModelLoader.load(spec)
+            if let maxT = loaded.model.maxSequenceLength, plan.sequenceLength > maxT {
+                throw HarnessError("--seq-len \(plan.sequenceLength) exceeds \(loaded.model.name)'s max_position_embeddings \(maxT).")
+            }
+            return loaded
+        }
+    }
+
+    public func run(models: [LoadedModel]) throws -> SuiteResult {
+        let environment = EnvironmentInfo.capture()
+        var warnings: [String] = []
+        if isDebugBuild {
+            warnings.append("DEBUG BUILD: these timings mean nothing; build with `swift build -c release` (make run does).")
+        }
+        if let load = environment.loadAverage.first, load > 0.5 {
+            warnings.append(String(format: "load average %.2f at start: other work on this machine may disturb the timings.", load))
+        }
+        for m in models { warnings += m.notes }
+
+        var techniques = plan.techniques
+        if !techniques.contains(where: { $0.name == FP32Baseline.name }) { techniques.insert(FP32Baseline(), at: 0) }
+
+        // The roofline: sgemm at each thread count, measured in this run.
+        var roofline: [Int: RooflinePoint] = [:]
+        for t in plan.threads {
+            progress.say("roofline: sgemm \(plan.rooflineSize)³ at \(t) thread(s)")
+            roofline[t] = measureSgemmRoofline(threads: t, m: plan.rooflineSize, n: plan.rooflineSize,
+                                               k: plan.rooflineSize, policy: plan.policy)
+        }
+
+        var rows: [ResultRow] = []
+        let groups = models.count * plan.batchSizes.count * plan.threads.count
+        var groupIndex = 0
+        for loaded in models {
+            let variants = try techniques.map { ($0, try $0.apply(to: loaded)) }
+            for batch in plan.batchSizes {
+                for threads in plan.threads {
+                    groupIndex += 1
+                    let model = loaded.model
+                    let label = "[\(groupIndex)/\(groups)] \(model.name) batch \(batch) × \(threads) thread(s)"
+                    progress.say("\(label): warming up")
+                    BLAS.threads = threads
+                    var rng = SeededRNG(seed: plan.inputSeed)
+                    let input = model.makeInput(batch: batch, sequenceLength: plan.sequenceLength, rng: &rng)
+                    // Quality on the same inputs that are timed, against the fp32 baseline's output.
+                    let reference = variants[0].1.forward(input)
+                    let qualities = variants.map { compareOutputs(reference: reference, output: $0.1.forward(input), logits: model.outputIsLogits) }
+                    let bodies: [() -> Void] = variants.map { v in { _ = v.1.forward(input) } }
+                    let measured = measureInterleaved(bodies, policy: plan.policy) { round in
+                        self.progress.say("\(label): measuring, round \(round)")
+                    }
+                    let rss = peakRSSBytes()
+                    let seq = model.kind == .cnn ? nil : plan.sequenceLength
+                    let flops = model.flops(batch: batch, sequenceLength: plan.sequenceLength)
+                    for (i, (technique, variantModel)) in variants.enumerated() {
+                        let m = measured[i]
+                        let stats = SampleStats(samplesNs: m.samplesNs)
+                        let gflops = flops / stats.median / 1e9
+                        let speedup = i == 0 ? nil : Bootstrap.speedup(
+                            baselineNs: measured[0].samplesNs, variantNs: m.samplesNs, baselineName: techniques[0].name,
+                            resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed)
+                        if !m.settled {
+                            warnings.append("\(model.name) \(technique.name) batch \(batch) × \(threads): timings had not settled after \(m.warmupRuns) warm-up runs.")
+                        }
+                        if stats.cv > 0.10 {
+                            warnings.append(String(format: "%@ %@ batch %d × %d: CV %.0f%%, noisy.", model.name, technique.name, batch, threads, stats.cv * 100))
+                        }
+                        rows.append(ResultRow(
+                            model: model.name, variant: technique.name, executes: technique.executes,
+                            batch: batch, sequenceLength: seq, threads: threads, itemUnit: model.itemUnit,
+                            itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
+                            throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: gflops,
+                            rooflinePercent: roofline[threads].map { 100 * gflops / $0.gflops },
+                            weightBytes: variantModel.weightBytes, peakRSSBytes: rss,
+                            speedup: speedup, quality: i == 0 ? nil : qualities[i]))
+                    }
+                }
+            }
+        }
+        progress.done()
+
+        let configuration = RunConfiguration(
+            models: plan.models, variants: techniques.map(\.name), batchSizes: plan.batchSizes, threads: plan.threads,
+            sequenceLength: plan.sequenceLength, minSeconds: plan.policy.minSeconds, minRuns: plan.policy.minRuns,
+            maxWarmupRuns: plan.policy.maxWarmupRuns, maxWarmupSeconds: plan.policy.maxWarmupSeconds,
+            inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
+            threadPolicy: SuitePlan.threadPolicy)
+        return SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
+                           roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings)
+    }
+}
+
+/// One-line progress on stderr, only when stderr is a terminal.
+final class Progress {
+    let enabled: Bool
+    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
+
+    func say(_ line: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+
+    func done() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,41 @@
+// What the harness needs from a model: make seeded inputs, run a forward pass,
+// count its FLOPs and weight bytes, and list its tensors for saving.
+import InfCore
+
+/// A batch of model input.
+public enum ModelInput: Sendable {
+    /// Token ids (B·T), row-major, and an optional padding mask (B, T) of 1/0.
+    case tokens(ids: [Int32], mask: Tensor?, batch: Int, length: Int)
+    /// Images (B, C, H, W).
+    case images(Tensor)
+
+    public var batch: Int {
+        switch self {
+        case .tokens(_, _, let b, _): return b
+        case .images(let t): return t.shape[0]
+        }
+    }
+}
+
+public protocol InferenceModel: AnyObject {
+    var name: String { get }
+    var kind: ModelKind { get }
+    /// Unit of throughput: "seq" or "img".
+    var itemUnit: String { get }
+    var parameterCount: Int { get }
+    /// Bytes the weights occupy as stored (changes with fp16/bf16/sparse techniques).
+    var weightBytes: Int { get }
+    /// Longest sequence the model accepts (nil for the CNN).
+    var maxSequenceLength: Int? { get }
+    /// Whether outputs are logits, so arg-max agreement means something.
+    var outputIsLogits: Bool { get }
+
+    /// Seeded random input of the given size.
+    func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput
+    /// One forward pass. The result is the model's own output buffer: copy it to keep it.
+    func forward(_ input: ModelInput) -> Tensor
+    /// Multiply–add FLOPs (×2) of one forward pass: the GEMM and attention products.
+    func flops(batch: Int, sequenceLength: Int) -> Double
+    /// Every parameter under its checkpoint name, in checkpoint order.
+    func namedTensors() -> [(name: String, tensor: Tensor)]
+}

@@ -1,0 +1,229 @@
+// Model configurations, read from JSON. Transformer keys follow Hugging Face's
+// config.json spelling (`hidden_size`, `num_hidden_layers`, …) so a real
+// BERT-family checkpoint's config reads as is.
+import Foundation
+import InfCore
+
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    case bert   // encoder, post-LayerNorm, learned positions, GELU FFN
+    case gpt    // decoder, pre-LayerNorm, causal, tied LM head
+    case cnn    // conv–ReLU–pool stacks and a linear head
+}
+
+public struct TransformerConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numLayers: Int
+    public var numHeads: Int
+    public var intermediateSize: Int
+    public var maxPositions: Int
+    public var typeVocabSize: Int
+    public var layerNormEps: Float
+    public var hiddenAct: String
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case numLayers = "num_hidden_layers"
+        case numHeads = "num_attention_heads"
+        case intermediateSize = "intermediate_size"
+        case maxPositions = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size"
+        case layerNormEps = "layer_norm_eps"
+        case hiddenAct = "hidden_act"
+    }
+
+    public init(vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int, intermediateSize: Int,
+                maxPositions: Int, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu") {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        self.numHeads = numHeads
+        self.intermediateSize = intermediateSize
+        self.maxPositions = maxPositions
+        self.typeVocabSize = typeVocabSize
+        self.layerNormEps = layerNormEps
+        self.hiddenAct = hiddenAct
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        numLayers = try c.decode(Int.self, forKey: .numLayers)
+        numHeads = try c.decode(Int.self, forKey: .numHeads)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        maxPositions = try c.decode(Int.self, forKey: .maxPositions)
+        typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize) ?? 2
+        layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
+    }
+
+    /// Nil when consistent, else the sentence saying what is wrong.
+    func problem() -> String? {
+        for (key, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
+                         ("num_attention_heads", numHeads), ("intermediate_size", intermediateSize),
+                         ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabSize)] {
+            if v < 1 { return "\(key) must be at least 1, got \(v)" }
+            if v > 1 << 20 { return "\(key) = \(v) is implausibly large" }
+        }
+        if hiddenSize % numHeads != 0 { return "hidden_size \(hiddenSize) is not divisible by num_attention_heads \(numHeads)" }
+        if !(layerNormEps > 0 && layerNormEps < 1) { return "layer_norm_eps must lie in (0, 1), got \(layerNormEps)" }
+        if hiddenAct != "gelu" { return "hidden_act \"\(hiddenAct)\" is not supported (only \"gelu\", the erf form)" }
+        return nil
+    }
+}
+
+public struct CNNConfig: Codable, Sendable, Equatable {
+    public struct Stage: Codable, Sendable, Equatable {
+        public var outChannels: Int
+        public var kernelSize: Int
+        public var stride: Int
+        public var padding: Int
+        /// "max", "avg" or absent for no pooling.
+        public var pool: Pool2D.Kind?
+        public var poolSize: Int
+
+        enum CodingKeys: String, CodingKey {
+            case outChannels = "out_channels", kernelSize = "kernel_size", stride, padding, pool, poolSize = "pool_size"
+        }
+
+        public init(outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, pool: Pool2D.Kind? = nil, poolSize: Int = 2) {
+            self.outChannels = outChannels
+            self.kernelSize = kernelSize
+            self.stride = stride
+            self.padding = padding
+            self.pool = pool
+            self.poolSize = poolSize
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            outChannels = try c.decode(Int.self, forKey: .outChannels)
+            kernelSize = try c.decode(Int.self, forKey: .kernelSize)
+            stride = try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1
+            padding = try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0
+            pool = try c.decodeIfPresent(Pool2D.Kind.self, forKey: .pool)
+            poolSize = try c.decodeIfPresent(Int.self, forKey: .poolSize) ?? 2
+        }
+    }
+
+    /// (C, H, W) of one image.
+    public var inputShape: [Int]
+    public var stages: [Stage]
+    /// Widths of the hidden fully connected layers before the head.
+    public var hidden: [Int]
+    public var numClasses: Int
+
+    enum CodingKeys: String, CodingKey {
+        case inputShape = "input_shape", stages, hidden, numClasses = "num_classes"
+    }
+
+    public init(inputShape: [Int], stages: [Stage], hidden: [Int], numClasses: Int) {
+        self.inputShape = inputShape
+        self.stages = stages
+        self.hidden = hidden
+        self.numClasses = numClasses
+    }
+
+    /// Channels × height × width after every stage, or the sentence saying why the stack does not fit the input.
+    func featureShapes() -> Result<[[Int]], ConfigProblem> {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 && $0 <= 8192 }) else {
+            return .failure(ConfigProblem("input_shape must be [channels, height, width] of positive sizes, got \(inputShape)"))
+        }
+        var (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        var shapes: [[Int]] = []
+        for (i, s) in stages.enumerated() {
+            guard s.outChannels >= 1, s.outChannels <= 65536, s.kernelSize >= 1, s.stride >= 1, s.padding >= 0, s.poolSize >= 1 else {
+                return .failure(ConfigProblem("stage \(i) needs out_channels, kernel_size, stride, pool_size ≥ 1 and padding ≥ 0"))
+            }
+            h = (h + 2 * s.padding - s.kernelSize) / s.stride + 1
+            w = (w + 2 * s.padding - s.kernelSize) / s.stride + 1
+            c = s.outChannels
+            if s.pool != nil {
+                guard h >= s.poolSize, w >= s.poolSize else {
+                    return .failure(ConfigProblem("stage \(i) pools a \(h)×\(w) map with a \(s.poolSize)×\(s.poolSize) window"))
+                }
+                h = (h - s.poolSize) / s.poolSize + 1
+                w = (w - s.poolSize) / s.poolSize + 1
+            }
+            guard h >= 1, w >= 1 else {
+                return .failure(ConfigProblem("stage \(i) shrinks the \(inputShape) input to nothing"))
+            }
+            shapes.append([c, h, w])
+        }
+        if hidden.contains(where: { $0 < 1 }) { return .failure(ConfigProblem("hidden widths must be ≥ 1, got \(hidden)")) }
+        if numClasses < 1 { return .failure(ConfigProblem("num_classes must be ≥ 1, got \(numClasses)")) }
+        return .success(shapes)
+    }
+}
+
+struct ConfigProblem: Error { let message: String; init(_ m: String) { message = m } }
+
+/// A model directory's config.json: the kind plus that kind's settings.
+public struct ModelConfig: Sendable {
+    public var kind: ModelKind
+    /// Seed for generated weights when the directory has no model.safetensors.
+    public var seed: UInt64?
+    public var transformer: TransformerConfig?
+    public var cnn: CNNConfig?
+
+    struct Header: Decodable {
+        let modelType: String
+        let seed: UInt64?
+        enum CodingKeys: String, CodingKey { case modelType = "model_type", seed = "infbench_seed" }
+    }
+
+    /// Parses and checks a config.json; every failure is one sentence naming the file.
+    public static func load(path: String) throws -> ModelConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError("\(path): cannot read the model configuration (missing or unreadable).")
+        }
+        return try parse(data, path: path)
+    }
+
+    public static func parse(_ data: Data, path: String) throws -> ModelConfig {
+        let decoder = JSONDecoder()
+        do {
+            let header = try decoder.decode(Header.self, from: data)
+            guard let kind = ModelKind(rawValue: header.modelType) else {
+                throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (bert, gpt, cnn).")
+            }
+            var config = ModelConfig(kind: kind, seed: header.seed)
+            switch kind {
+            case .bert, .gpt:
+                let t = try decoder.decode(TransformerConfig.self, from: data)
+                if let p = t.problem() { throw ModelError("\(path): \(p).") }
+                config.transformer = t
+            case .cnn:
+                let c = try decoder.decode(CNNConfig.self, from: data)
+                if case .failure(let p) = c.featureShapes() { throw ModelError("\(path): \(p.message).") }
+                config.cnn = c
+            }
+            return config
+        } catch let e as ModelError {
+            throw e
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw ModelError("\(path): missing key \"\(keyPath(ctx.codingPath + [key]))\".")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw ModelError("\(path): \"\(keyPath(ctx.codingPath))\" has the wrong type (\(ctx.debugDescription)).")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let at = ctx.codingPath.isEmpty ? "" : " at \"\(keyPath(ctx.codingPath))\""
+            throw ModelError("\(path): not valid JSON\(at) (\(ctx.debugDescription)).")
+        } catch {
+            throw ModelError("\(path): cannot parse the model configuration (\(error)).")
+        }
+    }
+
+    private static func keyPath(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// One clear sentence naming the file, tensor or option at fault.
+public struct ModelError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

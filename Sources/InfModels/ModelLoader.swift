@@ -1,0 +1,117 @@
+// Finds and loads models: a bundled name ("encoder-small"), a model directory
+// (config.json + optional model.safetensors) or a config.json path. Without a
+// checkpoint, weights are generated from the config's `infbench_seed`.
+import Foundation
+import InfCore
+
+public struct LoadedModel {
+    public var model: InferenceModel
+    public var config: ModelConfig
+    /// The directory or file the model came from.
+    public var source: String
+    /// "model.safetensors" path or "generated (seed N)".
+    public var weightsSource: String
+    /// Things the user should know (e.g. checkpoint tensors the model did not use).
+    public var notes: [String]
+}
+
+public enum ModelLoader {
+    /// Where bundled models live: $INFBENCH_MODELS, ./Models, or the Models folder of this source tree.
+    public static var modelsDirectory: String {
+        if let env = ProcessInfo.processInfo.environment["INFBENCH_MODELS"], !env.isEmpty { return env }
+        let cwd = FileManager.default.currentDirectoryPath + "/Models"
+        if FileManager.default.fileExists(atPath: cwd) { return cwd }
+        // Sources/InfModels/ModelLoader.swift → repository root.
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Models").path
+    }
+
+    /// Bundled models: (name, description), sorted by name.
+    public static func bundled() -> [(name: String, description: String)] {
+        let dir = modelsDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.sorted().compactMap { name in
+            let config = "\(dir)/\(name)/config.json"
+            guard let data = FileManager.default.contents(atPath: config),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return (name, json["infbench_description"] as? String ?? (json["model_type"] as? String ?? "model"))
+        }
+    }
+
+    /// Resolves `spec` to (config.json path, directory or nil).
+    static func resolve(_ spec: String) throws -> (config: String, directory: String?) {
+        var isDir: ObjCBool = false
+        let fm = FileManager.default
+        if fm.fileExists(atPath: spec, isDirectory: &isDir) {
+            if isDir.boolValue {
+                let config = (spec as NSString).appendingPathComponent("config.json")
+                guard fm.fileExists(atPath: config) else {
+                    throw ModelError("\(spec): model directory has no config.json.")
+                }
+                return (config, spec)
+            }
+            return (spec, nil)
+        }
+        if !spec.contains("/") {
+            let dir = "\(modelsDirectory)/\(spec)"
+            if fm.fileExists(atPath: "\(dir)/config.json") { return ("\(dir)/config.json", dir) }
+            let known = bundled().map(\.name).joined(separator: ", ")
+            throw ModelError("unknown model \"\(spec)\": not a path and not a bundled model (bundled: \(known.isEmpty ? "none found in \(modelsDirectory)" : known)).")
+        }
+        throw ModelError("\(spec): no such model file or directory.")
+    }
+
+    /// Loads a model by bundled name or path; every failure is one sentence naming the file or tensor.
+    public static func load(_ spec: String) throws -> LoadedModel {
+        let (configPath, directory) = try resolve(spec)
+        let config = try ModelConfig.load(path: configPath)
+        let checkpoint = directory.map { ($0 as NSString).appendingPathComponent("model.safetensors") }
+        let weights: WeightSource
+        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+            weights = try CheckpointWeights(path: checkpoint)
+        } else if let seed = config.seed {
+            weights = SeededWeights(seed: seed)
+        } else {
+            throw ModelError("\(configPath): no model.safetensors beside it and no \"infbench_seed\" to generate weights from.")
+        }
+        let name = directory.map { URL(fileURLWithPath: $0).lastPathComponent }
+            ?? URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
+        let model: InferenceModel
+        switch config.kind {
+        case .bert: model = try TransformerEncoder(name: name, config: config.transformer!, weights: weights)
+        case .gpt: model = try TransformerDecoder(name: name, config: config.transformer!, weights: weights)
+        case .cnn: model = try CNN(name: name, config: config.cnn!, weights: weights)
+        }
+        var notes: [String] = []
+        let unused = weights.unusedNames
+        if !unused.isEmpty {
+            let shown = unused.prefix(5).joined(separator: ", ")
+            notes.append("\(weights.description): \(unused.count) tensor(s) not used by the \(config.kind.rawValue) model: \(shown)\(unused.count > 5 ? ", …" : "").")
+        }
+        return LoadedModel(model: model, config: config, source: directory ?? configPath,
+                           weightsSource: weights.description, notes: notes)
+    }
+
+    /// Writes `model`'s parameters to `directory/model.safetensors` and copies its config.json,
+    /// so the directory loads as a checkpoint.
+    public static func save(_ loaded: LoadedModel, to directory: String) throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError("\(directory): cannot create the output directory (\(error.localizedDescription)).")
+        }
+        let configSource = loaded.source.hasSuffix(".json") ? loaded.source : "\(loaded.source)/config.json"
+        let configTarget = "\(directory)/config.json"
+        if URL(fileURLWithPath: configSource).standardizedFileURL != URL(fileURLWithPath: configTarget).standardizedFileURL {
+            guard let data = fm.contents(atPath: configSource) else {
+                throw ModelError("\(configSource): cannot read the configuration to copy.")
+            }
+            do { try data.write(to: URL(fileURLWithPath: configTarget), options: .atomic) } catch {
+                throw ModelError("\(configTarget): cannot write (\(error.localizedDescription)).")
+            }
+        }
+        try SafetensorsWriter.write(loaded.model.namedTensors(), metadata: ["format": "pt", "producer": "infbench"],
+                                    to: "\(directory)/model.safetensors")
+    }
+}

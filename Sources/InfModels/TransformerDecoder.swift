@@ -1,0 +1,130 @@
+// A GPT-style transformer decoder: causal self-attention, pre-LayerNorm,
+// learned positions, GELU FFN, LM head tied to the token embedding.
+//   x = E_tok[ids] + E_pos[t]
+//   per layer:  x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
+//   logits = LN_f(x) · E_tokᵀ
+import InfCore
+
+public final class TransformerDecoder: InferenceModel {
+    public struct Block: Sendable {
+        public var ln1: LayerNorm                // ln_1 (C)
+        public var attention: MultiHeadAttention // attn.qkv (3C, C), attn.proj (C, C)
+        public var ln2: LayerNorm                // ln_2 (C)
+        public var fc1: Linear                   // mlp.fc (I, C)
+        public var fc2: Linear                   // mlp.proj (C, I)
+    }
+
+    public let name: String
+    public let config: TransformerConfig
+    public var tokenEmbedding: Embedding    // wte (V, C)
+    public var positionEmbedding: Embedding // wpe (P, C)
+    public var blocks: [Block]
+    public var finalNorm: LayerNorm         // ln_f (C)
+    public var lmHead: Linear               // (V, C), shares wte's storage (copy-on-write, no copy)
+
+    private var x = Tensor(zeros: [0])       // (B, T, C) residual stream
+    private var h = Tensor(zeros: [0])       // (B, T, C) normalised
+    private var attnOut = Tensor(zeros: [0]) // (B, T, C)
+    private var ffn = Tensor(zeros: [0])     // (B, T, I)
+    private var logits = Tensor(zeros: [0])  // (B, T, V)
+    private var positionIds: [Int32] = []
+    private var attnWorkspace = MultiHeadAttention.Workspace()
+
+    public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+        self.name = name
+        self.config = config
+        let c = config.hiddenSize, i = config.intermediateSize, eps = config.layerNormEps
+        let std = Init.normal(std: 0.02)
+        func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
+            try weights.tensor(n, shape: shape, initialiser: initialiser)
+        }
+        func norm(_ prefix: String) throws -> LayerNorm {
+            LayerNorm(weight: try t("\(prefix).weight", [c], .ones), bias: try t("\(prefix).bias", [c], std), eps: eps)
+        }
+        func linear(_ prefix: String, out: Int, in inF: Int) throws -> Linear {
+            Linear(weight: try t("\(prefix).weight", [out, inF]), bias: try t("\(prefix).bias", [out]))
+        }
+        tokenEmbedding = Embedding(table: try t("wte.weight", [config.vocabSize, c]))
+        positionEmbedding = Embedding(table: try t("wpe.weight", [config.maxPositions, c]))
+        blocks = try (0..<config.numLayers).map { l in
+            let p = "h.\(l)"
+            return Block(ln1: try norm("\(p).ln_1"),
+                         attention: MultiHeadAttention(qkv: try linear("\(p).attn.qkv", out: 3 * c, in: c),
+                                                       output: try linear("\(p).attn.proj", out: c, in: c),
+                                                       heads: config.numHeads),
+                         ln2: try norm("\(p).ln_2"),
+                         fc1: try linear("\(p).mlp.fc", out: i, in: c),
+                         fc2: try linear("\(p).mlp.proj", out: c, in: i))
+        }
+        finalNorm = try norm("ln_f")
+        lmHead = Linear(weight: tokenEmbedding.table, bias: nil)
+    }
+
+    public var kind: ModelKind { .gpt }
+    public var itemUnit: String { "seq" }
+    public var maxSequenceLength: Int? { config.maxPositions }
+    public var outputIsLogits: Bool { true }
+    public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
+
+    public var weightBytes: Int {
+        // The tied head is the embedding table: counted once, at the head's storage size.
+        positionEmbedding.table.byteCount + lmHead.byteCount + finalNorm.parameterCount * 4
+            + blocks.reduce(0) { s, b in
+                s + b.attention.qkv.byteCount + b.attention.output.byteCount + b.fc1.byteCount + b.fc2.byteCount
+                    + 4 * (b.ln1.parameterCount + b.ln2.parameterCount)
+            }
+    }
+
+    public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
+        let ids = (0..<(batch * sequenceLength)).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
+        return .tokens(ids: ids, mask: nil, batch: batch, length: sequenceLength)
+    }
+
+    public func flops(batch: Int, sequenceLength t: Int) -> Double {
+        let c = Double(config.hiddenSize), i = Double(config.intermediateSize), tt = Double(t)
+        // Causal attention still computes the full T×T products here (BLAS does not skip the masked half).
+        let perLayer = 2 * tt * c * (3 * c) + 2 * tt * c * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * c
+        let head = 2 * tt * c * Double(config.vocabSize)
+        return Double(batch) * (Double(config.numLayers) * perLayer + head)
+    }
+
+    /// ids (B·T) → logits (B, T, V) for every position (a prefill pass).
+    public func forward(_ input: ModelInput) -> Tensor {
+        guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
+        precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
+        if positionIds.count != b * t { positionIds = (0..<(b * t)).map { Int32($0 % t) } }
+        tokenEmbedding(ids, into: &x)
+        positionEmbedding(positionIds, into: &x, accumulate: true)
+        x.reshape([b, t, config.hiddenSize])
+        for block in blocks {
+            block.ln1(x, into: &h)
+            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
+            addInPlace(&x, attnOut)              // x = x + attn(LN1(x))
+            block.ln2(x, into: &h)
+            block.fc1(h, into: &ffn)
+            gelu(&ffn)
+            block.fc2(ffn, into: &attnOut)
+            addInPlace(&x, attnOut)              // x = x + mlp(LN2(x))
+        }
+        finalNorm(x, into: &h)
+        lmHead(h, into: &logits)
+        return logits
+    }
+
+    public func namedTensors() -> [(name: String, tensor: Tensor)] {
+        var out: [(String, Tensor)] = [("wte.weight", tokenEmbedding.table), ("wpe.weight", positionEmbedding.table)]
+        for (l, b) in blocks.enumerated() {
+            let p = "h.\(l)"
+            out += [
+                ("\(p).ln_1.weight", b.ln1.weight), ("\(p).ln_1.bias", b.ln1.bias),
+                ("\(p).attn.qkv.weight", b.attention.qkv.weights.dense()), ("\(p).attn.qkv.bias", b.attention.qkv.bias!),
+                ("\(p).attn.proj.weight", b.attention.output.weights.dense()), ("\(p).attn.proj.bias", b.attention.output.bias!),
+                ("\(p).ln_2.weight", b.ln2.weight), ("\(p).ln_2.bias", b.ln2.bias),
+                ("\(p).mlp.fc.weight", b.fc1.weights.dense()), ("\(p).mlp.fc.bias", b.fc1.bias!),
+                ("\(p).mlp.proj.weight", b.fc2.weights.dense()), ("\(p).mlp.proj.bias", b.fc2.bias!),
+            ]
+        }
+        out += [("ln_f.weight", finalNorm.weight), ("ln_f.bias", finalNorm.bias)]
+        return out
+    }
+}

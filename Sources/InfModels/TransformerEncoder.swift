@@ -1,0 +1,150 @@
+// A BERT-style transformer encoder: learned positions, post-LayerNorm, GELU FFN.
+//   x = LN(E_tok[ids] + E_pos[t] + E_type[0])
+//   per layer:  x = LN1(x + Attn(x, mask));  x = LN2(x + W2 · GELU(W1 · x))
+// Parameter names are Hugging Face's BertModel names, so a real checkpoint loads as is.
+import InfCore
+
+public final class TransformerEncoder: InferenceModel {
+    public struct Layer: Sendable {
+        public var attention: MultiHeadAttention // QKV (3C, C) fused from query/key/value at load
+        public var ln1: LayerNorm                // attention.output.LayerNorm (C)
+        public var fc1: Linear                   // intermediate.dense (I, C)
+        public var fc2: Linear                   // output.dense (C, I)
+        public var ln2: LayerNorm                // output.LayerNorm (C)
+    }
+
+    public let name: String
+    public let config: TransformerConfig
+    public var tokenEmbedding: Embedding    // (V, C)
+    public var positionEmbedding: Embedding // (P, C)
+    public var typeEmbedding: Embedding     // (types, C)
+    public var embeddingNorm: LayerNorm     // (C)
+    public var layers: [Layer]
+
+    // Scratch reused across calls (the arena): sized on the first call per batch shape.
+    private var x = Tensor(zeros: [0])        // (B, T, C) hidden state
+    private var attnOut = Tensor(zeros: [0])  // (B, T, C)
+    private var ffn = Tensor(zeros: [0])      // (B, T, I)
+    private var positionIds: [Int32] = []
+    private var typeIds: [Int32] = []
+    private var attnWorkspace = MultiHeadAttention.Workspace()
+
+    public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+        self.name = name
+        self.config = config
+        let c = config.hiddenSize, i = config.intermediateSize, eps = config.layerNormEps
+        let std = Init.normal(std: 0.02)
+        func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
+            try weights.tensor(n, shape: shape, initialiser: initialiser)
+        }
+        func norm(_ prefix: String) throws -> LayerNorm {
+            LayerNorm(weight: try t("\(prefix).weight", [c], .ones), bias: try t("\(prefix).bias", [c], std), eps: eps)
+        }
+        func linear(_ prefix: String, out: Int, in inF: Int) throws -> Linear {
+            Linear(weight: try t("\(prefix).weight", [out, inF]), bias: try t("\(prefix).bias", [out]))
+        }
+        tokenEmbedding = Embedding(table: try t("embeddings.word_embeddings.weight", [config.vocabSize, c]))
+        positionEmbedding = Embedding(table: try t("embeddings.position_embeddings.weight", [config.maxPositions, c]))
+        typeEmbedding = Embedding(table: try t("embeddings.token_type_embeddings.weight", [config.typeVocabSize, c]))
+        embeddingNorm = try norm("embeddings.LayerNorm")
+        layers = try (0..<config.numLayers).map { l in
+            let p = "encoder.layer.\(l)"
+            let q = try linear("\(p).attention.self.query", out: c, in: c)
+            let k = try linear("\(p).attention.self.key", out: c, in: c)
+            let v = try linear("\(p).attention.self.value", out: c, in: c)
+            // One (3C, C) GEMM instead of three (C, C) ones.
+            let qkv = Linear(weight: Tensor(shape: [3 * c, c], storage: q.weights.dense().storage + k.weights.dense().storage + v.weights.dense().storage),
+                             bias: Tensor(shape: [3 * c], storage: q.bias!.storage + k.bias!.storage + v.bias!.storage))
+            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try linear("\(p).attention.output.dense", out: c, in: c),
+                                                       heads: config.numHeads),
+                         ln1: try norm("\(p).attention.output.LayerNorm"),
+                         fc1: try linear("\(p).intermediate.dense", out: i, in: c),
+                         fc2: try linear("\(p).output.dense", out: c, in: i),
+                         ln2: try norm("\(p).output.LayerNorm"))
+        }
+    }
+
+    public var kind: ModelKind { .bert }
+    public var itemUnit: String { "seq" }
+    public var maxSequenceLength: Int? { config.maxPositions }
+    public var outputIsLogits: Bool { false }
+
+    public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
+
+    public var weightBytes: Int {
+        let embeddings = tokenEmbedding.table.byteCount + positionEmbedding.table.byteCount + typeEmbedding.table.byteCount
+        return embeddings + layers.reduce(0) { sum, l in
+            sum + l.attention.qkv.byteCount + l.attention.output.byteCount + l.fc1.byteCount + l.fc2.byteCount
+                + 4 * (l.ln1.parameterCount + l.ln2.parameterCount)
+        } + 4 * embeddingNorm.parameterCount
+    }
+
+    public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
+        // Ids above 999 avoid BERT's special and unused tokens in real vocabularies.
+        let low = min(1000, config.vocabSize - 1)
+        let ids = (0..<(batch * sequenceLength)).map { _ in Int32(low + rng.nextInt(below: config.vocabSize - low)) }
+        return .tokens(ids: ids, mask: nil, batch: batch, length: sequenceLength)
+    }
+
+    public func flops(batch: Int, sequenceLength t: Int) -> Double {
+        let c = Double(config.hiddenSize), i = Double(config.intermediateSize), tt = Double(t)
+        let perLayer = 2 * tt * c * (3 * c) + 2 * tt * c * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * c
+        return Double(batch) * Double(config.numLayers) * perLayer
+    }
+
+    /// ids (B·T), mask (B, T) → last hidden state (B, T, C).
+    public func forward(_ input: ModelInput) -> Tensor {
+        guard case let .tokens(ids, mask, b, t) = input else { preconditionFailure("\(name) takes tokens") }
+        precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
+        if positionIds.count != b * t {
+            positionIds = (0..<(b * t)).map { Int32($0 % t) }
+            typeIds = [Int32](repeating: 0, count: b * t)
+        }
+        tokenEmbedding(ids, into: &x)
+        positionEmbedding(positionIds, into: &x, accumulate: true)
+        typeEmbedding(typeIds, into: &x, accumulate: true)
+        x.reshape([b, t, config.hiddenSize])
+        embeddingNorm.inPlace(&x)
+        for layer in layers {
+            layer.attention(x, keyMask: mask, causal: false, into: &attnOut, workspace: &attnWorkspace)
+            layer.ln1.inPlace(&x, residual: attnOut)   // x = LN(x + attn)
+            layer.fc1(x, into: &ffn)
+            gelu(&ffn)
+            layer.fc2(ffn, into: &attnOut)
+            layer.ln2.inPlace(&x, residual: attnOut)   // x = LN(x + ffn)
+        }
+        return x
+    }
+
+    public func namedTensors() -> [(name: String, tensor: Tensor)] {
+        let c = config.hiddenSize
+        var out: [(String, Tensor)] = [
+            ("embeddings.word_embeddings.weight", tokenEmbedding.table),
+            ("embeddings.position_embeddings.weight", positionEmbedding.table),
+            ("embeddings.token_type_embeddings.weight", typeEmbedding.table),
+            ("embeddings.LayerNorm.weight", embeddingNorm.weight),
+            ("embeddings.LayerNorm.bias", embeddingNorm.bias),
+        ]
+        for (l, layer) in layers.enumerated() {
+            let p = "encoder.layer.\(l)"
+            let w = layer.attention.qkv.weights.dense().storage, bias = layer.attention.qkv.bias!.storage
+            for (j, part) in ["query", "key", "value"].enumerated() {
+                out.append(("\(p).attention.self.\(part).weight", Tensor(shape: [c, c], storage: Array(w[(j * c * c)..<((j + 1) * c * c)]))))
+                out.append(("\(p).attention.self.\(part).bias", Tensor(shape: [c], storage: Array(bias[(j * c)..<((j + 1) * c)]))))
+            }
+            out += [
+                ("\(p).attention.output.dense.weight", layer.attention.output.weights.dense()),
+                ("\(p).attention.output.dense.bias", layer.attention.output.bias!),
+                ("\(p).attention.output.LayerNorm.weight", layer.ln1.weight),
+                ("\(p).attention.output.LayerNorm.bias", layer.ln1.bias),
+                ("\(p).intermediate.dense.weight", layer.fc1.weights.dense()),
+                ("\(p).intermediate.dense.bias", layer.fc1.bias!),
+                ("\(p).output.dense.weight", layer.fc2.weights.dense()),
+                ("\(p).output.dense.bias", layer.fc2.bias!),
+                ("\(p).output.LayerNorm.weight", layer.ln2.weight),
+                ("\(p).output.LayerNorm.bias", layer.ln2.bias),
+            ]
+        }
+        return out
+    }
+}

@@ -1,0 +1,69 @@
+// Where a model's parameters come from: a safetensors checkpoint (every name
+// and shape checked) or seeded generation (the bundled models ship configs
+// only, so weights are identical on every machine for the same seed).
+import Foundation
+import InfCore
+
+/// How a generated tensor is initialised.
+public enum Init: Sendable {
+    case normal(std: Float)
+    case ones
+    case zeros
+}
+
+public protocol WeightSource: AnyObject {
+    /// The tensor `name` with exactly `shape`, or an error naming the tensor.
+    func tensor(_ name: String, shape: [Int], initialiser: Init) throws -> Tensor
+    /// Names present in the source that the model never asked for.
+    var unusedNames: [String] { get }
+    var description: String { get }
+}
+
+/// Weights read from a .safetensors file.
+public final class CheckpointWeights: WeightSource {
+    public let file: SafetensorsFile
+    private var used: Set<String> = []
+
+    public init(path: String) throws {
+        file = try SafetensorsFile.open(path: path)
+    }
+
+    public func tensor(_ name: String, shape: [Int], initialiser: Init) throws -> Tensor {
+        used.insert(name)
+        return try file.tensor(name, shape: shape)
+    }
+
+    public var unusedNames: [String] { file.names.filter { !used.contains($0) } }
+    public var description: String { file.path }
+}
+
+/// Weights generated from a seed; each tensor's stream depends only on the
+/// seed and its name, so adding a layer does not change the others.
+public final class SeededWeights: WeightSource {
+    public let seed: UInt64
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    public func tensor(_ name: String, shape: [Int], initialiser: Init) throws -> Tensor {
+        switch initialiser {
+        case .ones: return Tensor(shape: shape) { _ in 1 }
+        case .zeros: return Tensor(zeros: shape)
+        case .normal(let std):
+            var rng = SeededRNG(seed: seed ^ fnv1a(name))
+            return Tensor.randomNormal(shape, std: std, rng: &rng)
+        }
+    }
+
+    public var unusedNames: [String] { [] }
+    public var description: String { "generated (seed \(seed))" }
+}
+
+/// 64-bit FNV-1a of a string's UTF-8 bytes.
+func fnv1a(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01B3
+    }
+    return h
+}

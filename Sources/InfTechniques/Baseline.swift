@@ -1,0 +1,20 @@
+// The fp32 baseline, and the same baseline again as an A/A variant: measured
+// interleaved with the baseline, its speed-up interval shows what "no change"
+// looks like on this machine today.
+import InfModels
+
+public struct FP32Baseline: Technique {
+    public static let name = "fp32"
+    public init() {}
+    public var name: String { Self.name }
+    public var executes: String { "fp32 weights and activations, OpenBLAS sgemm" }
+    public func apply(to loaded: LoadedModel) throws -> InferenceModel { loaded.model }
+}
+
+public struct AABaseline: Technique {
+    public static let name = "fp32 A/A"
+    public init() {}
+    public var name: String { Self.name }
+    public var executes: String { "identical to fp32 (same model object): the noise floor" }
+    public func apply(to loaded: LoadedModel) throws -> InferenceModel { loaded.model }
+}

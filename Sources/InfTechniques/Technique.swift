@@ -1,0 +1,36 @@
+// An optimisation technique turns a loaded model into the variant the harness
+// measures. One file per technique; each says plainly what actually executes.
+import InfModels
+
+public protocol Technique: Sendable {
+    /// The name as typed on the command line and shown in reports, e.g. "fp32".
+    var name: String { get }
+    /// What actually executes, e.g. "fp32 weights, OpenBLAS sgemm".
+    var executes: String { get }
+    /// The model to measure: the loaded model itself or a transformed copy.
+    func apply(to loaded: LoadedModel) throws -> InferenceModel
+}
+
+public struct TechniqueError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+public enum Techniques {
+    /// Every technique infbench knows: (name as typed, one-line description).
+    public static let catalogue: [(name: String, summary: String)] = [
+        (FP32Baseline.name, "fp32 weights and activations through OpenBLAS sgemm: the reference every other row is compared with"),
+        (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
+    ]
+
+    /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.
+    public static func parse(_ spec: String) throws -> Technique {
+        switch spec {
+        case FP32Baseline.name: return FP32Baseline()
+        case AABaseline.name, "aa", "fp32-aa": return AABaseline()
+        default:
+            let known = catalogue.map(\.name).joined(separator: ", ")
+            throw TechniqueError(message: "unknown technique \"\(spec)\" (known: \(known)).")
+        }
+    }
+}

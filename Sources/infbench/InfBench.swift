@@ -1,0 +1,14 @@
+// The infbench command line: argument parsing and wiring only.
+import ArgumentParser
+
+@main
+struct InfBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infbench",
+        abstract: "Measure which inference optimisation is worth it on this machine, by how much, and at what cost in quality.",
+        discussion: """
+        Start with `infbench run` (the default suite on the bundled models) or `infbench list`.
+        Timings are meaningful only from a release build (`make run` builds one).
+        """,
+        subcommands: [Run.self, List.self, Show.self, Export.self])
+}

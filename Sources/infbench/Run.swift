@@ -1,0 +1,148 @@
+// `infbench run`: expand the grid, measure it interleaved, print and save the result.
+import ArgumentParser
+import Foundation
+import InfHarness
+import InfModels
+import InfTechniques
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a benchmark grid: model × technique × batch size × threads.",
+        discussion: """
+        With no options, runs the default suite: every bundled model, fp32 (plus its A/A noise-floor row), \
+        batch sizes 1, 8 and 32, on 1 thread and on all cores. Variants of one (model, batch, threads) \
+        group run interleaved round-robin; every raw sample is kept in the JSON output.
+        """)
+
+    @Option(name: .customLong("model"), help: "Bundled model name or model directory/config.json; repeat or comma-separate. (default: every bundled model)")
+    var models: [String] = []
+
+    @Option(help: "Comma-separated techniques (see `infbench list`); fp32 is always measured as the baseline.")
+    var techniques: String = "fp32"
+
+    @Option(help: "Comma-separated batch sizes.")
+    var batch: IntList = IntList([1, 8, 32])
+
+    @Option(help: "Comma-separated thread counts. (default: 1 and all cores)")
+    var threads: IntList?
+
+    @Option(name: .customLong("seq-len"), help: "Tokens per sequence for the transformers.")
+    var sequenceLength: Int = 128
+
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
+
+    @Flag(name: .customLong("no-aa"), help: "Leave out the A/A row (baseline against itself) that shows the noise floor.")
+    var noAA = false
+
+    @Option(help: "Seed for the generated inputs.")
+    var seed: UInt64 = 42
+
+    @Option(name: .customLong("bootstrap-resamples"), help: "Bootstrap resamples for speed-up confidence intervals.")
+    var resamples: Int = 2000
+
+    @Option(name: .customLong("roofline-size"), help: "Size n of the n×n×n sgemm measured as the roofline.")
+    var rooflineSize: Int = 1024
+
+    @Option(help: "Output format: table, markdown, csv or json. (default: from the --output extension, else table)")
+    var format: OutputFormat?
+
+    @Option(help: "Write the result to this file (atomically); the table still goes to the terminal.")
+    var output: String?
+
+    @Option(help: "Name of the suite, recorded in the result.")
+    var suite: String = "default"
+
+    var threadList: [Int] {
+        threads?.values ?? Array(Set([1, ProcessInfo.processInfo.activeProcessorCount])).sorted()
+    }
+
+    func validate() throws {
+        guard !batch.values.isEmpty, batch.values.allSatisfy({ (1...4096).contains($0) }) else {
+            throw ValidationError("--batch sizes must be between 1 and 4096, got \(batch.defaultValueDescription).")
+        }
+        guard threadList.allSatisfy({ (1...256).contains($0) }) else {
+            throw ValidationError("--threads must be between 1 and 256, got \(threadList.map(String.init).joined(separator: ",")).")
+        }
+        guard (1...65536).contains(sequenceLength) else {
+            throw ValidationError("--seq-len must be between 1 and 65536, got \(sequenceLength).")
+        }
+        guard (100...1_000_000).contains(resamples) else {
+            throw ValidationError("--bootstrap-resamples must be between 100 and 1000000, got \(resamples).")
+        }
+        guard (16...8192).contains(rooflineSize) else {
+            throw ValidationError("--roofline-size must be between 16 and 8192, got \(rooflineSize).")
+        }
+        if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
+        _ = try parsedTechniques()
+    }
+
+    func parsedTechniques() throws -> [Technique] {
+        let names = techniques.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw ValidationError("--techniques needs comma-separated names, got \"\(techniques)\".")
+        }
+        var list = try names.map { name -> Technique in
+            do { return try Techniques.parse(name) } catch let e as TechniqueError { throw ValidationError("--techniques: \(e.message)") }
+        }
+        if !list.contains(where: { $0.name == FP32Baseline.name }) { list.insert(FP32Baseline(), at: 0) }
+        // Keep fp32 first: it is the baseline everything is compared with.
+        list.sort { a, _ in a.name == FP32Baseline.name }
+        if !noAA && !list.contains(where: { $0.name == AABaseline.name }) { list.insert(AABaseline(), at: 1) }
+        return list
+    }
+
+    func run() throws {
+        let modelSpecs = models.flatMap { $0.split(separator: ",").map(String.init) }
+        let specs = modelSpecs.isEmpty ? ModelLoader.bundled().map(\.name) : modelSpecs
+        guard !specs.isEmpty else {
+            throw ValidationError("no models: none given with --model and none bundled in \(ModelLoader.modelsDirectory).")
+        }
+        let outputFormat = format ?? output.map(OutputFormat.inferred(fromPath:)) ?? .table
+        let plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
+                             batchSizes: batch.values, threads: threadList, sequenceLength: sequenceLength,
+                             policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
+                             bootstrapResamples: resamples, rooflineSize: rooflineSize)
+        let runner = SuiteRunner(plan: plan, showProgress: true)
+        if isDebugBuild {
+            FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))
+        }
+        let loaded = try runner.loadModels()
+        if let output {
+            // Fail on an unwritable destination now, not after minutes of measuring.
+            try checkWritable(output)
+        }
+        let result = try runner.run(models: loaded)
+        if let output {
+            try writeAtomically(printer(for: outputFormat).render(result), to: output)
+            print(printer(for: .table).render(result))
+            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        } else {
+            print(printer(for: outputFormat).render(result), terminator: "")
+        }
+    }
+}
+
+extension OutputFormat {
+    /// json/csv/md by file extension, else the table.
+    static func inferred(fromPath path: String) -> OutputFormat {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "json": return .json
+        case "csv": return .csv
+        case "md", "markdown": return .markdown
+        default: return .table
+        }
+    }
+}
+
+/// Throws one sentence if `path`'s directory does not exist or cannot be written.
+func checkWritable(_ path: String) throws {
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw ValidationError("--output \(path): directory \(dir) does not exist.")
+    }
+    guard FileManager.default.isWritableFile(atPath: dir) else {
+        throw ValidationError("--output \(path): directory \(dir) is not writable.")
+    }
+}

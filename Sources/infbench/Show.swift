@@ -1,0 +1,31 @@
+// `infbench show`: print a saved result file in any format (e.g. JSON → Markdown).
+import ArgumentParser
+import Foundation
+import InfHarness
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a saved result JSON as a table, Markdown, CSV or JSON.")
+
+    @Argument(help: "A result file written by `infbench run --output FILE.json`.")
+    var file: String
+
+    @Option(help: "Output format: table, markdown, csv or json.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Write to this file (atomically) instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("\(file): cannot read the result file (missing or unreadable).")
+        }
+        let result = try decodeSuiteResult(from: data, path: file)
+        let text = printer(for: format).render(result)
+        if let output {
+            try checkWritable(output)
+            try writeAtomically(text, to: output)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
