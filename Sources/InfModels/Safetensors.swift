@@ -143,7 +143,16 @@ public struct SafetensorsFile: Sendable {
             var parser = JSONParser(bytes: headerBytes)
             json = try parser.parseDocument()
         } catch let error as JSONParser.Failure {
-            throw fail(.badHeader, "has a header that is not valid JSON (\(error.message))")
+            switch error.duplicateKey {
+            case let (key, topLevel)?:
+                // JSON allows repeated keys but every reader keeps only one of them,
+                // so a repeated tensor name would silently load the wrong bytes.
+                throw topLevel
+                    ? fail(.badHeader, tensor: key, "appears twice in the header")
+                    : fail(.badHeader, "has the key \"\(key)\" twice in one object of its header")
+            case nil:
+                throw fail(.badHeader, "has a header that is not valid JSON (\(error.message))")
+            }
         }
         guard case .object(let entries) = json else {
             throw fail(.badHeader, "has a JSON header that is not an object")
@@ -468,10 +477,14 @@ private indirect enum JSONValue {
 }
 
 /// A small strict JSON parser for the header. Foundation's JSONSerialization
-/// silently keeps one of two duplicate keys and reads `true` as the number 1;
+/// silently keeps one of two duplicate keys and may read `true` as the number 1;
 /// a duplicated tensor name would then load the wrong bytes without a word.
 private struct JSONParser {
-    struct Failure: Error { let message: String }
+    struct Failure: Error {
+        let message: String
+        /// Set when the JSON is well formed but an object repeats a key.
+        var duplicateKey: (key: String, topLevel: Bool)?
+    }
 
     let bytes: [UInt8]
     var i = 0
@@ -536,7 +549,9 @@ private struct JSONParser {
             let key = try parseString()
             guard keys.insert(key).inserted else {
                 i = keyStart
-                throw failure("duplicate key \"\(key)\"")
+                var error = failure("duplicate key \"\(key)\"")
+                error.duplicateKey = (key, depth == 1)
+                throw error
             }
             skipWhitespace()
             try expect(":")
