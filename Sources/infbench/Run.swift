@@ -104,13 +104,13 @@ struct Run: ParsableCommand {
                              policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
                              bootstrapResamples: resamples, rooflineSize: rooflineSize)
         let runner = SuiteRunner(plan: plan, showProgress: true)
-        if isDebugBuild {
-            FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))
-        }
         let loaded = try runner.loadModels()
         if let output {
             // Fail on an unwritable destination now, not after minutes of measuring.
             try checkWritable(output)
+        }
+        if isDebugBuild {
+            FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))
         }
         let result = try runner.run(models: loaded)
         if let output {

@@ -1,0 +1,134 @@
+// The infbench binary as a user meets it: help, a tiny real run, and bad input.
+// Every bad input must give one clear sentence, a non-zero exit, and no output file.
+import Foundation
+import XCTest
+
+final class CLITests: XCTestCase {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The infbench binary built beside this test bundle.
+    var binary: URL {
+        var dir = Bundle.main.bundleURL
+        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("infbench")
+    }
+
+    func run(_ args: [String]) throws -> Outcome {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                       stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func tempDir() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("infbench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: d) }
+        return d
+    }
+
+    /// Fails unless the command exits non-zero, says `phrase` on stderr, leaves `output` unwritten and did not crash.
+    func assertRejected(_ args: [String], mentions phrase: String, output: URL? = nil,
+                        file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try run(args)
+        XCTAssertNotEqual(r.status, 0, "expected failure for \(args)", file: file, line: line)
+        // A trap (crash) ends with a signal: status > 128 from a shell, or the uncaught-signal status here.
+        XCTAssertLessThan(r.status, 128, "crashed on \(args): \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(phrase), "stderr for \(args) does not mention \"\(phrase)\":\n\(r.stderr)", file: file, line: line)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), "trapped on \(args)", file: file, line: line)
+        if let output {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "half-written \(output.path)", file: file, line: line)
+        }
+    }
+
+    func testHelpListsSubcommands() throws {
+        let r = try run(["--help"])
+        XCTAssertEqual(r.status, 0)
+        for sub in ["run", "list", "show", "export"] { XCTAssertTrue(r.stdout.contains(sub), "help lacks \(sub)") }
+    }
+
+    func testListShowsBundledModelsAndTechniques() throws {
+        let r = try run(["list"])
+        XCTAssertEqual(r.status, 0)
+        for name in ["encoder-small", "decoder-small", "cnn-small", "fp32"] { XCTAssertTrue(r.stdout.contains(name), "list lacks \(name)") }
+    }
+
+    func testTinyRunWritesAResultFileThatShowReads() throws {
+        let dir = try tempDir()
+        let json = dir.appendingPathComponent("r.json")
+        let r = try run(["run", "--model", "encoder-small", "--batch", "1", "--threads", "1", "--seq-len", "8",
+                         "--min-time", "0", "--min-runs", "3", "--max-warmup-runs", "2", "--roofline-size", "64",
+                         "--output", json.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("encoder-small"))
+        XCTAssertTrue(r.stdout.contains("fp32 A/A"), "the A/A row is part of every run")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
+        let rows = object?["rows"] as? [[String: Any]]
+        XCTAssertEqual(rows?.count, 2)
+        XCTAssertEqual((rows?.first?["samplesNs"] as? [Any])?.count, 3, "raw samples are kept")
+        let csv = try run(["show", json.path, "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        XCTAssertEqual(csv.stdout.split(separator: "\n").count, 3, "header + 2 rows")
+    }
+
+    func testImpossibleOptionsAreRejected() throws {
+        let out = try tempDir().appendingPathComponent("never.json")
+        try assertRejected(["run", "--batch", "0", "--output", out.path], mentions: "--batch", output: out)
+        try assertRejected(["run", "--batch", "1,x"], mentions: "--batch")
+        try assertRejected(["run", "--threads", "0"], mentions: "--threads")
+        try assertRejected(["run", "--min-time", "-1"], mentions: "--min-time")
+        try assertRejected(["run", "--min-runs", "0"], mentions: "--min-runs")
+        try assertRejected(["run", "--seq-len", "0"], mentions: "--seq-len")
+        try assertRejected(["run", "--techniques", "fp99"], mentions: "unknown technique \"fp99\"")
+        try assertRejected(["run", "--format", "xml"], mentions: "--format")
+        try assertRejected(["run", "--model", "encoder-small", "--seq-len", "4096", "--output", out.path],
+                           mentions: "max_position_embeddings", output: out)
+        try assertRejected(["run", "--model", "no-such-model", "--output", out.path], mentions: "unknown model \"no-such-model\"", output: out)
+        try assertRejected(["run", "--model", "encoder-small", "--output", "/nonexistent-dir/x.json"], mentions: "/nonexistent-dir")
+    }
+
+    func testBadModelFilesAreRejectedWithTheirName() throws {
+        let dir = try tempDir()
+        let out = dir.appendingPathComponent("never.json")
+        // Malformed JSON config.
+        let bad = dir.appendingPathComponent("bad-json")
+        try FileManager.default.createDirectory(at: bad, withIntermediateDirectories: true)
+        try Data("{\"model_type\": \"bert\", ".utf8).write(to: bad.appendingPathComponent("config.json"))
+        try assertRejected(["run", "--model", bad.path, "--output", out.path], mentions: "config.json", output: out)
+
+        // A real checkpoint, then truncated: the error names model.safetensors.
+        let ckpt = dir.appendingPathComponent("ckpt")
+        let export = try run(["export", "--model", "cnn-small", "--output", ckpt.path])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let st = ckpt.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: st)
+        try bytes.prefix(bytes.count / 2).write(to: st)
+        try assertRejected(["run", "--model", ckpt.path, "--output", out.path], mentions: "model.safetensors", output: out)
+
+        // A checkpoint whose config disagrees with its tensors: the error names the tensor.
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: ckpt.appendingPathComponent("config.json"))) as! [String: Any]
+        try bytes.write(to: st)
+        config["num_classes"] = 7
+        try JSONSerialization.data(withJSONObject: config).write(to: ckpt.appendingPathComponent("config.json"))
+        try assertRejected(["run", "--model", ckpt.path, "--output", out.path], mentions: "classifier.1.weight", output: out)
+    }
+
+    func testShowRejectsAFileThatIsNotAResult() throws {
+        let f = try tempDir().appendingPathComponent("garbage.json")
+        try Data("not json at all".utf8).write(to: f)
+        try assertRejected(["show", f.path], mentions: "garbage.json")
+        try assertRejected(["show", "/nonexistent/result.json"], mentions: "/nonexistent/result.json")
+    }
+}
