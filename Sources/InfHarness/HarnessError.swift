@@ -6,6 +6,7 @@ public struct HarnessError: Error, CustomStringConvertible, LocalizedError, Send
     public let message: String
 
     public init(_ message: String) { self.message = message }
+    public init(message: String) { self.message = message }
 
     public var description: String { message }
     public var errorDescription: String? { message }

@@ -2,6 +2,7 @@
 // one flag, all reading the same structure. This file holds the shared
 // pieces: the format enum, the protocol, and the cells both tables use.
 import Foundation
+import InfTechniques
 
 public enum OutputFormat: String, CaseIterable, Sendable {
     /// Aligned plain text for a terminal (the default).
@@ -30,7 +31,7 @@ public func printer(for format: OutputFormat) -> ResultPrinter {
 /// The variant name of the A/A row: the fp32 baseline measured against itself,
 /// interleaved like any other variant. Its speedup interval is the noise floor.
 /// This exact spelling is the one every part of infbench uses.
-public let aaVariantName = "fp32 A/A"
+public let aaVariantName = AABaseline.name
 
 /// True for the baseline-against-itself row (variant exactly `aaVariantName`).
 public func isAARow(_ row: ResultRow) -> Bool {

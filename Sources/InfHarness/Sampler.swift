@@ -43,12 +43,24 @@ public struct Measured: Sendable, Equatable {
     }
 }
 
+/// Where the sampler reads time. Production uses the monotonic clock; tests
+/// substitute a clock the bodies advance themselves, so warm-up and stopping
+/// rules can be checked exactly, whatever else the machine is doing.
+protocol SampleClock {
+    func nanoseconds() -> UInt64
+}
+
+struct MonotonicClock: SampleClock {
+    @inline(__always)
+    func nanoseconds() -> UInt64 { monotonicNanoseconds() }
+}
+
 /// Times one run of `body`: the clock brackets the call and nothing else.
 @inline(__always)
-private func timeOnce(_ body: () -> Void) -> UInt64 {
-    let t0 = monotonicNanoseconds()
+private func timeOnce<C: SampleClock>(_ body: () -> Void, _ clock: C) -> UInt64 {
+    let t0 = clock.nanoseconds()
     body()
-    let t1 = monotonicNanoseconds()
+    let t1 = clock.nanoseconds()
     return t1 &- t0
 }
 
@@ -76,6 +88,13 @@ func isSettled(_ times: ArraySlice<UInt64>, window: Int, tolerance: Double) -> B
 /// `onRound` is called after each measured round with the number of rounds done.
 public func measureInterleaved(_ bodies: [() -> Void], policy: MeasurementPolicy,
                                onRound: ((Int) -> Void)? = nil) -> [Measured] {
+    measureInterleaved(bodies, policy: policy, clock: MonotonicClock(), onRound: onRound)
+}
+
+/// The loop itself, generic over the clock so the production path is
+/// specialised to direct clock_gettime calls.
+func measureInterleaved<C: SampleClock>(_ bodies: [() -> Void], policy: MeasurementPolicy, clock: C,
+                                        onRound: ((Int) -> Void)?) -> [Measured] {
     let count = bodies.count
     guard count > 0 else { return [] }
 
@@ -88,7 +107,7 @@ public func measureInterleaved(_ bodies: [() -> Void], policy: MeasurementPolicy
     var settled = [Bool](repeating: false, count: count)
     while warming.contains(true) {
         for i in 0..<count where warming[i] {
-            let t = timeOnce(bodies[i])
+            let t = timeOnce(bodies[i], clock)
             warmTimes[i].append(t)
             warmNs[i] += Double(t)
             if isSettled(warmTimes[i].dropFirst(), window: policy.settleWindow,
@@ -111,7 +130,7 @@ public func measureInterleaved(_ bodies: [() -> Void], policy: MeasurementPolicy
     }
     while !done() {
         for i in 0..<count {
-            let t = timeOnce(bodies[i])
+            let t = timeOnce(bodies[i], clock)
             samples[i].append(t)
             sampleNs[i] += Double(t)
         }

@@ -44,6 +44,15 @@ extension SampleStats {
     }
 }
 
+/// Uniform index in 0..<bound by multiply-shift: high 64 bits of next() × bound.
+/// Spelled out rather than `Int.random(in:using:)`, whose algorithm the standard
+/// library may change, so a stored seed replays the same interval on any
+/// toolchain; the bias (≤ bound / 2⁶⁴) is far below anything measurable.
+@inline(__always)
+private func draw(below bound: Int, _ rng: inout SeededRNG) -> Int {
+    Int(truncatingIfNeeded: UInt64(bound).multipliedFullWidth(by: rng.next()).high)
+}
+
 public enum Bootstrap {
     /// Speedup of `variantNs` over `baselineNs` as a ratio of medians
     /// (baseline / variant: > 1 means the variant is faster), with a percentile
@@ -65,8 +74,8 @@ public enum Bootstrap {
         var bufB = [Double](repeating: 0, count: base.count)
         var bufV = [Double](repeating: 0, count: variant.count)
         for _ in 0..<resamples {
-            for i in 0..<base.count { bufB[i] = base[rng.nextInt(below: base.count)] }
-            for i in 0..<variant.count { bufV[i] = variant[rng.nextInt(below: variant.count)] }
+            for i in 0..<base.count { bufB[i] = base[draw(below: base.count, &rng)] }
+            for i in 0..<variant.count { bufV[i] = variant[draw(below: variant.count, &rng)] }
             bufB.sort()
             bufV.sort()
             ratios.append(samplePercentile(sorted: bufB, 0.5) / samplePercentile(sorted: bufV, 0.5))

@@ -65,10 +65,8 @@ public final class SuiteRunner {
 
     public func run(models: [LoadedModel]) throws -> SuiteResult {
         let environment = EnvironmentInfo.capture()
+        // The printers flag a debug build themselves, loudly, from environment.buildConfiguration.
         var warnings: [String] = []
-        if isDebugBuild {
-            warnings.append("DEBUG BUILD: these timings mean nothing; build with `swift build -c release` (make run does).")
-        }
         if let load = environment.loadAverage.first, load > 0.5 {
             warnings.append(String(format: "load average %.2f at start: other work on this machine may disturb the timings.", load))
         }

@@ -1,0 +1,127 @@
+// The measurement loop's invariants: interleaved order, equal sample counts,
+// both stopping rules, and warm-up that ends at its limits when timings never
+// settle. Rules about durations run on a fake clock the bodies advance, so they
+// hold exactly on a loaded machine; the real clock is checked separately.
+import XCTest
+@testable import InfHarness
+
+/// Busy-waits at least `ms` milliseconds on the real clock.
+private func spin(ms: Double) {
+    let end = monotonicNanoseconds() + UInt64(ms * 1e6)
+    while monotonicNanoseconds() < end {}
+}
+
+/// Time that moves only when a body says it took some.
+private final class FakeClock: SampleClock {
+    var now: UInt64 = 1_000_000_000
+    func nanoseconds() -> UInt64 { now }
+    func take(ms: Double) { now += UInt64(ms * 1e6) }
+}
+
+final class SamplerTests: XCTestCase {
+    // MARK: Real clock
+
+    func testClockIsMonotonic() {
+        let a = monotonicNanoseconds()
+        spin(ms: 1)
+        let b = monotonicNanoseconds()
+        XCTAssertGreaterThanOrEqual(b - a, 1_000_000)
+    }
+
+    func testRunsAreInterleaved() {
+        var log: [String] = []
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 5, maxWarmupRuns: 1, maxWarmupSeconds: 1)
+        var rounds: [Int] = []
+        let m = measureInterleaved([{ log.append("A") }, { log.append("B") }, { log.append("C") }],
+                                   policy: policy, onRound: { rounds.append($0) })
+        // One warm-up run each, then exactly minRuns rounds (minSeconds is 0).
+        XCTAssertEqual(log, Array(repeating: ["A", "B", "C"], count: 6).flatMap { $0 })
+        XCTAssertEqual(m.map(\.samplesNs.count), [5, 5, 5])
+        XCTAssertEqual(m.map(\.warmupRuns), [1, 1, 1])
+        XCTAssertEqual(rounds, [1, 2, 3, 4, 5])
+    }
+
+    func testRealSamplesBracketTheBody() {
+        let policy = MeasurementPolicy(minSeconds: 0.000_001, minRuns: 7, maxWarmupRuns: 1, maxWarmupSeconds: 1)
+        let m = measureInterleaved([{ spin(ms: 0.2) }], policy: policy)
+        XCTAssertEqual(m[0].samplesNs.count, 7, "minRuns wins over a duration already reached")
+        XCTAssertGreaterThanOrEqual(m[0].samplesNs.min()!, 200_000)
+    }
+
+    func testAtLeastOneRoundEvenWithZeroTargets() {
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 0, maxWarmupRuns: 0, maxWarmupSeconds: 0)
+        let m = measureInterleaved([{}], policy: policy)
+        XCTAssertEqual(m[0].samplesNs.count, 1)
+        XCTAssertEqual(m[0].warmupRuns, 1, "the first run is always warm-up")
+    }
+
+    func testNoBodies() {
+        XCTAssertTrue(measureInterleaved([], policy: MeasurementPolicy(minSeconds: 1, minRuns: 1,
+                                                                       maxWarmupRuns: 1, maxWarmupSeconds: 1)).isEmpty)
+    }
+
+    // MARK: Fake clock
+
+    func testWarmupSettlesOrStopsAtMaxRuns() {
+        // A alternates 1 ms / 4 ms and never settles; B takes 2 ms every time and
+        // settles after its first run plus a window of three. Once B is done, A
+        // warms up alone; measurement is interleaved again.
+        let clock = FakeClock()
+        var log: [String] = []
+        var flip = false
+        let a = { log.append("A"); flip.toggle(); clock.take(ms: flip ? 1 : 4) }
+        let b = { log.append("B"); clock.take(ms: 2) }
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 2, maxWarmupRuns: 6, maxWarmupSeconds: 10,
+                                       settleTolerance: 0.05, settleWindow: 3)
+        let m = measureInterleaved([a, b], policy: policy, clock: clock, onRound: nil)
+        XCTAssertEqual(m[0], Measured(warmupRuns: 6, settled: false, samplesNs: [1_000_000, 4_000_000]))
+        XCTAssertEqual(m[1], Measured(warmupRuns: 4, settled: true, samplesNs: [2_000_000, 2_000_000]))
+        XCTAssertEqual(log.joined(), "ABABABAB" + "AA" + "ABAB")
+    }
+
+    func testWarmupStopsAtMaxSeconds() {
+        // 2 + 4 + 2 = 8 ms is within 9 ms; the fourth run (12 ms) exceeds it.
+        let clock = FakeClock()
+        var flip = false
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 1, maxWarmupRuns: 100, maxWarmupSeconds: 0.009)
+        let m = measureInterleaved([{ flip.toggle(); clock.take(ms: flip ? 2 : 4) }], policy: policy,
+                                   clock: clock, onRound: nil)
+        XCTAssertEqual(m[0].warmupRuns, 4)
+        XCTAssertFalse(m[0].settled)
+    }
+
+    func testTheFirstRunNeverCountsTowardsSettling() {
+        // Runs 2 3 4 are identical: settled at 4, not at 3 (run 1 is excluded even though it matches).
+        let clock = FakeClock()
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 1, maxWarmupRuns: 50, maxWarmupSeconds: 10)
+        let m = measureInterleaved([{ clock.take(ms: 1) }], policy: policy, clock: clock, onRound: nil)
+        XCTAssertEqual(m[0].warmupRuns, 4)
+        XCTAssertTrue(m[0].settled)
+    }
+
+    func testMinSecondsGivesEveryBodyTheSameRounds() {
+        // B reaches 10 ms in 5 rounds, A needs 20: both get 20, and not one more.
+        let clock = FakeClock()
+        let policy = MeasurementPolicy(minSeconds: 0.010, minRuns: 2, maxWarmupRuns: 1, maxWarmupSeconds: 1)
+        var rounds = 0
+        let m = measureInterleaved([{ clock.take(ms: 0.5) }, { clock.take(ms: 2) }], policy: policy,
+                                   clock: clock, onRound: { rounds = $0 })
+        XCTAssertEqual(m.map(\.samplesNs.count), [20, 20])
+        XCTAssertEqual(rounds, 20)
+        XCTAssertEqual(m[0].samplesNs.reduce(0, +), 10_000_000)
+    }
+
+    func testMinRunsWhenDurationIsReachedFirst() {
+        let clock = FakeClock()
+        let policy = MeasurementPolicy(minSeconds: 0.001, minRuns: 9, maxWarmupRuns: 1, maxWarmupSeconds: 1)
+        let m = measureInterleaved([{ clock.take(ms: 5) }], policy: policy, clock: clock, onRound: nil)
+        XCTAssertEqual(m[0].samplesNs.count, 9)
+    }
+
+    func testSettledWindow() {
+        XCTAssertTrue(isSettled([100, 102, 98][...], window: 3, tolerance: 0.05))
+        XCTAssertFalse(isSettled([100, 110, 98][...], window: 3, tolerance: 0.05))
+        XCTAssertFalse(isSettled([100, 100][...], window: 3, tolerance: 0.05), "too few runs to judge")
+        XCTAssertTrue(isSettled([500, 100, 101, 100][...], window: 3, tolerance: 0.05), "only the last window counts")
+    }
+}
