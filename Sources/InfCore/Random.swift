@@ -39,7 +39,7 @@ extension Tensor {
         Tensor(shape: shape) { _ in rng.nextGaussian() * std }
     }
 
-    /// Uniform entries in [low, high).
+    /// Uniform entries in [low, high] (the upper bound is reachable through rounding).
     public static func randomUniform(_ shape: [Int], in range: ClosedRange<Float>, rng: inout SeededRNG) -> Tensor {
         let width = range.upperBound - range.lowerBound
         return Tensor(shape: shape) { _ in range.lowerBound + rng.nextUnitFloat() * width }

@@ -137,6 +137,12 @@ public struct CNNConfig: Codable, Sendable, Equatable {
             guard s.outChannels >= 1, s.outChannels <= 65536, s.kernelSize >= 1, s.stride >= 1, s.padding >= 0, s.poolSize >= 1 else {
                 return .failure(ConfigProblem("stage \(i) needs out_channels, kernel_size, stride, pool_size ≥ 1 and padding ≥ 0"))
             }
+            // Checked before dividing: integer division truncates toward zero, so a kernel
+            // larger than the padded map would otherwise yield a bogus output size of 1.
+            guard h + 2 * s.padding >= s.kernelSize, w + 2 * s.padding >= s.kernelSize else {
+                return .failure(ConfigProblem("stage \(i) shrinks the \(inputShape) input to nothing "
+                    + "(its \(s.kernelSize)×\(s.kernelSize) kernel is larger than the padded \(h)×\(w) map)"))
+            }
             h = (h + 2 * s.padding - s.kernelSize) / s.stride + 1
             w = (w + 2 * s.padding - s.kernelSize) / s.stride + 1
             c = s.outChannels
@@ -206,10 +212,14 @@ public struct ModelConfig: Sendable {
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw ModelError("\(path): missing key \"\(keyPath(ctx.codingPath + [key]))\".")
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw ModelError("\(path): \"\(keyPath(ctx.codingPath))\" has the wrong type (\(ctx.debugDescription)).")
+            let what = ctx.codingPath.isEmpty ? "the top level (a JSON object of settings)" : "\"\(keyPath(ctx.codingPath))\""
+            throw ModelError("\(path): \(what) has the wrong type (\(ctx.debugDescription)).")
         } catch let DecodingError.dataCorrupted(ctx) {
-            let at = ctx.codingPath.isEmpty ? "" : " at \"\(keyPath(ctx.codingPath))\""
-            throw ModelError("\(path): not valid JSON\(at) (\(ctx.debugDescription)).")
+            // An empty coding path means the bytes are not JSON; otherwise a value is out of range (e.g. pool "median").
+            if ctx.codingPath.isEmpty {
+                throw ModelError("\(path): not valid JSON (\(ctx.debugDescription)).")
+            }
+            throw ModelError("\(path): \"\(keyPath(ctx.codingPath))\" has an invalid value (\(ctx.debugDescription)).")
         } catch {
             throw ModelError("\(path): cannot parse the model configuration (\(error)).")
         }

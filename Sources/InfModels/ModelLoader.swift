@@ -65,9 +65,11 @@ public enum ModelLoader {
     public static func load(_ spec: String) throws -> LoadedModel {
         let (configPath, directory) = try resolve(spec)
         let config = try ModelConfig.load(path: configPath)
-        let checkpoint = directory.map { ($0 as NSString).appendingPathComponent("model.safetensors") }
+        // The checkpoint sits beside the config, whether the spec named the directory or the file.
+        let checkpoint = ((directory ?? (configPath as NSString).deletingLastPathComponent) as NSString)
+            .appendingPathComponent("model.safetensors")
         let weights: WeightSource
-        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+        if FileManager.default.fileExists(atPath: checkpoint) {
             weights = try CheckpointWeights(path: checkpoint)
         } else if let seed = config.seed {
             weights = SeededWeights(seed: seed)

@@ -28,6 +28,7 @@ public final class TransformerDecoder: InferenceModel {
     private var ffn = Tensor(zeros: [0])     // (B, T, I)
     private var logits = Tensor(zeros: [0])  // (B, T, V)
     private var positionIds: [Int32] = []
+    private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
 
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
@@ -92,7 +93,11 @@ public final class TransformerDecoder: InferenceModel {
     public func forward(_ input: ModelInput) -> Tensor {
         guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
-        if positionIds.count != b * t { positionIds = (0..<(b * t)).map { Int32($0 % t) } }
+        // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
+        if idsShape != (b, t) {
+            positionIds = (0..<(b * t)).map { Int32($0 % t) }
+            idsShape = (b, t)
+        }
         tokenEmbedding(ids, into: &x)
         positionEmbedding(positionIds, into: &x, accumulate: true)
         x.reshape([b, t, config.hiddenSize])

@@ -27,6 +27,7 @@ public final class TransformerEncoder: InferenceModel {
     private var ffn = Tensor(zeros: [0])      // (B, T, I)
     private var positionIds: [Int32] = []
     private var typeIds: [Int32] = []
+    private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
 
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
@@ -80,8 +81,9 @@ public final class TransformerEncoder: InferenceModel {
     }
 
     public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
-        // Ids above 999 avoid BERT's special and unused tokens in real vocabularies.
-        let low = min(1000, config.vocabSize - 1)
+        // Ids above 999 avoid BERT's special and unused tokens in real vocabularies;
+        // a small (synthetic) vocabulary uses all its ids rather than repeating one.
+        let low = config.vocabSize >= 2000 ? 1000 : 0
         let ids = (0..<(batch * sequenceLength)).map { _ in Int32(low + rng.nextInt(below: config.vocabSize - low)) }
         return .tokens(ids: ids, mask: nil, batch: batch, length: sequenceLength)
     }
@@ -96,9 +98,11 @@ public final class TransformerEncoder: InferenceModel {
     public func forward(_ input: ModelInput) -> Tensor {
         guard case let .tokens(ids, mask, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
-        if positionIds.count != b * t {
+        // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
+        if idsShape != (b, t) {
             positionIds = (0..<(b * t)).map { Int32($0 % t) }
             typeIds = [Int32](repeating: 0, count: b * t)
+            idsShape = (b, t)
         }
         tokenEmbedding(ids, into: &x)
         positionEmbedding(positionIds, into: &x, accumulate: true)

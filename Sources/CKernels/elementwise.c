@@ -1,0 +1,133 @@
+// Elementwise kernels (GELU, softmax, LayerNorm) compiled three times, for
+// AVX-512, AVX2+FMA and baseline x86-64, with the path chosen at run time from
+// cpuid. Swift builds for baseline x86-64 so the binary runs on any server;
+// only these loops need the wide paths (libm's expf/erff are scalar calls).
+#include "CKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma clang fp reassociate(on)
+
+/// eˣ, relative error ≤ 2⁻²²; x < −87.34 → 0 (a masked −∞ score becomes exactly 0), x > 88.38 → +∞.
+/// Cody–Waite reduction x = n·ln2 + r, |r| ≤ ½ln2, then Cephes' degree-6 polynomial; 2ⁿ in the exponent bits.
+static inline float ib_exp_approx(float x) {
+    float xc = fminf(fmaxf(x, -87.33654f), 88.37626f);
+    float n = floorf(xc * 1.44269504f + 0.5f);
+    float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float v = y * scale;
+    v = x < -87.33654f ? 0.0f : v;
+    v = x > 88.37626f ? INFINITY : v;
+    return x != x ? x : v; // NaN in, NaN out
+}
+
+/// erf(x), absolute error ≤ 3·10⁻⁷, odd. |x| ≥ 0.6: Abramowitz & Stegun 7.1.26 (≤ 1.5·10⁻⁷);
+/// below, where its 1 − … form cancels, the Maclaurin series to x¹³ (truncation < 10⁻⁸).
+/// Both are computed and one selected, so loops stay branch-free.
+static inline float ib_erf_approx(float x) {
+    float a = fminf(fabsf(x), 10.0f);
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    float tail = 1.0f - p * t * ib_exp_approx(-a * a);
+    float a2 = a * a;
+    float q = 1.0f / 9360.0f;
+    q = q * a2 - 1.0f / 1320.0f;
+    q = q * a2 + 1.0f / 216.0f;
+    q = q * a2 - 1.0f / 42.0f;
+    q = q * a2 + 0.1f;
+    q = q * a2 - 1.0f / 3.0f;
+    float series = 1.1283791671f * a * (1.0f + a2 * q);
+    float y = a < 0.6f ? series : tail;
+    return x < 0 ? -y : y;
+}
+
+float ib_expf(float x) { return ib_exp_approx(x); }
+float ib_erff(float x) { return ib_erf_approx(x); }
+
+#define IB_NAME(name) name##_generic
+#include "elementwise_body.h"
+#undef IB_NAME
+
+#if defined(__x86_64__) && defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define IB_NAME(name) name##_avx2
+#include "elementwise_body.h"
+#undef IB_NAME
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+#define IB_NAME(name) name##_avx512
+#include "elementwise_body.h"
+#undef IB_NAME
+#pragma clang attribute pop
+#define IB_HAVE_WIDE 1
+#endif
+
+static int active = -1;
+
+ib_isa ib_isa_best(void) {
+#ifdef IB_HAVE_WIDE
+    ib_cpu_features f = ib_cpu_detect();
+    if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx2 && f.fma) return IB_ISA_AVX512;
+    if (f.avx2 && f.fma) return IB_ISA_AVX2;
+#endif
+    return IB_ISA_GENERIC;
+}
+
+ib_isa ib_isa_active(void) {
+    if (active < 0) {
+        ib_isa isa = ib_isa_best();
+        const char *want = getenv("INFBENCH_ISA");
+        if (want && strcmp(want, "generic") == 0) isa = IB_ISA_GENERIC;
+        else if (want && strcmp(want, "avx2") == 0 && isa >= IB_ISA_AVX2) isa = IB_ISA_AVX2;
+        active = (int)isa;
+    }
+    return (ib_isa)active;
+}
+
+bool ib_isa_select(ib_isa isa) {
+    if (isa > ib_isa_best()) return false;
+    active = (int)isa;
+    return true;
+}
+
+const char *ib_isa_name(ib_isa isa) {
+    switch (isa) {
+    case IB_ISA_AVX512: return "avx512";
+    case IB_ISA_AVX2: return "avx2";
+    default: return "generic";
+    }
+}
+
+#ifdef IB_HAVE_WIDE
+#define IB_DISPATCH(name, ...)                                   \
+    switch (ib_isa_active()) {                                   \
+    case IB_ISA_AVX512: name##_avx512(__VA_ARGS__); return;      \
+    case IB_ISA_AVX2: name##_avx2(__VA_ARGS__); return;          \
+    default: name##_generic(__VA_ARGS__); return;                \
+    }
+#else
+#define IB_DISPATCH(name, ...) name##_generic(__VA_ARGS__);
+#endif
+
+void ib_gelu(float *out, const float *in, size_t n) { IB_DISPATCH(gelu, out, in, n) }
+void ib_softmax_rows(float *x, size_t rows, size_t cols) { IB_DISPATCH(softmax_rows, x, rows, cols) }
+void ib_layernorm(float *out, const float *in, const float *residual, const float *gamma,
+                  const float *beta, size_t rows, size_t cols, float eps) {
+    IB_DISPATCH(layernorm, out, in, residual, gamma, beta, rows, cols, eps)
+}

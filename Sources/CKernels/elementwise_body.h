@@ -1,0 +1,63 @@
+// The elementwise kernels' bodies, compiled once per instruction-set path by
+// elementwise.c (IB_NAME adds the path's suffix). Plain loops: the compiler
+// vectorises them for the path's width; `fp reassociate` lets it split the
+// max/sum reductions across lanes.
+
+static void IB_NAME(gelu)(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        out[i] = 0.5f * x * (1.0f + ib_erf_approx(x * 0.70710678118654752f));
+    }
+}
+
+static void IB_NAME(softmax_rows)(float *x, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        float m = -INFINITY;
+        for (size_t c = 0; c < cols; c++) m = row[c] > m ? row[c] : m;
+        if (m == -INFINITY) {
+            for (size_t c = 0; c < cols; c++) row[c] = 0.0f;
+            continue;
+        }
+        float sum = 0.0f;
+        for (size_t c = 0; c < cols; c++) {
+            float e = ib_exp_approx(row[c] - m);
+            row[c] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        for (size_t c = 0; c < cols; c++) row[c] *= inv;
+    }
+}
+
+static void IB_NAME(layernorm)(float *out, const float *in, const float *residual, const float *gamma,
+                               const float *beta, size_t rows, size_t cols, float eps) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = in + r * cols;
+        float *y = out + r * cols;
+        float mean = 0.0f;
+        if (residual) {
+            const float *res = residual + r * cols;
+            for (size_t c = 0; c < cols; c++) {
+                float z = x[c] + res[c];
+                y[c] = z;
+                mean += z;
+            }
+        } else {
+            for (size_t c = 0; c < cols; c++) {
+                y[c] = x[c];
+                mean += x[c];
+            }
+        }
+        mean /= (float)cols;
+        // Variance of the deviations (two passes), not E[z²] − mean²: no cancellation.
+        float var = 0.0f;
+        for (size_t c = 0; c < cols; c++) {
+            float d = y[c] - mean;
+            var += d * d;
+        }
+        var /= (float)cols;
+        float rstd = 1.0f / sqrtf(var + eps);
+        for (size_t c = 0; c < cols; c++) y[c] = (y[c] - mean) * rstd * gamma[c] + beta[c];
+    }
+}

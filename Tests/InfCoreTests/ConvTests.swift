@@ -1,0 +1,69 @@
+// Conv2D (im2col + GEMM) against a direct seven-loop convolution: stride 1 and 2, padding 0
+// and 1, non-square input and kernel, with and without bias, several images per batch.
+import InfCore
+import XCTest
+
+final class ConvTests: XCTestCase {
+    /// Tolerance: each output is a fp32 dot product of IC·KH·KW terms plus the bias, so it is
+    /// within γ_{K+1} · (Σ|w||x| + |b|) of the exact value (im2col only copies and writes zeros).
+    private func check(b: Int = 2, ic: Int = 3, h: Int, w: Int, oc: Int = 4, kh: Int, kw: Int,
+                       stride: Int, padding: Int, bias: Bool = true, seed: UInt64,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRNG(seed: seed)
+        let x = randn(b * ic * h * w, rng: &rng)
+        let wt = randn(oc * ic * kh * kw, std: 0.3, rng: &rng)
+        let bv: [Float]? = bias ? randn(oc, rng: &rng) : nil
+        let conv = Conv2D(weight: Tensor(shape: [oc, ic, kh, kw], storage: wt), bias: bv.map { Tensor(shape: [oc], storage: $0) },
+                          stride: stride, padding: padding)
+        var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
+        conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+        let ref = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: kh, kw: kw, bias: bv,
+                             stride: stride, padding: padding)
+        XCTAssertEqual(y.shape, [b, oc, ref.oh, ref.ow], file: file, line: line)
+        let (oh, ow) = conv.outputSize(height: h, width: w)
+        XCTAssertEqual(oh, ref.oh, file: file, line: line)
+        XCTAssertEqual(ow, ref.ow, file: file, line: line)
+        let bound = Ref.conv2d(x.map(abs), b: b, ic: ic, h: h, w: w, weight: wt.map(abs), oc: oc, kh: kh, kw: kw,
+                               bias: bv?.map(abs), stride: stride, padding: padding).y.max()!
+        let name = "conv \(h)×\(w) k\(kh)×\(kw) s\(stride) p\(padding) bias=\(bias)"
+        assertClose(y.storage, ref.y, absTol: gamma(ic * kh * kw + 1) * bound, relTol: 0, name, file: file, line: line)
+    }
+
+    func testStrideAndPaddingGrid() {
+        var seed: UInt64 = 1
+        for stride in [1, 2] {
+            for padding in [0, 1] {
+                check(h: 7, w: 9, kh: 3, kw: 3, stride: stride, padding: padding, seed: seed)
+                seed += 1
+            }
+        }
+    }
+
+    func testWithoutBias() {
+        check(h: 6, w: 5, kh: 3, kw: 3, stride: 1, padding: 1, bias: false, seed: 10)
+    }
+
+    func testNonSquareKernelAndOneByOne() {
+        check(h: 8, w: 5, kh: 2, kw: 3, stride: 2, padding: 1, seed: 20)
+        check(h: 4, w: 6, oc: 5, kh: 1, kw: 1, stride: 1, padding: 0, seed: 21)
+        // A kernel as large as the padded input: one output position.
+        check(b: 1, h: 3, w: 4, kh: 5, kw: 6, stride: 1, padding: 1, seed: 22)
+    }
+
+    func testScratchReuseAndFlops() {
+        var rng = SeededRNG(seed: 30)
+        let conv = Conv2D(weight: Tensor.randomNormal([4, 2, 3, 3], std: 0.3, rng: &rng),
+                          bias: Tensor.randomNormal([4], std: 1, rng: &rng), stride: 1, padding: 1)
+        XCTAssertEqual(conv.parameterCount, 4 * 2 * 9 + 4)
+        // 2 · OC · OH · OW · IC · KH · KW for a 6×5 image with same-size output.
+        XCTAssertEqual(conv.flops(height: 6, width: 5), 2 * 4 * 30 * 18)
+        let big = Tensor.randomNormal([2, 2, 6, 5], std: 1, rng: &rng)
+        let small = Tensor.randomNormal([1, 2, 3, 3], std: 1, rng: &rng)
+        var y1 = Tensor(zeros: [0]), y2 = Tensor(zeros: [0]), ys = Tensor(zeros: [0]), col = Tensor(zeros: [0])
+        conv(big, into: &y1, col: &col)
+        conv(small, into: &ys, col: &col)
+        conv(big, into: &y2, col: &col)
+        XCTAssertEqual(y1, y2, "the im2col scratch carries nothing from one call to the next")
+        XCTAssertEqual(ys.shape, [1, 4, 3, 3])
+    }
+}
