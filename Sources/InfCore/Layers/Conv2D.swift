@@ -38,7 +38,9 @@ public struct Conv2D: Sendable {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects (B, \(inChannels), H, W), got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(height: h, width: w)
-        precondition(oh > 0 && ow > 0, "conv input \(h)×\(w) is smaller than its \(kernelH)×\(kernelW) kernel")
+        // Checked before dividing: integer division would round a negative size up to 0 or 1.
+        precondition(h + 2 * padding >= kernelH && w + 2 * padding >= kernelW,
+                     "conv input \(h)×\(w) (padding \(padding)) is smaller than its \(kernelH)×\(kernelW) kernel")
         let k = inChannels * kernelH * kernelW, n = oh * ow
         y.resize([b, outChannels, oh, ow])
         col.resize([k, n])
