@@ -29,7 +29,7 @@ struct MeasurementOptions: ParsableArguments {
     var maxWarmupRuns: Int = 30
 
     @Option(name: .customLong("max-warmup-time"), help: "Stop warming up after this many seconds even if timings have not settled.")
-    var maxWarmupSeconds: Double = 1.0
+    var maxWarmupSeconds: Double = 2.0
 
     func validate() throws {
         guard minSeconds.isFinite, minSeconds >= 0, minSeconds <= 3600 else {

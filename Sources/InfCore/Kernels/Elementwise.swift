@@ -12,7 +12,13 @@ public func geluKernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<
 /// max(0, x). In place allowed.
 @inlinable
 public func reluKernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { out[i] = max(inp[i], 0) }
+    // In place gets its own single-pointer loop: with two pointers that are equal,
+    // the vectoriser's overlap check fails and the loop runs scalar.
+    if UnsafePointer(out) == inp {
+        for i in 0..<count { out[i] = max(out[i], 0) }
+    } else {
+        for i in 0..<count { out[i] = max(inp[i], 0) }
+    }
 }
 
 /// x (rows, cols) += bias (cols), row by row.
@@ -27,5 +33,10 @@ public func addBiasKernel(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointe
 /// out = a + b, elementwise. out may alias a or b.
 @inlinable
 public func addKernel(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { out[i] = a[i] + b[i] }
+    // Same reason as in reluKernel: the in-place case (out == a) gets a loop the vectoriser accepts.
+    if UnsafePointer(out) == a {
+        for i in 0..<count { out[i] += b[i] }
+    } else {
+        for i in 0..<count { out[i] = a[i] + b[i] }
+    }
 }
