@@ -22,6 +22,7 @@ extension EnvironmentInfo {
                         logicalCores: ProcessInfo.processInfo.activeProcessorCount,
                         openblasConfig: BLAS.config,
                         openblasCore: BLAS.coreName,
+                        kernelISA: VectorISA.active.rawValue,
                         swiftVersion: compilerVersion,
                         buildConfiguration: isDebugBuild ? "debug" : "release",
                         gitCommit: readGitCommit(),

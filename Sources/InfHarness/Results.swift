@@ -75,6 +75,8 @@ public struct EnvironmentInfo: Codable, Sendable {
     public var logicalCores: Int
     public var openblasConfig: String
     public var openblasCore: String
+    /// Vector path of infbench's own C kernels (GELU, softmax, LayerNorm): "avx512", "avx2" or "generic".
+    public var kernelISA: String
     public var swiftVersion: String
     /// "release" or "debug"; a debug build's numbers mean nothing.
     public var buildConfiguration: String
@@ -88,13 +90,14 @@ public struct EnvironmentInfo: Codable, Sendable {
     public var os: String
 
     public init(cpuModel: String, cpuFeatures: [String], logicalCores: Int, openblasConfig: String,
-                openblasCore: String, swiftVersion: String, buildConfiguration: String,
+                openblasCore: String, kernelISA: String, swiftVersion: String, buildConfiguration: String,
                 gitCommit: String, loadAverage: [Double], timestamp: String, hostname: String, os: String) {
         self.cpuModel = cpuModel
         self.cpuFeatures = cpuFeatures
         self.logicalCores = logicalCores
         self.openblasConfig = openblasConfig
         self.openblasCore = openblasCore
+        self.kernelISA = kernelISA
         self.swiftVersion = swiftVersion
         self.buildConfiguration = buildConfiguration
         self.gitCommit = gitCommit

@@ -13,7 +13,7 @@ public struct TablePrinter: ResultPrinter {
         out.append("timestamp:  \(env.timestamp)   commit: \(env.gitCommit)   host: \(env.hostname)")
         let features = env.cpuFeatures.isEmpty ? "no extra features" : env.cpuFeatures.joined(separator: " ")
         out.append("cpu:        \(env.cpuModel) [\(features)], \(env.logicalCores) logical cores")
-        out.append("openblas:   \(env.openblasConfig) (core \(env.openblasCore))")
+        out.append("openblas:   \(env.openblasConfig) (core \(env.openblasCore)); infbench C kernels: \(env.kernelISA)")
         out.append("swift:      \(env.swiftVersion) (compiler that built this binary), \(env.buildConfiguration) build")
         out.append("load avg:   " + env.loadAverage.map { fixed($0, 2) }.joined(separator: " "))
         out.append("os:         \(env.os)")

@@ -19,7 +19,7 @@ final class PrinterTests: XCTestCase {
 
     static func fixture(build: String = "release") -> SuiteResult {
         let env = EnvironmentInfo(cpuModel: "Test CPU | 2.0GHz", cpuFeatures: ["avx2", "fma"], logicalCores: 2,
-                                  openblasConfig: "OpenBLAS 0.3.26 DYNAMIC_ARCH", openblasCore: "Haswell",
+                                  openblasConfig: "OpenBLAS 0.3.26 DYNAMIC_ARCH", openblasCore: "Haswell", kernelISA: "avx512",
                                   swiftVersion: "6.3", buildConfiguration: build, gitCommit: "0123456789ab",
                                   loadAverage: [0.5, 0.25, 0.125], timestamp: "2025-01-02T03:04:05Z",
                                   hostname: "box", os: "Linux")
@@ -214,7 +214,7 @@ final class PrinterTests: XCTestCase {
     }
 
     func testFieldListCoversEveryField() {
-        XCTAssertEqual(fieldList(Self.fixture().environment).count, 12)
+        XCTAssertEqual(fieldList(Self.fixture().environment).count, 13)
         XCTAssertEqual(fieldList(Self.fixture().configuration).count, 13)
     }
 }
