@@ -27,7 +27,7 @@ run: build       ## the default suite (about 3 minutes on 2 cores); pass options
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing   # the tests are XCTest; skip the empty Swift Testing pass
 
 bench: build     ## the default suite, saved to Results/ as JSON (raw samples) and Markdown
 	$(RELEASE) run --output Results/default.json $(ARGS)
