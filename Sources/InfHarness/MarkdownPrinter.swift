@@ -56,10 +56,11 @@ public struct MarkdownPrinter: ResultPrinter {
         out.append("### sgemm roofline")
         out.append("")
         out.append(markdownTable(
-            header: ["threads", "m", "n", "k", "GFLOP/s", "samples", "median ms"],
-            numeric: Array(repeating: true, count: 7),
+            header: ["threads", "m", "n", "k", "GFLOP/s", "before grid", "after grid", "samples", "median ms"],
+            numeric: Array(repeating: true, count: 9),
             rows: result.roofline.map { p in
                 [String(p.threads), String(p.m), String(p.n), String(p.k), fixed(p.gflops, 1),
+                 fixed(p.gflopsBefore, 1), fixed(p.gflopsAfter, 1),
                  String(p.samplesNs.count), fourDigits(SampleStats(samplesNs: p.samplesNs).median * 1e3)]
             }))
         return out.joined(separator: "\n") + "\n"

@@ -108,22 +108,39 @@ public struct EnvironmentInfo: Codable, Sendable {
     }
 }
 
-/// sgemm throughput at one thread count, measured in the same run.
+/// sgemm throughput at one thread count, measured in the same run: once before
+/// the grid and once after, so a machine that changed speed meanwhile shows it.
 public struct RooflinePoint: Codable, Sendable {
     public var threads: Int
     /// Square-ish GEMM shape used: (m, k) x (k, n).
     public var m: Int, n: Int, k: Int
+    /// Samples of the measurement before the grid, then of the one after it.
     public var samplesNs: [UInt64]
-    /// From the median sample.
+    /// From the median sample of each measurement.
+    public var gflopsBefore: Double
+    public var gflopsAfter: Double
+    /// The roofline: the higher of the two (what this machine can reach).
     public var gflops: Double
 
     public init(threads: Int, m: Int, n: Int, k: Int, samplesNs: [UInt64], gflops: Double) {
+        self.init(threads: threads, m: m, n: n, k: k, samplesNs: samplesNs, gflopsBefore: gflops, gflopsAfter: gflops)
+    }
+
+    public init(threads: Int, m: Int, n: Int, k: Int, samplesNs: [UInt64], gflopsBefore: Double, gflopsAfter: Double) {
         self.threads = threads
         self.m = m
         self.n = n
         self.k = k
         self.samplesNs = samplesNs
-        self.gflops = gflops
+        self.gflopsBefore = gflopsBefore
+        self.gflopsAfter = gflopsAfter
+        self.gflops = max(gflopsBefore, gflopsAfter)
+    }
+
+    /// Combines the measurements before and after the grid.
+    public func merged(withAfter after: RooflinePoint) -> RooflinePoint {
+        RooflinePoint(threads: threads, m: m, n: n, k: k, samplesNs: samplesNs + after.samplesNs,
+                      gflopsBefore: gflops, gflopsAfter: after.gflops)
     }
 }
 

@@ -75,13 +75,9 @@ public final class SuiteRunner {
         var techniques = plan.techniques
         if !techniques.contains(where: { $0.name == FP32Baseline.name }) { techniques.insert(FP32Baseline(), at: 0) }
 
-        // The roofline: sgemm at each thread count, measured in this run.
+        // The roofline: sgemm at each thread count, measured in this run (again after the grid, below).
         var roofline: [Int: RooflinePoint] = [:]
-        for t in plan.threads {
-            progress.say("roofline: sgemm \(plan.rooflineSize)³ at \(t) thread(s)")
-            roofline[t] = measureSgemmRoofline(threads: t, m: plan.rooflineSize, n: plan.rooflineSize,
-                                               k: plan.rooflineSize, policy: plan.policy)
-        }
+        for t in plan.threads { roofline[t] = measureRoofline(threads: t, when: "before") }
 
         var rows: [ResultRow] = []
         let groups = models.count * plan.batchSizes.count * plan.threads.count
@@ -125,10 +121,26 @@ public final class SuiteRunner {
                             batch: batch, sequenceLength: seq, threads: threads, itemUnit: model.itemUnit,
                             itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
                             throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: gflops,
-                            rooflinePercent: roofline[threads].map { 100 * gflops / $0.gflops },
+                            rooflinePercent: nil, // filled in once the roofline is re-measured after the grid
                             weightBytes: variantModel.weightBytes, peakRSSBytes: rss,
                             speedup: speedup, quality: i == 0 ? nil : qualities[i]))
                     }
+                }
+            }
+        }
+        for t in plan.threads {
+            let after = measureRoofline(threads: t, when: "after")
+            let point = roofline[t]!.merged(withAfter: after)
+            if abs(point.gflopsAfter - point.gflopsBefore) > 0.1 * point.gflops {
+                warnings.append(String(format: "sgemm at %d thread(s) ran at %.1f GFLOP/s before the grid and %.1f after: the machine's speed changed during the run; %% roofline uses the higher.",
+                                       t, point.gflopsBefore, point.gflopsAfter))
+            }
+            roofline[t] = point
+            for i in rows.indices where rows[i].threads == t {
+                rows[i].rooflinePercent = 100 * rows[i].gflops / point.gflops
+                if rows[i].rooflinePercent! > 105 {
+                    warnings.append(String(format: "%@ %@ batch %d × %d reached %.0f%% of the sgemm roofline: the roofline measurement was disturbed, or the FLOP count is off.",
+                                           rows[i].model, rows[i].variant, rows[i].batch, t, rows[i].rooflinePercent!))
                 }
             }
         }
@@ -142,6 +154,14 @@ public final class SuiteRunner {
             threadPolicy: SuitePlan.threadPolicy)
         return SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
                            roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings)
+    }
+}
+
+extension SuiteRunner {
+    func measureRoofline(threads: Int, when: String) -> RooflinePoint {
+        progress.say("roofline (\(when) the grid): sgemm \(plan.rooflineSize)³ at \(threads) thread(s)")
+        return measureSgemmRoofline(threads: threads, m: plan.rooflineSize, n: plan.rooflineSize,
+                                    k: plan.rooflineSize, policy: plan.policy)
     }
 }
 
