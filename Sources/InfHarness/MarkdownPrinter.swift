@@ -38,6 +38,14 @@ public struct MarkdownPrinter: ResultPrinter {
                    : floor.map { "- \($0)" })
         out.append("")
 
+        let profiles = profileLines(result)
+        if !profiles.isEmpty {
+            out.append("## Profile (baseline, share of a forward pass's wall time)")
+            out.append("")
+            out.append(contentsOf: profiles.map { "- \(escape($0))" })
+            out.append("")
+        }
+
         out.append("## Warnings")
         out.append("")
         out.append(contentsOf: result.warnings.isEmpty ? ["None."] : result.warnings.map { "- \(escape($0))" })

@@ -160,3 +160,16 @@ private func describeField(_ value: Any) -> String {
     if let array = value as? [Any] { return array.map(describeField).joined(separator: ", ") }
     return String(describing: value)
 }
+
+/// Lines of the per-phase breakdown of every profiled row, e.g.
+/// "encoder-small b32 1 thr (254.1 ms per pass, 12 runs): ffn.up 31.0% · …".
+func profileLines(_ result: SuiteResult) -> [String] {
+    result.rows.compactMap { row in
+        guard let p = row.profile, p.totalSeconds > 0 else { return nil }
+        let phases = p.phases.sorted { $0.seconds > $1.seconds }.map { phase in
+            "\(phase.name) \(fixed(100 * phase.seconds / p.totalSeconds, 1))%"
+        }
+        return "\(row.model) b\(row.batch) \(row.threads) thr (\(fourDigits(p.totalSeconds * 1e3)) ms per pass, \(p.runs) runs): "
+            + phases.joined(separator: " · ")
+    }
+}

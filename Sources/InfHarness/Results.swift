@@ -237,12 +237,14 @@ public struct ResultRow: Codable, Sendable {
     public var peakRSSBytes: Int
     public var speedup: Speedup?
     public var quality: Quality?
+    /// Where a forward pass spends its time (`run --profile`, baseline rows only).
+    public var profile: Profile?
 
     public init(model: String, variant: String, executes: String, batch: Int, sequenceLength: Int?,
                 threads: Int, itemUnit: String, itemsPerRun: Int, warmupRuns: Int,
                 samplesNs: [UInt64], stats: SampleStats, throughput: Double, flopsPerRun: Double,
                 gflops: Double, rooflinePercent: Double?, weightBytes: Int, peakRSSBytes: Int,
-                speedup: Speedup?, quality: Quality?) {
+                speedup: Speedup?, quality: Quality?, profile: Profile? = nil) {
         self.model = model
         self.variant = variant
         self.executes = executes
@@ -262,5 +264,32 @@ public struct ResultRow: Codable, Sendable {
         self.peakRSSBytes = peakRSSBytes
         self.speedup = speedup
         self.quality = quality
+        self.profile = profile
+    }
+}
+
+/// Per-phase wall time of a forward pass, from extra profiled runs made after the
+/// measured ones (the profiler's clock reads perturb those runs slightly, so they
+/// are not the row's samples).
+public struct Profile: Codable, Sendable, Equatable {
+    public struct Phase: Codable, Sendable, Equatable {
+        public var name: String
+        /// Mean seconds per forward pass.
+        public var seconds: Double
+        public init(name: String, seconds: Double) {
+            self.name = name
+            self.seconds = seconds
+        }
+    }
+    public var runs: Int
+    /// Mean wall time of a profiled pass, seconds.
+    public var totalSeconds: Double
+    /// In first-seen order; time outside every phase is listed as "other".
+    public var phases: [Phase]
+
+    public init(runs: Int, totalSeconds: Double, phases: [Phase]) {
+        self.runs = runs
+        self.totalSeconds = totalSeconds
+        self.phases = phases
     }
 }

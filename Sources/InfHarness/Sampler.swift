@@ -1,6 +1,7 @@
 // The measurement loop: warm every variant up until its timings settle, then
 // time them interleaved (A B C A B C …) so drift — thermal, frequency, a
 // neighbour's load — hits every variant alike, never one block of runs.
+import InfCore
 
 /// How long to warm up and how much to measure. The CLI validates the values.
 public struct MeasurementPolicy: Sendable, Equatable {

@@ -21,6 +21,8 @@ public struct SuitePlan {
     public var bootstrapResamples: Int
     /// Square sgemm size for the roofline.
     public var rooflineSize: Int
+    /// Profile the baseline's phases after measuring each group.
+    public var profile: Bool = false
 
     public init(suite: String, models: [String], techniques: [Technique], batchSizes: [Int], threads: [Int],
                 sequenceLength: Int, policy: MeasurementPolicy, inputSeed: UInt64, bootstrapSeed: UInt64,
@@ -38,8 +40,10 @@ public struct SuitePlan {
         self.rooflineSize = rooflineSize
     }
 
-    public static let threadPolicy = "OpenBLAS owns the threads (openblas_set_num_threads per instance); "
-        + "infbench's own loops (embedding, softmax, LayerNorm, GELU, im2col, pooling) run on the calling thread"
+    public static let threadPolicy = "one thread count for OpenBLAS and infbench's own loops, never both at once: "
+        + "GEMMs of ≥ 512 rows are split by rows over infbench's threads, each calling single-threaded sgemm; "
+        + "smaller GEMMs are threaded by OpenBLAS; attention heads, GELU and LayerNorm rows are split over infbench's "
+        + "threads (OpenBLAS on one thread meanwhile); embedding, im2col and pooling run on the calling thread"
 }
 
 public final class SuiteRunner {
@@ -90,7 +94,7 @@ public final class SuiteRunner {
                     let model = loaded.model
                     let label = "[\(groupIndex)/\(groups)] \(model.name) batch \(batch) × \(threads) thread(s)"
                     progress.say("\(label): warming up")
-                    BLAS.threads = threads
+                    Parallel.setThreads(threads)
                     var rng = SeededRNG(seed: plan.inputSeed)
                     let input = model.makeInput(batch: batch, sequenceLength: plan.sequenceLength, rng: &rng)
                     // Quality on the same inputs that are timed, against the fp32 baseline's output.
@@ -101,6 +105,7 @@ public final class SuiteRunner {
                         self.progress.say("\(label): measuring, round \(round)")
                     }
                     let rss = peakRSSBytes()
+                    let profile = plan.profile ? profilePhases(of: variants[0].1, input: input, medianSeconds: SampleStats(samplesNs: measured[0].samplesNs).median) : nil
                     let seq = model.kind == .cnn ? nil : plan.sequenceLength
                     let flops = model.flops(batch: batch, sequenceLength: plan.sequenceLength)
                     for (i, (technique, variantModel)) in variants.enumerated() {
@@ -123,7 +128,8 @@ public final class SuiteRunner {
                             throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: gflops,
                             rooflinePercent: nil, // filled in once the roofline is re-measured after the grid
                             weightBytes: variantModel.weightBytes, peakRSSBytes: rss,
-                            speedup: speedup, quality: i == 0 ? nil : qualities[i]))
+                            speedup: speedup, quality: i == 0 ? nil : qualities[i],
+                            profile: i == 0 ? profile : nil))
                     }
                 }
             }
@@ -158,6 +164,20 @@ public final class SuiteRunner {
 }
 
 extension SuiteRunner {
+    /// Runs `model` with the profiler on for about a second (at least 3 passes).
+    func profilePhases(of model: InferenceModel, input: ModelInput, medianSeconds: Double) -> Profile {
+        let runs = max(3, min(100, Int(1.0 / max(medianSeconds, 1e-6))))
+        let profiler = Profiler()
+        Profiler.active = profiler
+        let start = monotonicNanoseconds()
+        for _ in 0..<runs { _ = model.forward(input) }
+        let total = Double(monotonicNanoseconds() - start) / 1e9 / Double(runs)
+        Profiler.active = nil
+        var phases = profiler.order.map { Profile.Phase(name: $0, seconds: Double(profiler.totalsNs[$0]!) / 1e9 / Double(runs)) }
+        phases.append(Profile.Phase(name: "other", seconds: max(0, total - phases.reduce(0) { $0 + $1.seconds })))
+        return Profile(runs: runs, totalSeconds: total, phases: phases)
+    }
+
     func measureRoofline(threads: Int, when: String) -> RooflinePoint {
         progress.say("roofline (\(when) the grid): sgemm \(plan.rooflineSize)³ at \(threads) thread(s)")
         return measureSgemmRoofline(threads: threads, m: plan.rooflineSize, n: plan.rooflineSize,

@@ -42,6 +42,11 @@ public struct TablePrinter: ResultPrinter {
             out.append("Noise floor (A/A):")
             out.append(contentsOf: floor.map { "  \($0)" })
         }
+        let profiles = profileLines(result)
+        if !profiles.isEmpty {
+            out.append("Profile (baseline, share of a forward pass's wall time):")
+            out.append(contentsOf: profiles.map { "  \($0)" })
+        }
         if isDebug(env) { out.append(debugBuildWarning) }
         return out.joined(separator: "\n") + "\n"
     }

@@ -35,6 +35,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-aa"), help: "Leave out the A/A row (baseline against itself) that shows the noise floor.")
     var noAA = false
 
+    @Flag(help: "After measuring, profile the baseline's phases (attention, FFN, LayerNorm, softmax, GELU, embedding…).")
+    var profile = false
+
     @Option(help: "Seed for the generated inputs.")
     var seed: UInt64 = 42
 
@@ -99,10 +102,11 @@ struct Run: ParsableCommand {
             throw ValidationError("no models: none given with --model and none bundled in \(ModelLoader.modelsDirectory).")
         }
         let outputFormat = format ?? output.map(OutputFormat.inferred(fromPath:)) ?? .table
-        let plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
+        var plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
                              batchSizes: batch.values, threads: threadList, sequenceLength: sequenceLength,
                              policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
                              bootstrapResamples: resamples, rooflineSize: rooflineSize)
+        plan.profile = profile
         let runner = SuiteRunner(plan: plan, showProgress: true)
         let loaded = try runner.loadModels()
         if let output {

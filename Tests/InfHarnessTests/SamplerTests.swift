@@ -2,6 +2,7 @@
 // both stopping rules, and warm-up that ends at its limits when timings never
 // settle. Rules about durations run on a fake clock the bodies advance, so they
 // hold exactly on a loaded machine; the real clock is checked separately.
+import InfCore
 import XCTest
 @testable import InfHarness
 

@@ -1,6 +1,7 @@
 // Scaled dot-product attention for one head, on strided views so that heads
 // are read straight out of a fused (T, 3C) QKV buffer without copies.
 // Both products go to BLAS; the softmax runs in between on a (Tq, Tk) scratch.
+// Heads run concurrently on several threads, so nothing here may touch shared state.
 
 /// q (Tq, hs) row stride ldq; k, v (Tk, hs) row strides ldk, ldv; out (Tq, hs) row stride ldo.
 /// keyMask (Tk): 1 keeps a key, 0 masks it (padding). causalOffset: query i sits at

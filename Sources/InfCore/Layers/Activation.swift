@@ -1,9 +1,12 @@
 // Activations and softmax on whole tensors, in place.
 
-/// GELU (erf form), in place.
+/// GELU (erf form), in place; split over `Parallel.threads`.
 public func gelu(_ x: inout Tensor) {
     let n = x.count
-    x.storage.withUnsafeMutableBufferPointer { p in geluKernel(p.baseAddress!, p.baseAddress!, count: n) }
+    x.storage.withUnsafeMutableBufferPointer { p in
+        let base = p.baseAddress!
+        Parallel.forChunks(n, minChunk: 16_384) { _, r in geluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count) }
+    }
 }
 
 /// ReLU, in place.

@@ -22,7 +22,7 @@ public struct MultiHeadAttention: Sendable {
     public struct Workspace: Sendable {
         public var qkv = Tensor(zeros: [0])      // (B, T, 3C)
         public var context = Tensor(zeros: [0])  // (B, T, C)
-        public var scores = Tensor(zeros: [0])   // (T, T), one head at a time
+        public var scores = Tensor(zeros: [0])   // (threads, T, T): one head at a time per thread
         public init() {}
     }
 
@@ -33,30 +33,40 @@ public struct MultiHeadAttention: Sendable {
         precondition(x.rank == 3 && x.shape[2] == hidden, "attention expects (B, T, \(hidden)), got \(x.shape)")
         let b = x.shape[0], t = x.shape[1], c = hidden, d = headSize
         if let keyMask { precondition(keyMask.shape == [b, t], "key mask \(keyMask.shape) must be (\(b), \(t))") }
-        qkv(x, into: &ws.qkv)
+        Profiler.measure("attention.qkv") { qkv(x, into: &ws.qkv) }
         ws.context.resize([b, t, c])
-        ws.scores.resize([t, t])
-        ws.qkv.storage.withUnsafeBufferPointer { qkvp in
-            ws.context.storage.withUnsafeMutableBufferPointer { ctx in
-                ws.scores.storage.withUnsafeMutableBufferPointer { s in
-                    withOptionalPointer(keyMask) { mask in
-                        for bi in 0..<b {
-                            let base = qkvp.baseAddress! + bi * t * 3 * c
-                            for h in 0..<heads {
-                                attentionHeadKernel(out: ctx.baseAddress! + bi * t * c + h * d, ldo: c,
-                                                    q: base + h * d, ldq: 3 * c,
-                                                    k: base + c + h * d, ldk: 3 * c,
-                                                    v: base + 2 * c + h * d, ldv: 3 * c,
-                                                    tq: t, tk: t, headSize: d,
-                                                    keyMask: mask.map { $0 + bi * t }, causalOffset: causal ? 0 : nil,
-                                                    scratch: s.baseAddress!)
+        let threads = Parallel.threads
+        ws.scores.resize([threads, t, t])
+        Profiler.measure("attention.heads") {
+            ws.qkv.storage.withUnsafeBufferPointer { qkvp in
+                ws.context.storage.withUnsafeMutableBufferPointer { ctx in
+                    ws.scores.storage.withUnsafeMutableBufferPointer { s in
+                        withOptionalPointer(keyMask) { mask in
+                            // The (batch, head) pairs are independent: split them over the threads, each
+                            // with its own (T, T) scratch and OpenBLAS on one thread for these small GEMMs.
+                            let (qkvBase, ctxBase, sBase) = (qkvp.baseAddress!, ctx.baseAddress!, s.baseAddress!)
+                            Parallel.withSingleThreadedBLAS {
+                                Parallel.forChunks(b * heads) { chunk, pairs in
+                                    let scratch = sBase + chunk * t * t
+                                    for pair in pairs {
+                                        let (bi, h) = pair.quotientAndRemainder(dividingBy: heads)
+                                        let base = qkvBase + bi * t * 3 * c
+                                        attentionHeadKernel(out: ctxBase + bi * t * c + h * d, ldo: c,
+                                                            q: base + h * d, ldq: 3 * c,
+                                                            k: base + c + h * d, ldk: 3 * c,
+                                                            v: base + 2 * c + h * d, ldv: 3 * c,
+                                                            tq: t, tk: t, headSize: d,
+                                                            keyMask: mask.map { $0 + bi * t }, causalOffset: causal ? 0 : nil,
+                                                            scratch: scratch)
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        output(ws.context, into: &y)
+        Profiler.measure("attention.output") { output(ws.context, into: &y) }
     }
 }
 

@@ -49,13 +49,17 @@ public struct Conv2D: Sendable {
                 col.storage.withUnsafeMutableBufferPointer { cp in
                     weight.storage.withUnsafeBufferPointer { wp in
                         for bi in 0..<b {
-                            im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
-                                         channels: inChannels, height: h, width: w,
-                                         kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
-                                         outH: oh, outW: ow)
+                            Profiler.measure("conv.im2col") {
+                                im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
+                                             channels: inChannels, height: h, width: w,
+                                             kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
+                                             outH: oh, outW: ow)
+                            }
                             let out = yp.baseAddress! + bi * outChannels * n
-                            BLAS.sgemm(m: outChannels, n: n, k: k, a: wp.baseAddress!, lda: k,
-                                       b: cp.baseAddress!, ldb: n, c: out, ldc: n)
+                            Profiler.measure("conv.gemm") {
+                                BLAS.sgemm(m: outChannels, n: n, k: k, a: wp.baseAddress!, lda: k,
+                                           b: cp.baseAddress!, ldb: n, c: out, ldc: n)
+                            }
                             if let bias {
                                 for oc in 0..<outChannels {
                                     let bv = bias.storage[oc]

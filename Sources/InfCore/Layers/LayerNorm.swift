@@ -40,12 +40,17 @@ public struct LayerNorm: Sendable {
         if let residual { precondition(residual.shape == x.shape, "residual \(residual.shape) differs from \(x.shape)") }
     }
 
+    /// Rows split over `Parallel.threads`: each row is independent.
     private func run(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, residual: Tensor?, rows: Int) {
+        let cols = weight.count
         weight.storage.withUnsafeBufferPointer { g in
             bias.storage.withUnsafeBufferPointer { b in
-                func go(_ r: UnsafePointer<Float>?) {
-                    layerNormKernel(out, inp, residual: r, gamma: g.baseAddress!, beta: b.baseAddress!,
-                                    rows: rows, cols: weight.count, eps: eps)
+                func go(_ res: UnsafePointer<Float>?) {
+                    Parallel.forChunks(rows, minChunk: max(1, 16_384 / max(cols, 1))) { _, r in
+                        let offset = r.lowerBound * cols
+                        layerNormKernel(out + offset, inp + offset, residual: res.map { $0 + offset },
+                                        gamma: g.baseAddress!, beta: b.baseAddress!, rows: r.count, cols: cols, eps: eps)
+                    }
                 }
                 if let residual {
                     residual.storage.withUnsafeBufferPointer { go($0.baseAddress!) }

@@ -31,9 +31,11 @@ public struct DenseWeights: LinearWeights {
     public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         weight.storage.withUnsafeBufferPointer { w in
             // Transpose by flag, not by copy: y = x · Wᵀ.
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                       a: x, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
-                       c: y, ldc: outFeatures)
+            Parallel.gemmRows(rows) { r in
+                BLAS.sgemm(transA: false, transB: true, m: r.count, n: outFeatures, k: inFeatures,
+                           a: x + r.lowerBound * inFeatures, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
+                           c: y + r.lowerBound * outFeatures, ldc: outFeatures)
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 import Foundation
 
 /// Nanoseconds on the monotonic clock (an arbitrary origin; only differences mean anything).
-@inline(__always)
+@inlinable @inline(__always)
 public func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     // CLOCK_MONOTONIC cannot fail for a valid pointer; a failure would leave ts zeroed.

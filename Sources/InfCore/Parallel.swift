@@ -1,0 +1,54 @@
+// Who owns the threads. One count serves both OpenBLAS (inside each GEMM) and
+// infbench's own loops (elementwise kernels, attention heads), and the two never
+// run at once: the loops run between BLAS calls, and loops that call BLAS from
+// several threads switch OpenBLAS to one thread meanwhile, so 2 cores never
+// see 4 busy threads.
+import Dispatch
+
+public enum Parallel {
+    /// Threads for OpenBLAS and infbench's loops; set with `setThreads`.
+    nonisolated(unsafe) public private(set) static var threads = 1
+
+    /// Sets the thread count for OpenBLAS and for infbench's own loops.
+    public static func setThreads(_ n: Int) {
+        precondition(n >= 1, "thread count must be ≥ 1")
+        threads = n
+        BLAS.threads = n
+    }
+
+    /// Runs `body(chunk, range)` over 0..<count split into at most `threads` contiguous
+    /// chunks, concurrently; `chunk` (0..<threads) indexes per-thread scratch.
+    /// Serial when one thread is set or there are fewer than 2·minChunk items: waking a
+    /// worker costs microseconds, more than a small loop.
+    public static func forChunks(_ count: Int, minChunk: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+        let chunks = min(threads, count / max(minChunk, 1))
+        if chunks <= 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, (c * count / chunks)..<((c + 1) * count / chunks))
+        }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread, for loops that call BLAS from several threads at once.
+    public static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
+        guard threads > 1 else { return body() }
+        BLAS.threads = 1
+        defer { BLAS.threads = threads }
+        return body()
+    }
+
+    /// Runs a GEMM over `rows` output rows: with many rows, infbench splits them over its
+    /// threads, each calling single-threaded sgemm on its slice; with few, one call lets
+    /// OpenBLAS thread it. Measured on 2 cores (MiniLM, 128 tokens): splitting rows took
+    /// batch 32 from 79% to 91% of the sgemm roofline (OpenBLAS's idle workers spin and
+    /// slow the elementwise loops between GEMMs), but made batch 1 (128 rows) 19% slower.
+    public static func gemmRows(_ rows: Int, minRowsPerThread: Int = 256, _ gemm: (Range<Int>) -> Void) {
+        guard threads > 1, rows >= 2 * minRowsPerThread else {
+            gemm(0..<rows)
+            return
+        }
+        withSingleThreadedBLAS { forChunks(rows, minChunk: minRowsPerThread) { _, r in gemm(r) } }
+    }
+}
