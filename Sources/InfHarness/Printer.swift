@@ -113,7 +113,7 @@ func rooflineLine(_ points: [RooflinePoint]) -> String {
 /// One line per A/A row: "bert-tiny b8 4 thr: |ratio−1| 0.4% [0.991–1.012]".
 func noiseFloorLines(_ result: SuiteResult) -> [String] {
     result.rows.filter(isAARow).map { row in
-        let place = "\(row.model) b\(row.batch) \(row.threads) thr"
+        let place = instanceLabel(row)
         guard let s = row.speedup else { return "\(place): no speedup measured" }
         return "\(place): |ratio−1| \(fixed(abs(s.ratio - 1) * 100, 1))% "
             + "[\(fixed(s.low, 3))–\(fixed(s.high, 3))]"
@@ -169,7 +169,12 @@ func profileLines(_ result: SuiteResult) -> [String] {
         let phases = p.phases.sorted { $0.seconds > $1.seconds }.map { phase in
             "\(phase.name) \(fixed(100 * phase.seconds / p.totalSeconds, 1))%"
         }
-        return "\(row.model) b\(row.batch) \(row.threads) thr (\(fourDigits(p.totalSeconds * 1e3)) ms per pass, \(p.runs) runs): "
+        return "\(instanceLabel(row)) (\(fourDigits(p.totalSeconds * 1e3)) ms per pass, \(p.runs) runs): "
             + phases.joined(separator: " · ")
     }
+}
+
+/// "encoder-small b8×128 2 thr": model, batch (× tokens for transformers) and threads.
+func instanceLabel(_ row: ResultRow) -> String {
+    "\(row.model) b\(row.batch)\(row.sequenceLength.map { "×\($0)" } ?? "") \(row.threads) thr"
 }

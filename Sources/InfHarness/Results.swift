@@ -31,8 +31,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var variants: [String]
     public var batchSizes: [Int]
     public var threads: [Int]
-    /// Sequence length for the transformers (tokens per sequence).
-    public var sequenceLength: Int
+    /// Sequence lengths for the transformers (tokens per sequence); the CNN ignores them.
+    public var sequenceLengths: [Int]
     /// Measurement stops once both the duration and the count are reached.
     public var minSeconds: Double
     public var minRuns: Int
@@ -47,7 +47,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var threadPolicy: String
 
     public init(models: [String], variants: [String], batchSizes: [Int], threads: [Int],
-                sequenceLength: Int, minSeconds: Double, minRuns: Int,
+                sequenceLengths: [Int], minSeconds: Double, minRuns: Int,
                 maxWarmupRuns: Int, maxWarmupSeconds: Double,
                 inputSeed: UInt64, bootstrapSeed: UInt64, bootstrapResamples: Int,
                 threadPolicy: String) {
@@ -55,7 +55,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         self.variants = variants
         self.batchSizes = batchSizes
         self.threads = threads
-        self.sequenceLength = sequenceLength
+        self.sequenceLengths = sequenceLengths
         self.minSeconds = minSeconds
         self.minRuns = minRuns
         self.maxWarmupRuns = maxWarmupRuns

@@ -83,7 +83,8 @@ func isSettled(_ times: ArraySlice<UInt64>, window: Int, tolerance: Double) -> B
 /// `maxWarmupRuns` (at least 1), or once its summed warm-up time exceeds
 /// `maxWarmupSeconds`.
 ///
-/// Measurement is round-robin too, one run of every body per round, until every
+/// Measurement is round-robin too, alternating direction every round (A B, B A, …),
+/// one run of every body per round, until every
 /// body has `minRuns` samples and `minSeconds` of summed sample time; all bodies
 /// get the same number of rounds, and there is always at least one round.
 /// `onRound` is called after each measured round with the number of rounds done.
@@ -130,7 +131,11 @@ func measureInterleaved<C: SampleClock>(_ bodies: [() -> Void], policy: Measurem
         rounds > 0 && (0..<count).allSatisfy { samples[$0].count >= policy.minRuns && sampleNs[$0] >= minNs }
     }
     while !done() {
-        for i in 0..<count {
+        // Alternate the order each round (A B C, C B A, …): a body's slot in the round
+        // (first after bookkeeping, or right after another body's cache traffic) then
+        // favours no one; a fixed order showed a 1.08× A/A ratio at batch 1 on 2 threads.
+        let order = rounds % 2 == 0 ? Array(0..<count) : Array((0..<count).reversed())
+        for i in order {
             let t = timeOnce(bodies[i], clock)
             samples[i].append(t)
             sampleNs[i] += Double(t)

@@ -14,7 +14,8 @@ public struct SuitePlan {
     public var techniques: [Technique]
     public var batchSizes: [Int]
     public var threads: [Int]
-    public var sequenceLength: Int
+    /// Tokens per sequence for the transformers; the CNN runs once per batch size.
+    public var sequenceLengths: [Int]
     public var policy: MeasurementPolicy
     public var inputSeed: UInt64
     public var bootstrapSeed: UInt64
@@ -25,14 +26,14 @@ public struct SuitePlan {
     public var profile: Bool = false
 
     public init(suite: String, models: [String], techniques: [Technique], batchSizes: [Int], threads: [Int],
-                sequenceLength: Int, policy: MeasurementPolicy, inputSeed: UInt64, bootstrapSeed: UInt64,
+                sequenceLengths: [Int], policy: MeasurementPolicy, inputSeed: UInt64, bootstrapSeed: UInt64,
                 bootstrapResamples: Int, rooflineSize: Int) {
         self.suite = suite
         self.models = models
         self.techniques = techniques
         self.batchSizes = batchSizes
         self.threads = threads
-        self.sequenceLength = sequenceLength
+        self.sequenceLengths = sequenceLengths
         self.policy = policy
         self.inputSeed = inputSeed
         self.bootstrapSeed = bootstrapSeed
@@ -60,8 +61,8 @@ public final class SuiteRunner {
     public func loadModels() throws -> [LoadedModel] {
         try plan.models.map { spec in
             let loaded = try ModelLoader.load(spec)
-            if let maxT = loaded.model.maxSequenceLength, plan.sequenceLength > maxT {
-                throw HarnessError("--seq-len \(plan.sequenceLength) exceeds \(loaded.model.name)'s max_position_embeddings \(maxT).")
+            if let maxT = loaded.model.maxSequenceLength, let longest = plan.sequenceLengths.max(), longest > maxT {
+                throw HarnessError("--seq-len \(longest) exceeds \(loaded.model.name)'s max_position_embeddings \(maxT).")
             }
             return loaded
         }
@@ -84,52 +85,20 @@ public final class SuiteRunner {
         for t in plan.threads { roofline[t] = measureRoofline(threads: t, when: "before") }
 
         var rows: [ResultRow] = []
-        let groups = models.count * plan.batchSizes.count * plan.threads.count
+        // Sequence lengths apply to the transformers; the CNN runs once per batch size.
+        func lengths(_ m: LoadedModel) -> [Int?] { m.model.kind == .cnn ? [nil] : plan.sequenceLengths.map { $0 } }
+        let groups = models.reduce(0) { $0 + lengths($1).count } * plan.batchSizes.count * plan.threads.count
         var groupIndex = 0
         for loaded in models {
-            let variants = try techniques.map { ($0, try $0.apply(to: loaded)) }
+            let variants = try techniques.map { Variant(technique: $0, model: try $0.apply(to: loaded)) }
             for batch in plan.batchSizes {
-                for threads in plan.threads {
-                    groupIndex += 1
-                    let model = loaded.model
-                    let label = "[\(groupIndex)/\(groups)] \(model.name) batch \(batch) × \(threads) thread(s)"
-                    progress.say("\(label): warming up")
-                    Parallel.setThreads(threads)
-                    var rng = SeededRNG(seed: plan.inputSeed)
-                    let input = model.makeInput(batch: batch, sequenceLength: plan.sequenceLength, rng: &rng)
-                    // Quality on the same inputs that are timed, against the fp32 baseline's output.
-                    let reference = variants[0].1.forward(input)
-                    let qualities = variants.map { compareOutputs(reference: reference, output: $0.1.forward(input), logits: model.outputIsLogits) }
-                    let bodies: [() -> Void] = variants.map { v in { _ = v.1.forward(input) } }
-                    let measured = measureInterleaved(bodies, policy: plan.policy) { round in
-                        self.progress.say("\(label): measuring, round \(round)")
-                    }
-                    let rss = peakRSSBytes()
-                    let profile = plan.profile ? profilePhases(of: variants[0].1, input: input, medianSeconds: SampleStats(samplesNs: measured[0].samplesNs).median) : nil
-                    let seq = model.kind == .cnn ? nil : plan.sequenceLength
-                    let flops = model.flops(batch: batch, sequenceLength: plan.sequenceLength)
-                    for (i, (technique, variantModel)) in variants.enumerated() {
-                        let m = measured[i]
-                        let stats = SampleStats(samplesNs: m.samplesNs)
-                        let gflops = flops / stats.median / 1e9
-                        let speedup = i == 0 ? nil : Bootstrap.speedup(
-                            baselineNs: measured[0].samplesNs, variantNs: m.samplesNs, baselineName: techniques[0].name,
-                            resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed)
-                        if !m.settled {
-                            warnings.append("\(model.name) \(technique.name) batch \(batch) × \(threads): timings had not settled after \(m.warmupRuns) warm-up runs.")
-                        }
-                        if stats.cv > 0.10 {
-                            warnings.append(String(format: "%@ %@ batch %d × %d: CV %.0f%%, noisy.", model.name, technique.name, batch, threads, stats.cv * 100))
-                        }
-                        rows.append(ResultRow(
-                            model: model.name, variant: technique.name, executes: technique.executes,
-                            batch: batch, sequenceLength: seq, threads: threads, itemUnit: model.itemUnit,
-                            itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
-                            throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: gflops,
-                            rooflinePercent: nil, // filled in once the roofline is re-measured after the grid
-                            weightBytes: variantModel.weightBytes, peakRSSBytes: rss,
-                            speedup: speedup, quality: i == 0 ? nil : qualities[i],
-                            profile: i == 0 ? profile : nil))
+                for seq in lengths(loaded) {
+                    for threads in plan.threads {
+                        groupIndex += 1
+                        let label = "[\(groupIndex)/\(groups)] \(loaded.model.name) batch \(batch)"
+                            + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
+                        rows += measureGroup(variants, batch: batch, sequenceLength: seq, threads: threads,
+                                             label: label, warnings: &warnings)
                     }
                 }
             }
@@ -154,7 +123,7 @@ public final class SuiteRunner {
 
         let configuration = RunConfiguration(
             models: plan.models, variants: techniques.map(\.name), batchSizes: plan.batchSizes, threads: plan.threads,
-            sequenceLength: plan.sequenceLength, minSeconds: plan.policy.minSeconds, minRuns: plan.policy.minRuns,
+            sequenceLengths: plan.sequenceLengths, minSeconds: plan.policy.minSeconds, minRuns: plan.policy.minRuns,
             maxWarmupRuns: plan.policy.maxWarmupRuns, maxWarmupSeconds: plan.policy.maxWarmupSeconds,
             inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
             threadPolicy: SuitePlan.threadPolicy)
@@ -163,7 +132,56 @@ public final class SuiteRunner {
     }
 }
 
+/// A technique applied to a model: one column of a group.
+struct Variant {
+    let technique: Technique
+    let model: InferenceModel
+}
+
 extension SuiteRunner {
+    /// One group of the grid: every variant on the same input, interleaved; rows in variant order.
+    func measureGroup(_ variants: [Variant], batch: Int, sequenceLength seq: Int?, threads: Int,
+                      label: String, warnings: inout [String]) -> [ResultRow] {
+        let baseline = variants[0]
+        let tokens = seq ?? 0
+        progress.say("\(label): warming up")
+        Parallel.setThreads(threads)
+        var rng = SeededRNG(seed: plan.inputSeed)
+        let input = baseline.model.makeInput(batch: batch, sequenceLength: tokens, rng: &rng)
+        // Quality on the same inputs that are timed, against the fp32 baseline's output.
+        let reference = baseline.model.forward(input)
+        let qualities = variants.map {
+            compareOutputs(reference: reference, output: $0.model.forward(input), logits: baseline.model.outputIsLogits)
+        }
+        let measured = measureInterleaved(variants.map { v in { _ = v.model.forward(input) } }, policy: plan.policy) { round in
+            self.progress.say("\(label): measuring, round \(round)")
+        }
+        let rss = peakRSSBytes()
+        let baselineStats = SampleStats(samplesNs: measured[0].samplesNs)
+        let profile = plan.profile ? profilePhases(of: baseline.model, input: input, medianSeconds: baselineStats.median) : nil
+        let flops = baseline.model.flops(batch: batch, sequenceLength: tokens)
+        let name = baseline.model.name
+        return zip(variants, measured).enumerated().map { i, pair in
+            let (variant, m) = pair
+            let stats = SampleStats(samplesNs: m.samplesNs)
+            let instance = "\(name) \(variant.technique.name) batch \(batch)\(seq.map { " × \($0) tokens" } ?? "") × \(threads)"
+            if !m.settled { warnings.append("\(instance): timings had not settled after \(m.warmupRuns) warm-up runs.") }
+            if stats.cv > 0.10 { warnings.append(String(format: "%@: CV %.0f%%, noisy.", instance, stats.cv * 100)) }
+            return ResultRow(
+                model: name, variant: variant.technique.name, executes: variant.technique.executes,
+                batch: batch, sequenceLength: seq, threads: threads, itemUnit: baseline.model.itemUnit,
+                itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
+                throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: flops / stats.median / 1e9,
+                rooflinePercent: nil, // filled in once the roofline is re-measured after the grid
+                weightBytes: variant.model.weightBytes, peakRSSBytes: rss,
+                speedup: i == 0 ? nil : Bootstrap.speedup(baselineNs: measured[0].samplesNs, variantNs: m.samplesNs,
+                                                          baselineName: baseline.technique.name,
+                                                          resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed),
+                quality: i == 0 ? nil : qualities[i],
+                profile: i == 0 ? profile : nil)
+        }
+    }
+
     /// Runs `model` with the profiler on for about a second (at least 3 passes).
     func profilePhases(of model: InferenceModel, input: ModelInput, medianSeconds: Double) -> Profile {
         let runs = max(3, min(100, Int(1.0 / max(medianSeconds, 1e-6))))

@@ -26,8 +26,8 @@ struct Run: ParsableCommand {
     @Option(help: "Comma-separated thread counts. (default: 1 and all cores)")
     var threads: IntList?
 
-    @Option(name: .customLong("seq-len"), help: "Tokens per sequence for the transformers.")
-    var sequenceLength: Int = 128
+    @Option(name: .customLong("seq-len"), help: "Comma-separated tokens per sequence for the transformers (the CNN ignores it).")
+    var sequenceLengths: IntList = IntList([128])
 
     @OptionGroup(title: "Measurement")
     var measurement: MeasurementOptions
@@ -67,8 +67,8 @@ struct Run: ParsableCommand {
         guard threadList.allSatisfy({ (1...256).contains($0) }) else {
             throw ValidationError("--threads must be between 1 and 256, got \(threadList.map(String.init).joined(separator: ",")).")
         }
-        guard (1...65536).contains(sequenceLength) else {
-            throw ValidationError("--seq-len must be between 1 and 65536, got \(sequenceLength).")
+        guard !sequenceLengths.values.isEmpty, sequenceLengths.values.allSatisfy({ (1...65536).contains($0) }) else {
+            throw ValidationError("--seq-len must be between 1 and 65536, got \(sequenceLengths.defaultValueDescription).")
         }
         guard (100...1_000_000).contains(resamples) else {
             throw ValidationError("--bootstrap-resamples must be between 100 and 1000000, got \(resamples).")
@@ -103,7 +103,7 @@ struct Run: ParsableCommand {
         }
         let outputFormat = format ?? output.map(OutputFormat.inferred(fromPath:)) ?? .table
         var plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
-                             batchSizes: batch.values, threads: threadList, sequenceLength: sequenceLength,
+                             batchSizes: batch.values, threads: threadList, sequenceLengths: sequenceLengths.values,
                              policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
                              bootstrapResamples: resamples, rooflineSize: rooflineSize)
         plan.profile = profile

@@ -24,7 +24,7 @@ final class PrinterTests: XCTestCase {
                                   loadAverage: [0.5, 0.25, 0.125], timestamp: "2025-01-02T03:04:05Z",
                                   hostname: "box", os: "Linux")
         let config = RunConfiguration(models: ["bert-tiny"], variants: ["fp32", "fp16"], batchSizes: [8],
-                                      threads: [1, 2], sequenceLength: 128, minSeconds: 1, minRuns: 10,
+                                      threads: [1, 2], sequenceLengths: [128], minSeconds: 1, minRuns: 10,
                                       maxWarmupRuns: 20, maxWarmupSeconds: 5, inputSeed: 1, bootstrapSeed: 2,
                                       bootstrapResamples: 1000, threadPolicy: "openblas owns all threads")
         let roofline = [RooflinePoint(threads: 1, m: 1024, n: 1024, k: 1024, samplesNs: [21_900_000], gflops: 98.1),
@@ -60,7 +60,7 @@ final class PrinterTests: XCTestCase {
         XCTAssertTrue(text.contains("~noise: the interval covers 1×"), text)
         XCTAssertTrue(text.contains("max|Δ| 3.1e-04 cos 0.999998 top1 100.0%"), text)
         XCTAssertTrue(text.contains("250.0 seq/s") || text.contains("4000.0 seq/s"), text)
-        XCTAssertTrue(text.contains("Noise floor (A/A): bert-tiny b8 2 thr: |ratio−1| 0.4% [0.991–1.012]"), text)
+        XCTAssertTrue(text.contains("Noise floor (A/A): bert-tiny b8×128 2 thr: |ratio−1| 0.4% [0.991–1.012]"), text)
         XCTAssertTrue(text.contains("! load average 0.5 is above 0.1"))
         XCTAssertFalse(text.contains("DEBUG BUILD"))
 

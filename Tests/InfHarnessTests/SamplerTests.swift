@@ -35,8 +35,9 @@ final class SamplerTests: XCTestCase {
         var rounds: [Int] = []
         let m = measureInterleaved([{ log.append("A") }, { log.append("B") }, { log.append("C") }],
                                    policy: policy, onRound: { rounds.append($0) })
-        // One warm-up run each, then exactly minRuns rounds (minSeconds is 0).
-        XCTAssertEqual(log, Array(repeating: ["A", "B", "C"], count: 6).flatMap { $0 })
+        // One warm-up run each, then exactly minRuns rounds (minSeconds is 0), alternating direction.
+        let forward = ["A", "B", "C"], backward = ["C", "B", "A"]
+        XCTAssertEqual(log, forward + [forward, backward, forward, backward, forward].flatMap { $0 })
         XCTAssertEqual(m.map(\.samplesNs.count), [5, 5, 5])
         XCTAssertEqual(m.map(\.warmupRuns), [1, 1, 1])
         XCTAssertEqual(rounds, [1, 2, 3, 4, 5])
@@ -77,7 +78,7 @@ final class SamplerTests: XCTestCase {
         let m = measureInterleaved([a, b], policy: policy, clock: clock, onRound: nil)
         XCTAssertEqual(m[0], Measured(warmupRuns: 6, settled: false, samplesNs: [1_000_000, 4_000_000]))
         XCTAssertEqual(m[1], Measured(warmupRuns: 4, settled: true, samplesNs: [2_000_000, 2_000_000]))
-        XCTAssertEqual(log.joined(), "ABABABAB" + "AA" + "ABAB")
+        XCTAssertEqual(log.joined(), "ABABABAB" + "AA" + "ABBA", "measured rounds alternate direction")
     }
 
     func testWarmupStopsAtMaxSeconds() {
