@@ -47,13 +47,32 @@ public final class CNN: InferenceModel {
         }
     }
 
+    private init(copying other: CNN) {
+        name = other.name
+        config = other.config
+        stages = other.stages
+        classifier = other.classifier
+        featureShapes = other.featureShapes
+    }
+
+    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
+        let copy = CNN(copying: self)
+        for i in copy.stages.indices {
+            copy.stages[i].conv.weights = try transform("features.\(i).conv", stages[i].conv.weights)
+        }
+        for j in copy.classifier.indices {
+            copy.classifier[j].weights = try transform("classifier.\(j)", classifier[j].weights)
+        }
+        return copy
+    }
+
     public var kind: ModelKind { .cnn }
     public var itemUnit: String { "img" }
     public var maxSequenceLength: Int? { nil }
     public var outputIsLogits: Bool { true }
     public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
     public var weightBytes: Int {
-        stages.reduce(0) { $0 + 4 * $1.conv.parameterCount } + classifier.reduce(0) { $0 + $1.byteCount }
+        stages.reduce(0) { $0 + $1.conv.byteCount } + classifier.reduce(0) { $0 + $1.byteCount }
     }
 
     public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {

@@ -38,4 +38,10 @@ public protocol InferenceModel: AnyObject {
     func flops(batch: Int, sequenceLength: Int) -> Double
     /// Every parameter under its checkpoint name, in checkpoint order.
     func namedTensors() -> [(name: String, tensor: Tensor)]
+    /// A copy (own scratch buffers, shared unchanged parameters) whose weight matrices —
+    /// linear layers and flattened conv kernels — are `transform(name, weights)`; biases,
+    /// norms and embedding tables stay as they are. This is how precision and sparsity
+    /// techniques reach every layer. Names are checkpoint prefixes, e.g.
+    /// "encoder.layer.0.intermediate.dense", "features.1.conv", "lm_head".
+    func transformingWeights(_ transform: (_ name: String, _ weights: any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel
 }

@@ -61,6 +61,35 @@ public final class TransformerDecoder: InferenceModel {
         lmHead = Linear(weight: tokenEmbedding.table, bias: nil)
     }
 
+    private init(copying other: TransformerDecoder) {
+        name = other.name
+        config = other.config
+        tokenEmbedding = other.tokenEmbedding
+        positionEmbedding = other.positionEmbedding
+        blocks = other.blocks
+        finalNorm = other.finalNorm
+        lmHead = other.lmHead
+    }
+
+    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
+        let copy = TransformerDecoder(copying: self)
+        for l in copy.blocks.indices {
+            let p = "h.\(l)"
+            copy.blocks[l].attention.qkv.weights = try transform("\(p).attn.qkv", blocks[l].attention.qkv.weights)
+            copy.blocks[l].attention.output.weights = try transform("\(p).attn.proj", blocks[l].attention.output.weights)
+            copy.blocks[l].fc1.weights = try transform("\(p).mlp.fc", blocks[l].fc1.weights)
+            copy.blocks[l].fc2.weights = try transform("\(p).mlp.proj", blocks[l].fc2.weights)
+        }
+        copy.lmHead.weights = try transform("lm_head", lmHead.weights)
+        return copy
+    }
+
+    /// Whether the LM head still shares the token embedding's fp32 storage (tied, counted once).
+    private var headIsTied: Bool {
+        guard let dense = lmHead.weights as? DenseWeights else { return false }
+        return dense.weight == tokenEmbedding.table
+    }
+
     public var kind: ModelKind { .gpt }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }
@@ -68,8 +97,10 @@ public final class TransformerDecoder: InferenceModel {
     public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
 
     public var weightBytes: Int {
-        // The tied head is the embedding table: counted once, at the head's storage size.
-        positionEmbedding.table.byteCount + lmHead.byteCount + finalNorm.parameterCount * 4
+        // A tied head is the embedding table: counted once. A converted head (fp16, sparse…)
+        // is a second copy beside the fp32 table the embedding lookup still reads.
+        tokenEmbedding.table.byteCount + (headIsTied ? 0 : lmHead.byteCount)
+            + positionEmbedding.table.byteCount + finalNorm.parameterCount * 4
             + blocks.reduce(0) { s, b in
                 s + b.attention.qkv.byteCount + b.attention.output.byteCount + b.fc1.byteCount + b.fc2.byteCount
                     + 4 * (b.ln1.parameterCount + b.ln2.parameterCount)

@@ -65,6 +65,28 @@ public final class TransformerEncoder: InferenceModel {
         }
     }
 
+    private init(copying other: TransformerEncoder) {
+        name = other.name
+        config = other.config
+        tokenEmbedding = other.tokenEmbedding
+        positionEmbedding = other.positionEmbedding
+        typeEmbedding = other.typeEmbedding
+        embeddingNorm = other.embeddingNorm
+        layers = other.layers
+    }
+
+    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
+        let copy = TransformerEncoder(copying: self)
+        for l in copy.layers.indices {
+            let p = "encoder.layer.\(l)"
+            copy.layers[l].attention.qkv.weights = try transform("\(p).attention.self.qkv", layers[l].attention.qkv.weights)
+            copy.layers[l].attention.output.weights = try transform("\(p).attention.output.dense", layers[l].attention.output.weights)
+            copy.layers[l].fc1.weights = try transform("\(p).intermediate.dense", layers[l].fc1.weights)
+            copy.layers[l].fc2.weights = try transform("\(p).output.dense", layers[l].fc2.weights)
+        }
+        return copy
+    }
+
     public var kind: ModelKind { .bert }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }

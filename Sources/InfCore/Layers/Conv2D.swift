@@ -2,26 +2,43 @@
 //   out (OC, OH·OW) = W (OC, IC·KH·KW) × col (IC·KH·KW, OH·OW) + b.
 
 public struct Conv2D: Sendable {
-    public var weight: Tensor // (OC, IC, KH, KW)
+    /// (OC, IC·KH·KW): the (OC, IC, KH, KW) kernel flattened, behind `LinearWeights`
+    /// so precision and sparsity techniques apply to convolutions as to linear layers.
+    public var weights: any LinearWeights
     public var bias: Tensor?  // (OC)
+    public let inChannels: Int
+    public let kernelH: Int
+    public let kernelW: Int
     public var stride: Int
     public var padding: Int
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4, "a conv weight is (OC, IC, KH, KW), got \(weight.shape)")
+        let (oc, ic, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        self.init(weights: DenseWeights(weight.reshaped([oc, ic * kh * kw])), bias: bias,
+                  inChannels: ic, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
+    }
+
+    public init(weights: any LinearWeights, bias: Tensor?, inChannels: Int, kernelH: Int, kernelW: Int,
+                stride: Int = 1, padding: Int = 0) {
+        precondition(weights.inFeatures == inChannels * kernelH * kernelW,
+                     "conv weights (\(weights.outFeatures), \(weights.inFeatures)) do not match \(inChannels)×\(kernelH)×\(kernelW)")
         precondition(stride >= 1 && padding >= 0, "stride must be ≥ 1 and padding ≥ 0")
-        if let bias { precondition(bias.shape == [weight.shape[0]], "conv bias \(bias.shape) does not match \(weight.shape[0]) channels") }
-        self.weight = weight
+        if let bias { precondition(bias.shape == [weights.outFeatures], "conv bias \(bias.shape) does not match \(weights.outFeatures) channels") }
+        self.weights = weights
         self.bias = bias
+        self.inChannels = inChannels
+        self.kernelH = kernelH
+        self.kernelW = kernelW
         self.stride = stride
         self.padding = padding
     }
 
-    public var outChannels: Int { weight.shape[0] }
-    public var inChannels: Int { weight.shape[1] }
-    public var kernelH: Int { weight.shape[2] }
-    public var kernelW: Int { weight.shape[3] }
-    public var parameterCount: Int { weight.count + (bias?.count ?? 0) }
+    /// The kernel as a dense (OC, IC, KH, KW) tensor.
+    public var weight: Tensor { weights.dense().reshaped([outChannels, inChannels, kernelH, kernelW]) }
+    public var outChannels: Int { weights.outFeatures }
+    public var parameterCount: Int { weights.outFeatures * weights.inFeatures + (bias?.count ?? 0) }
+    public var byteCount: Int { weights.byteCount + (bias?.byteCount ?? 0) }
 
     public func outputSize(height: Int, width: Int) -> (Int, Int) {
         ((height + 2 * padding - kernelH) / stride + 1, (width + 2 * padding - kernelW) / stride + 1)
@@ -47,25 +64,22 @@ public struct Conv2D: Sendable {
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 col.storage.withUnsafeMutableBufferPointer { cp in
-                    weight.storage.withUnsafeBufferPointer { wp in
-                        for bi in 0..<b {
-                            Profiler.measure("conv.im2col") {
-                                im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
-                                             channels: inChannels, height: h, width: w,
-                                             kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
-                                             outH: oh, outW: ow)
-                            }
-                            let out = yp.baseAddress! + bi * outChannels * n
-                            Profiler.measure("conv.gemm") {
-                                BLAS.sgemm(m: outChannels, n: n, k: k, a: wp.baseAddress!, lda: k,
-                                           b: cp.baseAddress!, ldb: n, c: out, ldc: n)
-                            }
-                            if let bias {
-                                for oc in 0..<outChannels {
-                                    let bv = bias.storage[oc]
-                                    let row = out + oc * n
-                                    for j in 0..<n { row[j] += bv }
-                                }
+                    for bi in 0..<b {
+                        Profiler.measure("conv.im2col") {
+                            im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
+                                         channels: inChannels, height: h, width: w,
+                                         kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
+                                         outH: oh, outW: ow)
+                        }
+                        let out = yp.baseAddress! + bi * outChannels * n
+                        Profiler.measure("conv.gemm") {
+                            weights.multiplyLeft(cp.baseAddress!, columns: n, into: out)
+                        }
+                        if let bias {
+                            for oc in 0..<outChannels {
+                                let bv = bias.storage[oc]
+                                let row = out + oc * n
+                                for j in 0..<n { row[j] += bv }
                             }
                         }
                     }

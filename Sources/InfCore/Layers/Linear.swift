@@ -8,8 +8,10 @@ public protocol LinearWeights: Sendable {
     var inFeatures: Int { get }
     /// Bytes the weights occupy in memory as stored.
     var byteCount: Int { get }
-    /// y (rows, OC) = x (rows, C) · Wᵀ, overwriting y.
+    /// y (rows, OC) = x (rows, C) · Wᵀ, overwriting y. (Linear layers.)
     func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
+    /// y (OC, n) = W · b, b (C, n), overwriting y. (Convolutions: W times the im2col matrix.)
+    func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>)
     /// The weights as a dense fp32 (OC, C) tensor (for references and conversions).
     func dense() -> Tensor
 }
@@ -36,6 +38,13 @@ public struct DenseWeights: LinearWeights {
                            a: x + r.lowerBound * inFeatures, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
                            c: y + r.lowerBound * outFeatures, ldc: outFeatures)
             }
+        }
+    }
+
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>) {
+        weight.storage.withUnsafeBufferPointer { w in
+            BLAS.sgemm(m: outFeatures, n: n, k: inFeatures, a: w.baseAddress!, lda: inFeatures,
+                       b: b, ldb: n, c: y, ldc: n)
         }
     }
 }
