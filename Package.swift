@@ -37,6 +37,7 @@ let package = Package(
         // MARK: Tests (mirror Sources; every optimised path against a naive reference)
         .testTarget(name: "InfCoreTests", dependencies: ["InfCore"]),
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
+        .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
         .testTarget(name: "InfHarnessTests", dependencies: ["InfHarness"]),
         .testTarget(name: "CLITests", dependencies: ["infbench"]),
     ],
