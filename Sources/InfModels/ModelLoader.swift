@@ -34,7 +34,13 @@ public enum ModelLoader {
             let config = "\(dir)/\(name)/config.json"
             guard let data = FileManager.default.contents(atPath: config),
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-            return (name, json["infbench_description"] as? String ?? (json["model_type"] as? String ?? "model"))
+            if let d = json["infbench_description"] as? String { return (name, d) }
+            // A fetched checkpoint (e.g. all-MiniLM-L6-v2): describe it from its config.
+            let type = json["model_type"] as? String ?? "model"
+            let facts = [("num_hidden_layers", "layers"), ("hidden_size", "hidden"), ("num_attention_heads", "heads"), ("vocab_size", "vocab")]
+                .compactMap { key, label in (json[key] as? Int).map { "\($0) \(label)" } }
+            let weights = FileManager.default.fileExists(atPath: "\(dir)/\(name)/model.safetensors") ? "model.safetensors" : "no weights"
+            return (name, "\(type) checkpoint: \(facts.joined(separator: ", ")) (\(weights))")
         }
     }
 
