@@ -24,6 +24,17 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
+    /// y = alpha · op(A) · x + beta · y, row-major A (m, n) with row stride lda; op(A) is (m, n)
+    /// or its transpose. One pass over A: the right call for a single activation row, where
+    /// sgemm would first copy (pack) the whole weight matrix.
+    @inlinable
+    public static func sgemv(transA: Bool = false, m: Int, n: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+                             beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, blasint(m), blasint(n),
+                    alpha, a, blasint(lda), x, 1, beta, y, 1)
+    }
+
     /// Number of threads OpenBLAS uses for the following calls.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

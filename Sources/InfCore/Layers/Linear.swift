@@ -32,6 +32,11 @@ public struct DenseWeights: LinearWeights {
 
     public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         weight.storage.withUnsafeBufferPointer { w in
+            if rows == 1 {
+                // One row (a decoding step): y = W x as a GEMV reads W once, without packing it.
+                BLAS.sgemv(m: outFeatures, n: inFeatures, a: w.baseAddress!, lda: inFeatures, x: x, y: y)
+                return
+            }
             // Transpose by flag, not by copy: y = x · Wᵀ.
             Parallel.gemmRows(rows) { r in
                 BLAS.sgemm(transA: false, transB: true, m: r.count, n: outFeatures, k: inFeatures,

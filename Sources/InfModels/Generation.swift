@@ -1,0 +1,134 @@
+// Greedy autoregressive generation for the GPT-style decoder, with and without
+// a KV cache. Without it, every new token re-runs the whole sequence (cost grows
+// with position); with it, each layer keeps the keys and values of past tokens
+// and a new token costs one row through every GEMM plus attention over the cache.
+import InfCore
+
+/// Keys and values of the tokens seen so far, per layer.
+public struct KVCache {
+    public var keys: [Tensor]   // per layer (capacity, C)
+    public var values: [Tensor] // per layer (capacity, C)
+    public private(set) var count = 0
+    public let capacity: Int
+
+    public init(layers: Int, capacity: Int, hidden: Int) {
+        keys = (0..<layers).map { _ in Tensor(zeros: [capacity, hidden]) }
+        values = keys
+        self.capacity = capacity
+    }
+
+    /// Bytes the cache holds (allocated capacity, both K and V).
+    public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
+
+    mutating func advance() { count += 1 }
+}
+
+/// What one generation produced: the tokens and how long each step took.
+public struct Generation {
+    /// Prompt followed by the generated tokens.
+    public var tokens: [Int32]
+    /// Wall time of each generated token's step, nanoseconds (index i: the token at position prompt + i).
+    public var stepNs: [UInt64]
+    /// Bytes of the KV cache (0 without one).
+    public var cacheBytes: Int
+}
+
+public final class Generator {
+    public let model: TransformerDecoder
+    // Scratch for one token: (1, C), (1, 3C), (1, I), (1, V).
+    private var x = Tensor(zeros: [0]), h = Tensor(zeros: [0]), qkv = Tensor(zeros: [0])
+    private var context = Tensor(zeros: [0]), attnOut = Tensor(zeros: [0]), ffn = Tensor(zeros: [0])
+    private var logits = Tensor(zeros: [0]), scores = Tensor(zeros: [0])
+
+    public init(model: TransformerDecoder) {
+        self.model = model
+    }
+
+    /// Greedy decoding of `newTokens` tokens after `prompt` (ids in the vocabulary, total within
+    /// max_position_embeddings). With `cache`, the prompt is fed token by token through the cached path too.
+    public func generate(prompt: [Int32], newTokens: Int, cache useCache: Bool) -> Generation {
+        let total = prompt.count + newTokens
+        precondition(!prompt.isEmpty, "generation needs a prompt of at least one token")
+        precondition(total <= model.config.maxPositions, "\(total) tokens exceed max_position_embeddings \(model.config.maxPositions)")
+        var tokens = prompt
+        var steps: [UInt64] = []
+        steps.reserveCapacity(newTokens)
+        var cache = useCache ? KVCache(layers: model.config.numLayers, capacity: total, hidden: model.config.hiddenSize) : nil
+        if var c = cache {
+            // Prefill: the prompt's keys and values go into the cache; the last step's logits pick token 1.
+            for (p, id) in prompt.dropLast().enumerated() { _ = step(id, position: p, cache: &c) }
+            cache = c
+        }
+        for _ in 0..<newTokens {
+            let start = monotonicNanoseconds()
+            let next: Int32
+            if var c = cache {
+                next = argmax(step(tokens.last!, position: tokens.count - 1, cache: &c))
+                cache = c
+            } else {
+                // No cache: the whole sequence again, keeping only the last position's logits.
+                let out = model.forward(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
+                let v = model.config.vocabSize
+                next = argmax(Array(out.storage[((tokens.count - 1) * v)..<(tokens.count * v)]))
+            }
+            steps.append(monotonicNanoseconds() - start)
+            tokens.append(next)
+        }
+        return Generation(tokens: tokens, stepNs: steps, cacheBytes: cache?.byteCount ?? 0)
+    }
+
+    /// One token at `position` through every layer, reading and extending the cache; returns its logits (V).
+    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> [Float] {
+        let c = model.config.hiddenSize, heads = model.config.numHeads, d = c / heads
+        model.tokenEmbedding([id], into: &x)                       // (1, C)
+        model.positionEmbedding([Int32(p)], into: &x, accumulate: true)
+        for (l, block) in model.blocks.enumerated() {
+            block.ln1(x, into: &h)
+            block.attention.qkv(h, into: &qkv)                      // (1, 3C): [q | k | v]
+            // Append this token's key and value at row p of the layer's cache.
+            for j in 0..<c {
+                cache.keys[l].storage[p * c + j] = qkv.storage[c + j]
+                cache.values[l].storage[p * c + j] = qkv.storage[2 * c + j]
+            }
+            context.resize([1, c])
+            scores.resize([1, p + 1])
+            qkv.storage.withUnsafeBufferPointer { q in
+                cache.keys[l].storage.withUnsafeBufferPointer { k in
+                    cache.values[l].storage.withUnsafeBufferPointer { v in
+                        context.storage.withUnsafeMutableBufferPointer { ctx in
+                            scores.storage.withUnsafeMutableBufferPointer { s in
+                                for hd in 0..<heads {
+                                    // The new query against every cached key 0...p (all earlier: no mask needed).
+                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: c,
+                                                        q: q.baseAddress! + hd * d, ldq: 3 * c,
+                                                        k: k.baseAddress! + hd * d, ldk: c,
+                                                        v: v.baseAddress! + hd * d, ldv: c,
+                                                        tq: 1, tk: p + 1, headSize: d,
+                                                        keyMask: nil, causalOffset: nil, scratch: s.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            block.attention.output(context, into: &attnOut)
+            addInPlace(&x, attnOut)                                  // x = x + attn(LN1(x))
+            block.ln2(x, into: &h)
+            block.fc1(h, into: &ffn)
+            gelu(&ffn)
+            block.fc2(ffn, into: &attnOut)
+            addInPlace(&x, attnOut)                                  // x = x + mlp(LN2(x))
+        }
+        if p == cache.count { cache.advance() }
+        model.finalNorm(x, into: &h)
+        model.lmHead(h, into: &logits)                               // (1, V)
+        return logits.storage
+    }
+}
+
+/// Index of the largest value (the first on ties).
+func argmax(_ v: [Float]) -> Int32 {
+    var best = 0
+    for i in 1..<v.count where v[i] > v[best] { best = i }
+    return Int32(best)
+}
