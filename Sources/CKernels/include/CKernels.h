@@ -49,3 +49,15 @@ void ib_layernorm(float *out, const float *in, const float *residual, const floa
 /// Scalar versions of the approximations the kernels use (for tests).
 float ib_expf(float x);
 float ib_erff(float x);
+
+// The weight-format kernels (one header each). This header is the module's
+// umbrella, so the others reach Swift only through it.
+#if __has_include("ib_bf16.h")
+#include "ib_bf16.h"
+#endif
+#if __has_include("ib_fp16.h")
+#include "ib_fp16.h"
+#endif
+#if __has_include("ib_sparse.h")
+#include "ib_sparse.h"
+#endif
