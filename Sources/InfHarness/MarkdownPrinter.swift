@@ -38,6 +38,13 @@ public struct MarkdownPrinter: ResultPrinter {
                    : floor.map { "- \($0)" })
         out.append("")
 
+        let scaling = scalingLines(result)
+        if !scaling.isEmpty {
+            out.append("## Thread scaling (baseline throughput; efficiency = speed-up / thread ratio)")
+            out.append("")
+            out.append(contentsOf: scaling.map { "- \(escape($0))" })
+            out.append("")
+        }
         let profiles = profileLines(result)
         if !profiles.isEmpty {
             out.append("## Profile (baseline, share of a forward pass's wall time)")

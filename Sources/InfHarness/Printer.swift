@@ -178,3 +178,27 @@ func profileLines(_ result: SuiteResult) -> [String] {
 func instanceLabel(_ row: ResultRow) -> String {
     "\(row.model) b\(row.batch)\(row.sequenceLength.map { "×\($0)" } ?? "") \(row.threads) thr"
 }
+
+/// Thread scaling of the baseline: for each (model, batch, tokens) measured at several
+/// thread counts, throughput relative to the fewest threads and parallel efficiency
+/// (speed-up / thread ratio), e.g. "encoder-small b32×128: 2 thr 1.87× (94% efficient)".
+func scalingLines(_ result: SuiteResult) -> [String] {
+    let baseline = result.configuration.variants.first ?? "fp32"
+    var groups: [String: [ResultRow]] = [:]
+    var order: [String] = []
+    for row in result.rows where row.variant == baseline {
+        let key = "\(row.model) b\(row.batch)\(row.sequenceLength.map { "×\($0)" } ?? "")"
+        if groups[key] == nil { order.append(key) }
+        groups[key, default: []].append(row)
+    }
+    return order.compactMap { key in
+        let rows = groups[key]!.sorted { $0.threads < $1.threads }
+        guard rows.count > 1, let base = rows.first else { return nil }
+        let parts = rows.dropFirst().map { r -> String in
+            let speedup = r.throughput / base.throughput
+            let efficiency = speedup / (Double(r.threads) / Double(base.threads))
+            return "\(r.threads) thr \(fixed(speedup, 2))× (\(fixed(efficiency * 100, 0))% efficient)"
+        }
+        return "\(key): vs \(base.threads) thr " + parts.joined(separator: ", ")
+    }
+}

@@ -42,6 +42,11 @@ public struct TablePrinter: ResultPrinter {
             out.append("Noise floor (A/A):")
             out.append(contentsOf: floor.map { "  \($0)" })
         }
+        let scaling = scalingLines(result)
+        if !scaling.isEmpty {
+            out.append("Thread scaling (baseline throughput; efficiency = speed-up / thread ratio):")
+            out.append(contentsOf: scaling.map { "  \($0)" })
+        }
         let profiles = profileLines(result)
         if !profiles.isEmpty {
             out.append("Profile (baseline, share of a forward pass's wall time):")

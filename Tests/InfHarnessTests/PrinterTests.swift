@@ -218,3 +218,18 @@ final class PrinterTests: XCTestCase {
         XCTAssertEqual(fieldList(Self.fixture().configuration).count, 13)
     }
 }
+
+final class ScalingLinesTests: XCTestCase {
+    func testEfficiencyFromTheBaselineRows() {
+        var result = PrinterTests.fixture()
+        var one = PrinterTests.row("fp32", executes: "x", median: 4_000_000, speedup: nil, quality: nil)
+        one.threads = 1
+        result.rows.insert(one, at: 0)
+        // 1 thread: 8 seq / 4 ms; 2 threads: 8 seq / 2 ms → 2.00×, 100% efficient. Only the
+        // baseline ("fp32", first in configuration.variants) counts; other variants are ignored.
+        XCTAssertEqual(scalingLines(result), ["bert-tiny b8×128: vs 1 thr 2 thr 2.00× (100% efficient)"])
+        XCTAssertTrue(TablePrinter().render(result).contains("Thread scaling"))
+        result.rows.removeFirst()
+        XCTAssertEqual(scalingLines(result), [], "one thread count: nothing to compare")
+    }
+}
