@@ -1,0 +1,36 @@
+// The Zipf request stream behind `infbench cache`: seeded, in range, and skewed
+// the way the exponent says.
+import InfCore
+@testable import InfHarness
+import InfModels
+import XCTest
+
+final class CacheBenchTests: XCTestCase {
+    func testZipfStreamIsSeededAndSkewed() {
+        var a = SeededRNG(seed: 9), b = SeededRNG(seed: 9)
+        let s1 = CacheBench.zipfStream(count: 20_000, catalogue: 100, exponent: 1.0, rng: &a)
+        XCTAssertEqual(s1, CacheBench.zipfStream(count: 20_000, catalogue: 100, exponent: 1.0, rng: &b))
+        XCTAssertTrue(s1.allSatisfy { (0..<100).contains($0) })
+        var counts = [Int](repeating: 0, count: 100)
+        for r in s1 { counts[r] += 1 }
+        // P(rank 1) = 1/H₁₀₀ ≈ 0.193 and P(rank 2) is half of it (s = 1); 20 000 draws: σ ≈ 0.003.
+        XCTAssertEqual(Double(counts[0]) / 20_000, 1 / 5.187, accuracy: 0.015)
+        XCTAssertEqual(Double(counts[1]) / Double(counts[0]), 0.5, accuracy: 0.05)
+        var c = SeededRNG(seed: 9)
+        let flat = CacheBench.zipfStream(count: 20_000, catalogue: 100, exponent: 0, rng: &c)
+        XCTAssertLessThan(flat.filter { $0 == 0 }.count, 400, "s = 0 is uniform: ~200 of 20 000")
+    }
+
+    func testScenarioCountsHitsOnlyForRepeatedInputs() throws {
+        let model = try ModelLoader.load("cnn-small").model
+        let r = CacheBench.run(model: model, sequenceLength: 0, requests: 60, catalogue: 5, exponent: 1.0,
+                               capacity: 10, repeats: 1, threads: 1, seed: 4)
+        XCTAssertEqual(r.rows.map(\.scenario).count, 3)
+        XCTAssertEqual(r.rows[0].hitRate, 0)
+        // 60 requests over 5 distinct images, all of which fit: every request after a first sight hits.
+        XCTAssertGreaterThan(r.rows[1].hitRate, 0.9)
+        XCTAssertLessThanOrEqual(r.rows[1].cacheEntries, 5)
+        XCTAssertEqual(r.rows[2].hitRate, 0, "all-unique inputs never hit")
+        XCTAssertEqual(r.rows[2].cacheEntries, 10)
+    }
+}
