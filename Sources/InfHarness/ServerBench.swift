@@ -1,0 +1,192 @@
+// The server scenario, in the spirit of MLPerf's: requests arrive as a seeded
+// Poisson process at a target rate, a dynamic batcher groups them (at most
+// `maxBatch`, waiting at most `maxDelay` for the oldest), and one worker runs
+// real forward passes. Latency includes queueing. A search finds the highest
+// rate whose p99 stays under a bound. Every trial is bounded in time.
+import Foundation
+import InfCore
+import InfModels
+
+public struct BatcherPolicy: Codable, Sendable, Equatable {
+    public var maxBatch: Int
+    public var maxDelaySeconds: Double
+    public init(maxBatch: Int, maxDelaySeconds: Double) {
+        self.maxBatch = maxBatch
+        self.maxDelaySeconds = maxDelaySeconds
+    }
+    public var name: String {
+        maxBatch == 1 ? "batch-1 serving" : "dynamic batching (≤ \(maxBatch), ≤ \(fixed(maxDelaySeconds * 1e3, 1)) ms wait)"
+    }
+}
+
+public struct ServerTrial: Codable, Sendable {
+    public var targetRate: Double
+    public var achievedRate: Double
+    public var completed: Int
+    public var p50: Double, p90: Double, p99: Double
+    public var meanBatch: Double
+    /// The run stopped at its time limit with requests still queued (the rate is not sustainable).
+    public var backlogged: Bool
+}
+
+public struct ServerSearch: Codable, Sendable {
+    public var policy: BatcherPolicy
+    public var p99Bound: Double
+    /// Highest rate tried whose p99 met the bound (0 if none did).
+    public var sustainableRate: Double
+    public var trials: [ServerTrial]
+}
+
+public struct ServerResult: Codable, Sendable {
+    public var schemaVersion = 1
+    public var environment: EnvironmentInfo
+    public var model: String
+    public var sequenceLength: Int
+    public var threads: Int
+    public var trialSeconds: Double
+    public var seed: UInt64
+    public var searches: [ServerSearch]
+    public var rateRatio: Double?
+}
+
+public enum ServerBench {
+    /// One trial: Poisson arrivals at `rate` for `seconds`, served by `policy`; stops at 2 × seconds.
+    public static func trial(model: InferenceModel, sequenceLength: Int, rate: Double, seconds: Double,
+                             policy: BatcherPolicy, seed: UInt64) -> ServerTrial {
+        var rng = SeededRNG(seed: seed)
+        // Arrival times (ns from the start): exponential gaps with mean 1/rate.
+        var arrivals: [UInt64] = []
+        var t = 0.0
+        while true {
+            t += -log(max(Double(rng.next() >> 11) * 0x1p-53, 1e-300)) / rate
+            if t >= seconds { break }
+            arrivals.append(UInt64(t * 1e9))
+        }
+        var inputs: [Int: ModelInput] = [:]
+        func input(_ b: Int) -> ModelInput {
+            if let i = inputs[b] { return i }
+            var r = SeededRNG(seed: seed &+ UInt64(b))
+            let i = model.makeInput(batch: b, sequenceLength: sequenceLength, rng: &r)
+            inputs[b] = i
+            return i
+        }
+        for b in Set([1, policy.maxBatch]) { _ = model.forward(input(b)) } // warm the scratch buffers
+        let maxDelayNs = UInt64(policy.maxDelaySeconds * 1e9)
+        let limitNs = UInt64(2 * seconds * 1e9)
+        var latencies: [UInt64] = []
+        var batches: [Int] = []
+        var next = 0       // first request not yet admitted to the queue
+        var queueStart = 0 // first request still waiting (the queue is arrivals[queueStart..<next])
+        let start = monotonicNanoseconds()
+        func now() -> UInt64 { monotonicNanoseconds() - start }
+        var backlogged = false
+        while queueStart < arrivals.count {
+            let clock = now()
+            if clock > limitNs { backlogged = true; break }
+            while next < arrivals.count && arrivals[next] <= clock { next += 1 }
+            let waiting = next - queueStart
+            if waiting == 0 {
+                sleep(until: arrivals[next], start: start)
+                continue
+            }
+            // Wait for a fuller batch only while the oldest request's delay budget lasts.
+            let deadline = arrivals[queueStart] + maxDelayNs
+            if waiting < policy.maxBatch && clock < deadline {
+                let wake = next < arrivals.count ? min(arrivals[next], deadline) : deadline
+                sleep(until: wake, start: start)
+                continue
+            }
+            let b = min(waiting, policy.maxBatch)
+            _ = model.forward(input(b))
+            let done = now()
+            for i in queueStart..<(queueStart + b) { latencies.append(done - arrivals[i]) }
+            queueStart += b
+            batches.append(b)
+        }
+        let elapsed = Double(now()) / 1e9
+        let stats = SampleStats(samplesNs: latencies.isEmpty ? [0] : latencies)
+        return ServerTrial(targetRate: rate, achievedRate: Double(latencies.count) / max(elapsed, 1e-9),
+                           completed: latencies.count, p50: stats.median, p90: stats.p90, p99: stats.p99,
+                           meanBatch: batches.isEmpty ? 0 : Double(batches.reduce(0, +)) / Double(batches.count),
+                           backlogged: backlogged || latencies.count < arrivals.count)
+    }
+
+    /// Highest Poisson rate whose p99 ≤ bound: double from `startRate` until a trial fails, then bisect.
+    public static func search(model: InferenceModel, sequenceLength: Int, policy: BatcherPolicy, p99Bound: Double,
+                              startRate: Double, seconds: Double, steps: Int, seed: UInt64,
+                              progress: ((String) -> Void)? = nil) -> ServerSearch {
+        var trials: [ServerTrial] = []
+        func ok(_ rate: Double) -> Bool {
+            progress?("\(policy.name): \(fixed(rate, 1)) req/s")
+            let t = trial(model: model, sequenceLength: sequenceLength, rate: rate, seconds: seconds, policy: policy,
+                          seed: seed &+ UInt64(trials.count))
+            trials.append(t)
+            return !t.backlogged && t.p99 <= p99Bound
+        }
+        var low = 0.0, high = startRate
+        while ok(high) {
+            low = high
+            high *= 2
+            if trials.count > 20 { break }
+        }
+        for _ in 0..<steps {
+            let mid = (low + high) / 2
+            if ok(mid) { low = mid } else { high = mid }
+        }
+        return ServerSearch(policy: policy, p99Bound: p99Bound, sustainableRate: low, trials: trials)
+    }
+
+    /// Batch-1 serving against `dynamic`, each searched for its sustainable rate under `p99Bound`.
+    public static func compare(model: InferenceModel, sequenceLength: Int, threads: Int, dynamic: BatcherPolicy,
+                               p99Bound: Double, trialSeconds: Double, steps: Int, seed: UInt64,
+                               progress: ((String) -> Void)? = nil) -> ServerResult {
+        Parallel.setThreads(threads)
+        // Start each search at half of what batch-1 serving manages back to back.
+        var rng = SeededRNG(seed: seed)
+        let one = model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng)
+        _ = model.forward(one)
+        let t0 = monotonicNanoseconds()
+        for _ in 0..<5 { _ = model.forward(one) }
+        let single = Double(monotonicNanoseconds() - t0) / 5e9
+        let searches = [BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), dynamic].map { p in
+            search(model: model, sequenceLength: sequenceLength, policy: p, p99Bound: p99Bound, startRate: 0.5 / single,
+                   seconds: trialSeconds, steps: steps, seed: seed, progress: progress)
+        }
+        let ratio = searches[0].sustainableRate > 0 ? searches[1].sustainableRate / searches[0].sustainableRate : nil
+        return ServerResult(environment: EnvironmentInfo.capture(), model: model.name, sequenceLength: sequenceLength,
+                            threads: threads, trialSeconds: trialSeconds, seed: seed, searches: searches, rateRatio: ratio)
+    }
+
+    public static func render(_ r: ServerResult) -> String {
+        var out: [String] = []
+        if r.environment.buildConfiguration == "debug" { out.append("!!! DEBUG BUILD: these timings mean nothing !!!") }
+        out.append("infbench serve: \(r.model)\(r.sequenceLength > 0 ? ", \(r.sequenceLength) tokens per request" : ""), "
+                   + "Poisson arrivals, one worker on \(r.threads) thread(s), \(fixed(r.trialSeconds, 1)) s per trial")
+        out.append("\(r.environment.timestamp) · commit \(r.environment.gitCommit) · \(r.environment.cpuModel) · \(r.environment.buildConfiguration) build")
+        for s in r.searches {
+            out.append("")
+            out.append("\(s.policy.name): sustainable rate at p99 ≤ \(fixed(s.p99Bound * 1e3, 1)) ms: \(fixed(s.sustainableRate, 1)) req/s")
+            out.append(contentsOf: alignedTable(
+                header: ["target req/s", "achieved", "p50 ms", "p90 ms", "p99 ms", "mean batch", "verdict"],
+                numeric: [true, true, true, true, true, true, false],
+                rows: s.trials.map { t in
+                    [fixed(t.targetRate, 1), fixed(t.achievedRate, 1), fourDigits(t.p50 * 1e3), fourDigits(t.p90 * 1e3),
+                     fourDigits(t.p99 * 1e3), fixed(t.meanBatch, 1),
+                     t.backlogged ? "backlog" : (t.p99 <= s.p99Bound ? "meets bound" : "p99 over bound")]
+                }).map { "  " + $0 })
+        }
+        if let ratio = r.rateRatio {
+            out.append("")
+            out.append("dynamic batching sustains \(fixed(ratio, 2))× the request rate of batch-1 serving at the same p99 bound")
+            out.append("(each rate is one seeded trial; the search's resolution is its last bisection step).")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private static func sleep(until target: UInt64, start: UInt64) {
+        let nowNs = monotonicNanoseconds() - start
+        guard target > nowNs else { return }
+        var ts = timespec(tv_sec: Int((target - nowNs) / 1_000_000_000), tv_nsec: Int((target - nowNs) % 1_000_000_000))
+        nanosleep(&ts, nil)
+    }
+}
