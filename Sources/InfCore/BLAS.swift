@@ -35,6 +35,24 @@ public enum BLAS {
                     alpha, a, blasint(lda), x, 1, beta, y, 1)
     }
 
+    /// Eigen-decomposition of a symmetric (n, n) matrix (LAPACK ssyev): eigenvalues ascending,
+    /// and eigenvectors as the rows of the returned (n, n) matrix, in the same order.
+    /// Nil if LAPACK reports a failure.
+    public static func symmetricEigen(_ a: [Float], n: Int) -> (values: [Float], vectors: [Float])? {
+        precondition(a.count == n * n, "symmetricEigen needs an (n, n) matrix")
+        // Column-major input: a symmetric matrix is its own transpose; on return column j holds
+        // eigenvector j, which read row-major is row j.
+        var m = a, w = [Float](repeating: 0, count: n)
+        var n32 = Int32(n), lwork = Int32(-1), info = Int32(0)
+        var query: Float = 0
+        ssyev_("V", "U", &n32, &m, &n32, &w, &query, &lwork, &info)
+        guard info == 0 else { return nil }
+        lwork = Int32(query)
+        var work = [Float](repeating: 0, count: max(1, Int(lwork)))
+        ssyev_("V", "U", &n32, &m, &n32, &w, &work, &lwork, &info)
+        return info == 0 ? (w, m) : nil
+    }
+
     /// Number of threads OpenBLAS uses for the following calls.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -38,7 +38,7 @@ public final class Generator {
     // Scratch for one token: (1, C), (1, 3C), (1, I), (1, V).
     private var x = Tensor(zeros: [0]), h = Tensor(zeros: [0]), qkv = Tensor(zeros: [0])
     private var context = Tensor(zeros: [0]), attnOut = Tensor(zeros: [0]), ffn = Tensor(zeros: [0])
-    private var logits = Tensor(zeros: [0]), scores = Tensor(zeros: [0])
+    private var scores = Tensor(zeros: [0])
 
     public init(model: TransformerDecoder) {
         self.model = model
@@ -46,7 +46,11 @@ public final class Generator {
 
     /// Greedy decoding of `newTokens` tokens after `prompt` (ids in the vocabulary, total within
     /// max_position_embeddings). With `cache`, the prompt is fed token by token through the cached path too.
-    public func generate(prompt: [Int32], newTokens: Int, cache useCache: Bool) -> Generation {
+    /// `head` picks each token from the final hidden state (default: full softmax's arg max);
+    /// `observe`, when given, sees every step's final hidden state (1, C).
+    public func generate(prompt: [Int32], newTokens: Int, cache useCache: Bool, head: OutputHead? = nil,
+                         observe: ((Tensor) -> Void)? = nil) -> Generation {
+        let head = head ?? FullSoftmaxHead(model.lmHead)
         let total = prompt.count + newTokens
         precondition(!prompt.isEmpty, "generation needs a prompt of at least one token")
         precondition(total <= model.config.maxPositions, "\(total) tokens exceed max_position_embeddings \(model.config.maxPositions)")
@@ -63,13 +67,17 @@ public final class Generator {
             let start = monotonicNanoseconds()
             let next: Int32
             if var c = cache {
-                next = argmax(step(tokens.last!, position: tokens.count - 1, cache: &c))
+                let h = step(tokens.last!, position: tokens.count - 1, cache: &c)
+                observe?(h)
+                next = head.nextToken(h)
                 cache = c
             } else {
-                // No cache: the whole sequence again, keeping only the last position's logits.
-                let out = model.forward(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
-                let v = model.config.vocabSize
-                next = argmax(Array(out.storage[((tokens.count - 1) * v)..<(tokens.count * v)]))
+                // No cache: the whole sequence again, keeping only the last position's state.
+                let h = model.finalHidden(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
+                let c = model.config.hiddenSize
+                let last = Tensor(shape: [1, c], storage: Array(h.storage[((tokens.count - 1) * c)..<(tokens.count * c)]))
+                observe?(last)
+                next = head.nextToken(last)
             }
             steps.append(monotonicNanoseconds() - start)
             tokens.append(next)
@@ -77,8 +85,9 @@ public final class Generator {
         return Generation(tokens: tokens, stepNs: steps, cacheBytes: cache?.byteCount ?? 0)
     }
 
-    /// One token at `position` through every layer, reading and extending the cache; returns its logits (V).
-    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> [Float] {
+    /// One token at `position` through every layer, reading and extending the cache; returns
+    /// its final (layer-normalised) hidden state (1, C), which an output head turns into a token.
+    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor {
         let c = model.config.hiddenSize, heads = model.config.numHeads, d = c / heads
         model.tokenEmbedding([id], into: &x)                       // (1, C)
         model.positionEmbedding([Int32(p)], into: &x, accumulate: true)
@@ -121,8 +130,7 @@ public final class Generator {
         }
         if p == cache.count { cache.advance() }
         model.finalNorm(x, into: &h)
-        model.lmHead(h, into: &logits)                               // (1, V)
-        return logits.storage
+        return h
     }
 }
 

@@ -122,6 +122,19 @@ public final class TransformerDecoder: InferenceModel {
 
     /// ids (B·T) → logits (B, T, V) for every position (a prefill pass).
     public func forward(_ input: ModelInput) -> Tensor {
+        runBlocks(input)
+        Profiler.measure("lm_head") { lmHead(h, into: &logits) }
+        return logits
+    }
+
+    /// ids (B·T) → final layer-normalised hidden states (B, T, C), before the output layer.
+    public func finalHidden(_ input: ModelInput) -> Tensor {
+        runBlocks(input)
+        return h
+    }
+
+    /// Embeddings, every block and the final LayerNorm: leaves LN_f(x) in `h`.
+    private func runBlocks(_ input: ModelInput) {
         guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
         // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
@@ -145,8 +158,6 @@ public final class TransformerDecoder: InferenceModel {
             Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
         }
         Profiler.measure("layernorm") { finalNorm(x, into: &h) }
-        Profiler.measure("lm_head") { lmHead(h, into: &logits) }
-        return logits
     }
 
     public func namedTensors() -> [(name: String, tensor: Tensor)] {

@@ -1,0 +1,100 @@
+// Output layers for next-token choice: the full softmax over the vocabulary,
+// and adaptive softmax (Grave et al. 2017): a head over the most frequent
+// tokens plus one logit per tail cluster, and per cluster a reduced-dimension
+// projection, so most steps touch a small matrix instead of (V, C).
+import Foundation
+import InfCore
+
+/// Picks the next token from a final hidden state h (1, C).
+public protocol OutputHead {
+    var name: String { get }
+    /// Bytes of the output layer's weights.
+    var byteCount: Int { get }
+    func nextToken(_ h: Tensor) -> Int32
+}
+
+/// arg max of h · Wᵀ over the whole vocabulary (what softmax's top-1 is).
+public struct FullSoftmaxHead: OutputHead {
+    public let head: Linear // (V, C)
+    public init(_ head: Linear) { self.head = head }
+    public var name: String { "full softmax" }
+    public var byteCount: Int { head.byteCount }
+    public func nextToken(_ h: Tensor) -> Int32 {
+        var logits = Tensor(zeros: [0])
+        head(h, into: &logits)
+        return argmax(logits.storage)
+    }
+}
+
+public struct AdaptiveSoftmaxHead: OutputHead {
+    /// Token ranges: head [0, cutoffs[0]), tail i [cutoffs[i], cutoffs[i+1]). Ids are taken as
+    /// frequency-ordered (true for trained vocabularies sorted by frequency; a convention here).
+    public let cutoffs: [Int]
+    public let head: Linear                                // (cutoffs[0] + clusters, C)
+    public let tails: [(projection: Linear, output: Linear)] // (d_i, C) then (size_i, d_i)
+
+    /// Derives an adaptive head from a full (V, C) output matrix: head rows are the frequent tokens'
+    /// rows; a cluster's logit is its mean row with bias log(size) (the log-sum-exp of equal scores);
+    /// a tail is the best rank-d approximation of its rows (top-d eigenvectors of W_cᵀW_c), d = C / 4ⁱ⁺¹.
+    public init(fullHead w: Tensor, cutoffs: [Int]) {
+        let (v, c) = (w.shape[0], w.shape[1])
+        precondition(cutoffs.count >= 2 && cutoffs.last == v && zip(cutoffs, cutoffs.dropFirst()).allSatisfy { $0 < $1 },
+                     "cutoffs must rise to the vocabulary size \(v)")
+        self.cutoffs = cutoffs
+        let clusters = cutoffs.count - 1
+        var headRows = Array(w.storage[0..<(cutoffs[0] * c)])
+        var headBias = [Float](repeating: 0, count: cutoffs[0])
+        var tails: [(Linear, Linear)] = []
+        for i in 0..<clusters {
+            let (lo, hi) = (cutoffs[i], cutoffs[i + 1])
+            let rows = Array(w.storage[(lo * c)..<(hi * c)]) // (size, C)
+            let size = hi - lo
+            var mean = [Float](repeating: 0, count: c)
+            for r in 0..<size { for j in 0..<c { mean[j] += rows[r * c + j] / Float(size) } }
+            headRows += mean
+            headBias.append(Float(log(Double(size))))
+            let d = max(1, c >> (2 * (i + 1)))
+            // Gram matrix WᵀW (C, C); its top-d eigenvectors span the best rank-d row space.
+            var gram = [Float](repeating: 0, count: c * c)
+            rows.withUnsafeBufferPointer { r in
+                gram.withUnsafeMutableBufferPointer { g in
+                    BLAS.sgemm(transA: true, transB: false, m: c, n: c, k: size, a: r.baseAddress!, lda: c,
+                               b: r.baseAddress!, ldb: c, c: g.baseAddress!, ldc: c)
+                }
+            }
+            let eig = BLAS.symmetricEigen(gram, n: c)!
+            let projection = Array(eig.vectors[((c - d) * c)..<(c * c)]) // (d, C): the d largest, ascending order
+            var out = [Float](repeating: 0, count: size * d)            // (size, d) = W Pᵀ
+            rows.withUnsafeBufferPointer { r in
+                projection.withUnsafeBufferPointer { p in
+                    out.withUnsafeMutableBufferPointer { o in
+                        BLAS.sgemm(transA: false, transB: true, m: size, n: d, k: c, a: r.baseAddress!, lda: c,
+                                   b: p.baseAddress!, ldb: c, c: o.baseAddress!, ldc: d)
+                    }
+                }
+            }
+            tails.append((Linear(weight: Tensor(shape: [d, c], storage: projection), bias: nil),
+                          Linear(weight: Tensor(shape: [size, d], storage: out), bias: nil)))
+        }
+        head = Linear(weight: Tensor(shape: [cutoffs[0] + clusters, c], storage: headRows),
+                      bias: Tensor(shape: [cutoffs[0] + clusters], storage: headBias))
+        self.tails = tails
+    }
+
+    public var name: String { "adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
+    public var byteCount: Int { head.byteCount + tails.reduce(0) { $0 + $1.projection.byteCount + $1.output.byteCount } }
+
+    /// Greedy top-1: the head's arg max, and when that is a cluster, the arg max inside it.
+    public func nextToken(_ h: Tensor) -> Int32 {
+        var logits = Tensor(zeros: [0])
+        head(h, into: &logits)
+        let best = Int(argmax(logits.storage))
+        guard best >= cutoffs[0] else { return Int32(best) }
+        let cluster = best - cutoffs[0]
+        var z = Tensor(zeros: [0])
+        tails[cluster].projection(h, into: &z)
+        tails[cluster].output(z, into: &logits)
+        return Int32(cutoffs[cluster] + Int(argmax(logits.storage)))
+    }
+}
+

@@ -1,0 +1,66 @@
+// `infbench softmax`: full vs adaptive softmax on a decoder with a large vocabulary.
+import ArgumentParser
+import Foundation
+import InfHarness
+import InfModels
+
+struct Softmax: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Full vs adaptive softmax: output-layer time, end-to-end tokens/s and top-1 agreement.")
+
+    @Option(help: "A GPT-style decoder with a large vocabulary: bundled name or model directory.")
+    var model: String = "decoder-32k"
+
+    @Option(help: "Comma-separated cluster boundaries, the last equal to the vocabulary size. (default: 2000,8000,V)")
+    var cutoffs: IntList?
+
+    @Option(help: "Tokens generated per run (and hidden states collected).")
+    var tokens: Int = 256
+
+    @Option(help: "Generations per output layer (alternating).")
+    var repeats: Int = 3
+
+    @Option(help: "Threads for OpenBLAS and infbench's loops.")
+    var threads: Int = 1
+
+    @Option(help: "Seed for the prompt.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Write the result as JSON to this file (atomically).")
+    var output: String?
+
+    func validate() throws {
+        guard (1...100_000).contains(tokens) else { throw ValidationError("--tokens must be between 1 and 100000, got \(tokens).") }
+        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be between 1 and 100, got \(repeats).") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+    }
+
+    func run() throws {
+        let loaded = try ModelLoader.load(model)
+        guard let decoder = loaded.model as? TransformerDecoder else {
+            throw ValidationError("--model \(model): adaptive softmax needs a GPT-style decoder (model_type \"gpt\").")
+        }
+        let v = decoder.config.vocabSize
+        let cuts = cutoffs?.values ?? [2000, 8000, v]
+        guard cuts.count >= 2, cuts.last == v, cuts.first! >= 1, zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw ValidationError("--cutoffs must rise strictly and end at the vocabulary size \(v), got \(cuts.map(String.init).joined(separator: ",")).")
+        }
+        guard 16 + tokens <= decoder.config.maxPositions else {
+            throw ValidationError("--tokens \(tokens) plus the 16-token prompt exceed max_position_embeddings \(decoder.config.maxPositions).")
+        }
+        if let output { try checkWritable(output) }
+        let tty = isatty(STDERR_FILENO) == 1
+        let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, repeats: repeats, threads: threads,
+                                      policy: MeasurementPolicy(minSeconds: 1, minRuns: 10, maxWarmupRuns: 10, maxWarmupSeconds: 1),
+                                      seed: seed, weightsAreTrained: !loaded.weightsSource.hasPrefix("generated")) { line in
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+        }
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print(SoftmaxBench.render(result), terminator: "")
+        if let output {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
+        }
+    }
+}
