@@ -30,6 +30,11 @@ public struct MarkdownPrinter: ResultPrinter {
         }
         out.append("")
 
+        out.append("## What executed")
+        out.append("")
+        out.append(contentsOf: executesLines(result).map { "- \(escape($0))" })
+        out.append("")
+
         out.append("## Noise floor (A/A)")
         out.append("")
         let floor = noiseFloorLines(result)

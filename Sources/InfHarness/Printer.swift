@@ -202,3 +202,12 @@ func scalingLines(_ result: SuiteResult) -> [String] {
         return "\(key): vs \(base.threads) thr " + parts.joined(separator: ", ")
     }
 }
+
+/// "model · variant: what executed", once per distinct pair, in row order.
+func executesLines(_ result: SuiteResult) -> [String] {
+    var seen = Set<String>()
+    return result.rows.compactMap { row in
+        let line = "\(row.model) · \(row.variant): \(row.executes)"
+        return seen.insert(line).inserted ? line : nil
+    }
+}

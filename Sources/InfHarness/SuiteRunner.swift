@@ -90,7 +90,10 @@ public final class SuiteRunner {
         let groups = models.reduce(0) { $0 + lengths($1).count } * plan.batchSizes.count * plan.threads.count
         var groupIndex = 0
         for loaded in models {
-            let variants = try techniques.map { Variant(technique: $0, model: try $0.apply(to: loaded)) }
+            let variants = try techniques.map { t -> Variant in
+                let applied = try t.apply(to: loaded)
+                return Variant(technique: t, model: applied, note: t.describe(applied, original: loaded))
+            }
             for batch in plan.batchSizes {
                 for seq in lengths(loaded) {
                     for threads in plan.threads {
@@ -136,6 +139,8 @@ public final class SuiteRunner {
 struct Variant {
     let technique: Technique
     let model: InferenceModel
+    /// What the technique changed in this model (parameters, shapes), appended to `executes`.
+    let note: String?
 }
 
 extension SuiteRunner {
@@ -168,7 +173,8 @@ extension SuiteRunner {
             if !m.settled { warnings.append("\(instance): timings had not settled after \(m.warmupRuns) warm-up runs.") }
             if stats.cv > 0.10 { warnings.append(String(format: "%@: CV %.0f%%, noisy.", instance, stats.cv * 100)) }
             return ResultRow(
-                model: name, variant: variant.technique.name, executes: variant.technique.executes,
+                model: name, variant: variant.technique.name,
+                executes: variant.technique.executes + (variant.note.map { " (\($0))" } ?? ""),
                 batch: batch, sequenceLength: seq, threads: threads, itemUnit: baseline.model.itemUnit,
                 itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
                 throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: flops / stats.median / 1e9,

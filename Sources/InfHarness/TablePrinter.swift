@@ -25,6 +25,9 @@ public struct TablePrinter: ResultPrinter {
                                             rows: result.rows.map(resultCells)))
         if let legend = speedupLegend(result) { out.append(legend) }
         out.append("")
+        out.append("What executed:")
+        out.append(contentsOf: executesLines(result).map { "  \($0)" })
+        out.append("")
 
         if result.warnings.isEmpty {
             out.append("Warnings: none")

@@ -6,13 +6,14 @@ import InfCore
 
 /// Keys and values of the tokens seen so far, per layer.
 public struct KVCache {
-    public var keys: [Tensor]   // per layer (capacity, C)
-    public var values: [Tensor] // per layer (capacity, C)
+    public var keys: [Tensor]   // per layer (capacity, A)
+    public var values: [Tensor] // per layer (capacity, A)
     public private(set) var count = 0
     public let capacity: Int
 
-    public init(layers: Int, capacity: Int, hidden: Int) {
-        keys = (0..<layers).map { _ in Tensor(zeros: [capacity, hidden]) }
+    /// `width`: the attention width A = heads × head size (the hidden size unless heads were pruned).
+    public init(layers: Int, capacity: Int, width: Int) {
+        keys = (0..<layers).map { _ in Tensor(zeros: [capacity, width]) }
         values = keys
         self.capacity = capacity
     }
@@ -57,7 +58,7 @@ public final class Generator {
         var tokens = prompt
         var steps: [UInt64] = []
         steps.reserveCapacity(newTokens)
-        var cache = useCache ? KVCache(layers: model.config.numLayers, capacity: total, hidden: model.config.hiddenSize) : nil
+        var cache = useCache ? KVCache(layers: model.config.numLayers, capacity: total, width: model.config.attentionWidth) : nil
         if var c = cache {
             // Prefill: the prompt's keys and values go into the cache; the last step's logits pick token 1.
             for (p, id) in prompt.dropLast().enumerated() { _ = step(id, position: p, cache: &c) }
@@ -88,18 +89,18 @@ public final class Generator {
     /// One token at `position` through every layer, reading and extending the cache; returns
     /// its final (layer-normalised) hidden state (1, C), which an output head turns into a token.
     func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor {
-        let c = model.config.hiddenSize, heads = model.config.numHeads, d = c / heads
+        let a = model.config.attentionWidth, heads = model.config.numHeads, d = model.config.headSize
         model.tokenEmbedding([id], into: &x)                       // (1, C)
         model.positionEmbedding([Int32(p)], into: &x, accumulate: true)
         for (l, block) in model.blocks.enumerated() {
             block.ln1(x, into: &h)
-            block.attention.qkv(h, into: &qkv)                      // (1, 3C): [q | k | v]
+            block.attention.qkv(h, into: &qkv)                      // (1, 3A): [q | k | v]
             // Append this token's key and value at row p of the layer's cache.
-            for j in 0..<c {
-                cache.keys[l].storage[p * c + j] = qkv.storage[c + j]
-                cache.values[l].storage[p * c + j] = qkv.storage[2 * c + j]
+            for j in 0..<a {
+                cache.keys[l].storage[p * a + j] = qkv.storage[a + j]
+                cache.values[l].storage[p * a + j] = qkv.storage[2 * a + j]
             }
-            context.resize([1, c])
+            context.resize([1, a])
             scores.resize([1, p + 1])
             qkv.storage.withUnsafeBufferPointer { q in
                 cache.keys[l].storage.withUnsafeBufferPointer { k in
@@ -108,10 +109,10 @@ public final class Generator {
                             scores.storage.withUnsafeMutableBufferPointer { s in
                                 for hd in 0..<heads {
                                     // The new query against every cached key 0...p (all earlier: no mask needed).
-                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: c,
-                                                        q: q.baseAddress! + hd * d, ldq: 3 * c,
-                                                        k: k.baseAddress! + hd * d, ldk: c,
-                                                        v: v.baseAddress! + hd * d, ldv: c,
+                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: a,
+                                                        q: q.baseAddress! + hd * d, ldq: 3 * a,
+                                                        k: k.baseAddress! + hd * d, ldk: a,
+                                                        v: v.baseAddress! + hd * d, ldv: a,
                                                         tq: 1, tk: p + 1, headSize: d,
                                                         keyMask: nil, causalOffset: nil, scratch: s.baseAddress!)
                                 }

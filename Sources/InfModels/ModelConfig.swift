@@ -20,6 +20,13 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     public var typeVocabSize: Int
     public var layerNormEps: Float
     public var hiddenAct: String
+    /// Width of one attention head; absent means hidden_size / heads. Set by structured pruning,
+    /// which removes heads but keeps the hidden size (infbench's own key; Hugging Face has none).
+    public var attentionHeadSize: Int?
+
+    /// Head width d, and the attention width A = heads · d.
+    public var headSize: Int { attentionHeadSize ?? hiddenSize / numHeads }
+    public var attentionWidth: Int { numHeads * headSize }
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -31,10 +38,12 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         case typeVocabSize = "type_vocab_size"
         case layerNormEps = "layer_norm_eps"
         case hiddenAct = "hidden_act"
+        case attentionHeadSize = "infbench_attention_head_size"
     }
 
     public init(vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int, intermediateSize: Int,
-                maxPositions: Int, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu") {
+                maxPositions: Int, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu",
+                attentionHeadSize: Int? = nil) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.numLayers = numLayers
@@ -44,6 +53,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         self.typeVocabSize = typeVocabSize
         self.layerNormEps = layerNormEps
         self.hiddenAct = hiddenAct
+        self.attentionHeadSize = attentionHeadSize
     }
 
     public init(from decoder: Decoder) throws {
@@ -57,6 +67,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize) ?? 2
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
         hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
+        attentionHeadSize = try c.decodeIfPresent(Int.self, forKey: .attentionHeadSize)
     }
 
     /// Nil when consistent, else the sentence saying what is wrong.
@@ -67,7 +78,11 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
             if v < 1 { return "\(key) must be at least 1, got \(v)" }
             if v > 1 << 20 { return "\(key) = \(v) is implausibly large" }
         }
-        if hiddenSize % numHeads != 0 { return "hidden_size \(hiddenSize) is not divisible by num_attention_heads \(numHeads)" }
+        if let d = attentionHeadSize {
+            if d < 1 || d > hiddenSize { return "infbench_attention_head_size must lie in 1...\(hiddenSize), got \(d)" }
+        } else if hiddenSize % numHeads != 0 {
+            return "hidden_size \(hiddenSize) is not divisible by num_attention_heads \(numHeads)"
+        }
         if !(layerNormEps > 0 && layerNormEps < 1) { return "layer_norm_eps must lie in (0, 1), got \(layerNormEps)" }
         if hiddenAct != "gelu" { return "hidden_act \"\(hiddenAct)\" is not supported (only \"gelu\", the erf form)" }
         return nil

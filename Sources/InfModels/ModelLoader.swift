@@ -13,6 +13,14 @@ public struct LoadedModel {
     public var weightsSource: String
     /// Things the user should know (e.g. checkpoint tensors the model did not use).
     public var notes: [String]
+
+    public init(model: InferenceModel, config: ModelConfig, source: String, weightsSource: String, notes: [String] = []) {
+        self.model = model
+        self.config = config
+        self.source = source
+        self.weightsSource = weightsSource
+        self.notes = notes
+    }
 }
 
 public enum ModelLoader {

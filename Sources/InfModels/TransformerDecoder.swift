@@ -34,7 +34,7 @@ public final class TransformerDecoder: InferenceModel {
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, i = config.intermediateSize, eps = config.layerNormEps
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
         let std = Init.normal(std: 0.02)
         func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
             try weights.tensor(n, shape: shape, initialiser: initialiser)
@@ -50,8 +50,8 @@ public final class TransformerDecoder: InferenceModel {
         blocks = try (0..<config.numLayers).map { l in
             let p = "h.\(l)"
             return Block(ln1: try norm("\(p).ln_1"),
-                         attention: MultiHeadAttention(qkv: try linear("\(p).attn.qkv", out: 3 * c, in: c),
-                                                       output: try linear("\(p).attn.proj", out: c, in: c),
+                         attention: MultiHeadAttention(qkv: try linear("\(p).attn.qkv", out: 3 * a, in: c),
+                                                       output: try linear("\(p).attn.proj", out: c, in: a),
                                                        heads: config.numHeads),
                          ln2: try norm("\(p).ln_2"),
                          fc1: try linear("\(p).mlp.fc", out: i, in: c),
@@ -113,9 +113,9 @@ public final class TransformerDecoder: InferenceModel {
     }
 
     public func flops(batch: Int, sequenceLength t: Int) -> Double {
-        let c = Double(config.hiddenSize), i = Double(config.intermediateSize), tt = Double(t)
+        let c = Double(config.hiddenSize), a = Double(config.attentionWidth), i = Double(config.intermediateSize), tt = Double(t)
         // Causal attention still computes the full T×T products here (BLAS does not skip the masked half).
-        let perLayer = 2 * tt * c * (3 * c) + 2 * tt * c * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * c
+        let perLayer = 2 * tt * c * (3 * a) + 2 * tt * a * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * a
         let head = 2 * tt * c * Double(config.vocabSize)
         return Double(batch) * (Double(config.numLayers) * perLayer + head)
     }

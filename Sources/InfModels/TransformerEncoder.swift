@@ -33,7 +33,7 @@ public final class TransformerEncoder: InferenceModel {
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, i = config.intermediateSize, eps = config.layerNormEps
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
         let std = Init.normal(std: 0.02)
         func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
             try weights.tensor(n, shape: shape, initialiser: initialiser)
@@ -50,13 +50,13 @@ public final class TransformerEncoder: InferenceModel {
         embeddingNorm = try norm("embeddings.LayerNorm")
         layers = try (0..<config.numLayers).map { l in
             let p = "encoder.layer.\(l)"
-            let q = try linear("\(p).attention.self.query", out: c, in: c)
-            let k = try linear("\(p).attention.self.key", out: c, in: c)
-            let v = try linear("\(p).attention.self.value", out: c, in: c)
-            // One (3C, C) GEMM instead of three (C, C) ones.
-            let qkv = Linear(weight: Tensor(shape: [3 * c, c], storage: q.weights.dense().storage + k.weights.dense().storage + v.weights.dense().storage),
-                             bias: Tensor(shape: [3 * c], storage: q.bias!.storage + k.bias!.storage + v.bias!.storage))
-            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try linear("\(p).attention.output.dense", out: c, in: c),
+            let q = try linear("\(p).attention.self.query", out: a, in: c)
+            let k = try linear("\(p).attention.self.key", out: a, in: c)
+            let v = try linear("\(p).attention.self.value", out: a, in: c)
+            // One (3A, C) GEMM instead of three (A, C) ones.
+            let qkv = Linear(weight: Tensor(shape: [3 * a, c], storage: q.weights.dense().storage + k.weights.dense().storage + v.weights.dense().storage),
+                             bias: Tensor(shape: [3 * a], storage: q.bias!.storage + k.bias!.storage + v.bias!.storage))
+            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try linear("\(p).attention.output.dense", out: c, in: a),
                                                        heads: config.numHeads),
                          ln1: try norm("\(p).attention.output.LayerNorm"),
                          fc1: try linear("\(p).intermediate.dense", out: i, in: c),
@@ -111,8 +111,8 @@ public final class TransformerEncoder: InferenceModel {
     }
 
     public func flops(batch: Int, sequenceLength t: Int) -> Double {
-        let c = Double(config.hiddenSize), i = Double(config.intermediateSize), tt = Double(t)
-        let perLayer = 2 * tt * c * (3 * c) + 2 * tt * c * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * c
+        let c = Double(config.hiddenSize), a = Double(config.attentionWidth), i = Double(config.intermediateSize), tt = Double(t)
+        let perLayer = 2 * tt * c * (3 * a) + 2 * tt * a * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * a
         return Double(batch) * Double(config.numLayers) * perLayer
     }
 
@@ -145,7 +145,7 @@ public final class TransformerEncoder: InferenceModel {
     }
 
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        let c = config.hiddenSize
+        let (c, a) = (config.hiddenSize, config.attentionWidth)
         var out: [(String, Tensor)] = [
             ("embeddings.word_embeddings.weight", tokenEmbedding.table),
             ("embeddings.position_embeddings.weight", positionEmbedding.table),
@@ -157,8 +157,8 @@ public final class TransformerEncoder: InferenceModel {
             let p = "encoder.layer.\(l)"
             let w = layer.attention.qkv.weights.dense().storage, bias = layer.attention.qkv.bias!.storage
             for (j, part) in ["query", "key", "value"].enumerated() {
-                out.append(("\(p).attention.self.\(part).weight", Tensor(shape: [c, c], storage: Array(w[(j * c * c)..<((j + 1) * c * c)]))))
-                out.append(("\(p).attention.self.\(part).bias", Tensor(shape: [c], storage: Array(bias[(j * c)..<((j + 1) * c)]))))
+                out.append(("\(p).attention.self.\(part).weight", Tensor(shape: [a, c], storage: Array(w[(j * a * c)..<((j + 1) * a * c)]))))
+                out.append(("\(p).attention.self.\(part).bias", Tensor(shape: [a], storage: Array(bias[(j * a)..<((j + 1) * a)]))))
             }
             out += [
                 ("\(p).attention.output.dense.weight", layer.attention.output.weights.dense()),

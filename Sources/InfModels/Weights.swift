@@ -67,3 +67,25 @@ func fnv1a(_ s: String) -> UInt64 {
     }
     return h
 }
+
+/// Weights held in memory under their checkpoint names (e.g. a pruned copy of a model).
+public final class TensorDictionaryWeights: WeightSource {
+    public let tensors: [String: Tensor]
+    public let label: String
+    private var used: Set<String> = []
+
+    public init(_ tensors: [String: Tensor], label: String) {
+        self.tensors = tensors
+        self.label = label
+    }
+
+    public func tensor(_ name: String, shape: [Int], initialiser: Init) throws -> Tensor {
+        guard let t = tensors[name] else { throw ModelError("\(label): no tensor \"\(name)\".") }
+        guard t.shape == shape else { throw ModelError("\(label): tensor \"\(name)\" has shape \(t.shape), expected \(shape).") }
+        used.insert(name)
+        return t
+    }
+
+    public var unusedNames: [String] { tensors.keys.filter { !used.contains($0) }.sorted() }
+    public var description: String { label }
+}

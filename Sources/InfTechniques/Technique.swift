@@ -9,6 +9,12 @@ public protocol Technique: Sendable {
     var executes: String { get }
     /// The model to measure: the loaded model itself or a transformed copy.
     func apply(to loaded: LoadedModel) throws -> InferenceModel
+    /// What changed in this instance, for the report (e.g. new parameter count and shapes); nil: nothing to add.
+    func describe(_ applied: InferenceModel, original: LoadedModel) -> String?
+}
+
+extension Technique {
+    public func describe(_ applied: InferenceModel, original: LoadedModel) -> String? { nil }
 }
 
 public struct TechniqueError: Error, CustomStringConvertible {
@@ -21,10 +27,14 @@ public enum Techniques {
     public static let catalogue: [(name: String, summary: String)] = [
         (FP32Baseline.name, "fp32 weights and activations through OpenBLAS sgemm: the reference every other row is compared with"),
         (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
+        ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
+        ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
+        ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm; smaller dense model (CNN)"),
     ]
 
     /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.
     public static func parse(_ spec: String) throws -> Technique {
+        if let t = try PruneStructured.parse(spec) { return t }
         switch spec {
         case FP32Baseline.name: return FP32Baseline()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()

@@ -26,7 +26,7 @@ final class GenerationTests: XCTestCase {
         let model = try tinyDecoder(scale: 15)
         let gen = Generator(model: model)
         let ids: [Int32] = [1, 9, 33, 7, 21, 4]
-        var cache = KVCache(layers: 2, capacity: ids.count, hidden: 16)
+        var cache = KVCache(layers: 2, capacity: ids.count, width: 16)
         let full = model.forward(.tokens(ids: ids, mask: nil, batch: 1, length: ids.count)) // (1, T, V)
         for (p, id) in ids.enumerated() {
             var logits = Tensor(zeros: [0])

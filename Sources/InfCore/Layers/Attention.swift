@@ -1,27 +1,33 @@
 // Multi-head self-attention with one fused QKV projection:
 //   [Q K V] = x W_qkvᵀ + b;  head_h = softmax(Q_h K_hᵀ/√d + mask) V_h;  y = concat(heads) W_oᵀ + b
-// Heads are strided views into the (B, T, 3C) QKV buffer; no per-head copies.
+// Heads are strided views into the (B, T, 3A) QKV buffer; no per-head copies.
+// A = heads × head size is the attention width: C for a standard model, less
+// once heads are pruned away.
 
 public struct MultiHeadAttention: Sendable {
-    public var qkv: Linear   // (3C, C): rows [query; key; value], head h at rows h·d..<(h+1)·d of each
-    public var output: Linear // (C, C)
+    public var qkv: Linear   // (3A, C): rows [query; key; value], head h at rows h·d..<(h+1)·d of each
+    public var output: Linear // (C, A)
     public var heads: Int
 
     public init(qkv: Linear, output: Linear, heads: Int) {
-        precondition(qkv.outFeatures == 3 * qkv.inFeatures, "fused QKV must be (3C, C), got (\(qkv.outFeatures), \(qkv.inFeatures))")
-        precondition(qkv.inFeatures % heads == 0, "hidden size \(qkv.inFeatures) is not divisible by \(heads) heads")
+        precondition(heads >= 1 && qkv.outFeatures % (3 * heads) == 0,
+                     "fused QKV must be (3·heads·d, C) for \(heads) heads, got (\(qkv.outFeatures), \(qkv.inFeatures))")
+        precondition(output.inFeatures == qkv.outFeatures / 3 && output.outFeatures == qkv.inFeatures,
+                     "output projection (\(output.outFeatures), \(output.inFeatures)) does not fit QKV (\(qkv.outFeatures), \(qkv.inFeatures))")
         self.qkv = qkv
         self.output = output
         self.heads = heads
     }
 
     public var hidden: Int { qkv.inFeatures }
-    public var headSize: Int { hidden / heads }
+    /// A = heads × headSize.
+    public var width: Int { qkv.outFeatures / 3 }
+    public var headSize: Int { width / heads }
 
     /// Scratch reused across calls; sized on first use for a batch shape.
     public struct Workspace: Sendable {
-        public var qkv = Tensor(zeros: [0])      // (B, T, 3C)
-        public var context = Tensor(zeros: [0])  // (B, T, C)
+        public var qkv = Tensor(zeros: [0])      // (B, T, 3A)
+        public var context = Tensor(zeros: [0])  // (B, T, A)
         public var scores = Tensor(zeros: [0])   // (threads, T, T): one head at a time per thread
         public init() {}
     }
@@ -31,10 +37,10 @@ public struct MultiHeadAttention: Sendable {
     public func callAsFunction(_ x: Tensor, keyMask: Tensor?, causal: Bool,
                                into y: inout Tensor, workspace ws: inout Workspace) {
         precondition(x.rank == 3 && x.shape[2] == hidden, "attention expects (B, T, \(hidden)), got \(x.shape)")
-        let b = x.shape[0], t = x.shape[1], c = hidden, d = headSize
+        let b = x.shape[0], t = x.shape[1], a = width, d = headSize
         if let keyMask { precondition(keyMask.shape == [b, t], "key mask \(keyMask.shape) must be (\(b), \(t))") }
         Profiler.measure("attention.qkv") { qkv(x, into: &ws.qkv) }
-        ws.context.resize([b, t, c])
+        ws.context.resize([b, t, a])
         let threads = Parallel.threads
         ws.scores.resize([threads, t, t])
         Profiler.measure("attention.heads") {
@@ -50,11 +56,11 @@ public struct MultiHeadAttention: Sendable {
                                     let scratch = sBase + chunk * t * t
                                     for pair in pairs {
                                         let (bi, h) = pair.quotientAndRemainder(dividingBy: heads)
-                                        let base = qkvBase + bi * t * 3 * c
-                                        attentionHeadKernel(out: ctxBase + bi * t * c + h * d, ldo: c,
-                                                            q: base + h * d, ldq: 3 * c,
-                                                            k: base + c + h * d, ldk: 3 * c,
-                                                            v: base + 2 * c + h * d, ldv: 3 * c,
+                                        let base = qkvBase + bi * t * 3 * a
+                                        attentionHeadKernel(out: ctxBase + bi * t * a + h * d, ldo: a,
+                                                            q: base + h * d, ldq: 3 * a,
+                                                            k: base + a + h * d, ldk: 3 * a,
+                                                            v: base + 2 * a + h * d, ldv: 3 * a,
                                                             tq: t, tk: t, headSize: d,
                                                             keyMask: mask.map { $0 + bi * t }, causalOffset: causal ? 0 : nil,
                                                             scratch: scratch)
