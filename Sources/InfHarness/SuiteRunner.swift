@@ -164,11 +164,12 @@ extension SuiteRunner {
         let rss = peakRSSBytes()
         let baselineStats = SampleStats(samplesNs: measured[0].samplesNs)
         let profile = plan.profile ? profilePhases(of: baseline.model, input: input, medianSeconds: baselineStats.median) : nil
-        let flops = baseline.model.flops(batch: batch, sequenceLength: tokens)
         let name = baseline.model.name
         return zip(variants, measured).enumerated().map { i, pair in
             let (variant, m) = pair
             let stats = SampleStats(samplesNs: m.samplesNs)
+            // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
+            let flops = variant.model.flops(batch: batch, sequenceLength: tokens)
             let instance = "\(name) \(variant.technique.name) batch \(batch)\(seq.map { " × \($0) tokens" } ?? "") × \(threads)"
             if !m.settled { warnings.append("\(instance): timings had not settled after \(m.warmupRuns) warm-up runs.") }
             if stats.cv > 0.10 { warnings.append(String(format: "%@: CV %.0f%%, noisy.", instance, stats.cv * 100)) }
