@@ -22,20 +22,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Generations per variant (alternating between the variants).")
     var repeats: Int = 3
 
-    @Option(help: "Threads for OpenBLAS and infbench's loops.")
-    var threads: Int = 1
-
-    @Option(help: "Seed for the prompt.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Write the result as JSON to this file (atomically).")
-    var output: String?
+    @OptionGroup var scenario: ScenarioOptions
 
     func validate() throws {
-        guard (1...100_000).contains(tokens) else { throw ValidationError("--tokens must be between 1 and 100000, got \(tokens).") }
-        guard (1...100_000).contains(promptLength) else { throw ValidationError("--prompt-len must be between 1 and 100000, got \(promptLength).") }
-        guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be between 1 and 1000, got \(repeats).") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+        try checkRange("--tokens", tokens, 1...100_000)
+        try checkRange("--prompt-len", promptLength, 1...100_000)
+        try checkRange("--repeats", repeats, 1...1000)
     }
 
     func run() throws {
@@ -46,20 +38,13 @@ struct Generate: ParsableCommand {
         guard promptLength + tokens <= decoder.config.maxPositions else {
             throw ValidationError("--prompt-len \(promptLength) + --tokens \(tokens) exceed \(decoder.name)'s max_position_embeddings \(decoder.config.maxPositions).")
         }
-        if let output { try checkWritable(output) }
-        let progress = isatty(STDERR_FILENO) == 1
-        let result = GenerationBench.run(model: decoder, promptLength: promptLength, newTokens: tokens, threads: threads,
-                                         repeats: repeats, seed: seed) { line in
-            if progress { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
-        }
-        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if let output = scenario.output { try checkWritable(output) }
+        let progress = scenario.progress()
+        let result = GenerationBench.run(model: decoder, promptLength: promptLength, newTokens: tokens, threads: scenario.threads,
+                                         repeats: repeats, seed: scenario.seed, progress: progress.say)
+        progress.done()
         print(GenerationBench.render(result), terminator: "")
-        if let output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
-            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
-        }
+        try scenario.write(result)
         if !result.identicalTokens { throw ExitCode(1) }
     }
 }

@@ -23,21 +23,13 @@ struct Lengths: ParsableCommand {
     @Option(help: "Passes over all requests per scenario (alternating order).")
     var repeats: Int = 3
 
-    @Option(help: "Threads for OpenBLAS and infbench's loops.")
-    var threads: Int = 1
-
-    @Option(help: "Seed for lengths and tokens.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Write the result as JSON to this file (atomically).")
-    var output: String?
+    @OptionGroup var scenario: ScenarioOptions
 
     func validate() throws {
-        guard (1...1_000_000).contains(requests) else { throw ValidationError("--requests must be between 1 and 1000000, got \(requests).") }
-        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be between 1 and 4096, got \(batch).") }
-        guard medianLength.isFinite, medianLength >= 1, medianLength <= 4096 else { throw ValidationError("--median-len must be between 1 and 4096, got \(medianLength).") }
-        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be between 1 and 100, got \(repeats).") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+        try checkRange("--requests", requests, 1...1_000_000)
+        try checkRange("--batch", batch, 1...4096)
+        try checkRange("--median-len", medianLength, 1...4096)
+        try checkRange("--repeats", repeats, 1...100)
     }
 
     func run() throws {
@@ -45,18 +37,12 @@ struct Lengths: ParsableCommand {
         guard let encoder = loaded.model as? TransformerEncoder else {
             throw ValidationError("--model \(model): variable-length batching needs a BERT-style encoder (model_type \"bert\").")
         }
-        if let output { try checkWritable(output) }
-        let tty = isatty(STDERR_FILENO) == 1
+        if let output = scenario.output { try checkWritable(output) }
+        let progress = scenario.progress()
         let result = LengthBench.run(model: encoder, requests: requests, batch: batch, medianLength: medianLength,
-                                     repeats: repeats, threads: threads, seed: seed) { line in
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
-        }
-        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                                     repeats: repeats, threads: scenario.threads, seed: scenario.seed, progress: progress.say)
+        progress.done()
         print(LengthBench.render(result), terminator: "")
-        if let output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
-        }
+        try scenario.write(result)
     }
 }

@@ -1,5 +1,6 @@
 // Reusable option groups and list parsing for the subcommands.
 import ArgumentParser
+import Foundation
 import InfHarness
 
 /// A comma-separated list of positive integers, e.g. "1,8,32".
@@ -49,5 +50,52 @@ struct MeasurementOptions: ParsableArguments {
     var policy: MeasurementPolicy {
         MeasurementPolicy(minSeconds: minSeconds, minRuns: minRuns, maxWarmupRuns: maxWarmupRuns,
                           maxWarmupSeconds: maxWarmupSeconds)
+    }
+}
+
+/// Options every scenario command shares: threads, seed and a JSON output file.
+struct ScenarioOptions: ParsableArguments {
+    @Option(help: "Threads for OpenBLAS and infbench's loops.")
+    var threads: Int = 1
+
+    @Option(help: "Seed for everything the scenario generates.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Write the result as JSON to this file (atomically).")
+    var output: String?
+
+    func validate() throws {
+        try checkRange("--threads", threads, 1...256)
+        if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
+    }
+
+    /// One-line progress on stderr when it is a terminal; call `done` to clear it.
+    func progress() -> (say: (String) -> Void, done: () -> Void) {
+        let tty = isatty(STDERR_FILENO) == 1
+        return ({ line in if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) } },
+                { if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } })
+    }
+
+    /// Writes `result` as pretty JSON to --output, if given (atomically).
+    func write<T: Encodable>(_ result: T) throws {
+        guard let output else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
+        FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+    }
+}
+
+/// Throws "--name must be between a and b, got v." unless `value` lies in `range`.
+func checkRange<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(value).")
+    }
+}
+
+/// As above for Doubles, also rejecting NaN and infinities.
+func checkRange(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws {
+    guard value.isFinite, range.contains(value) else {
+        throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(value).")
     }
 }

@@ -20,19 +20,11 @@ struct Softmax: ParsableCommand {
     @Option(help: "Generations per output layer (alternating).")
     var repeats: Int = 3
 
-    @Option(help: "Threads for OpenBLAS and infbench's loops.")
-    var threads: Int = 1
-
-    @Option(help: "Seed for the prompt.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Write the result as JSON to this file (atomically).")
-    var output: String?
+    @OptionGroup var scenario: ScenarioOptions
 
     func validate() throws {
-        guard (1...100_000).contains(tokens) else { throw ValidationError("--tokens must be between 1 and 100000, got \(tokens).") }
-        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be between 1 and 100, got \(repeats).") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+        try checkRange("--tokens", tokens, 1...100_000)
+        try checkRange("--repeats", repeats, 1...100)
     }
 
     func run() throws {
@@ -48,19 +40,14 @@ struct Softmax: ParsableCommand {
         guard 16 + tokens <= decoder.config.maxPositions else {
             throw ValidationError("--tokens \(tokens) plus the 16-token prompt exceed max_position_embeddings \(decoder.config.maxPositions).")
         }
-        if let output { try checkWritable(output) }
-        let tty = isatty(STDERR_FILENO) == 1
-        let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, repeats: repeats, threads: threads,
+        if let output = scenario.output { try checkWritable(output) }
+        let progress = scenario.progress()
+        let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, repeats: repeats, threads: scenario.threads,
                                       policy: MeasurementPolicy(minSeconds: 1, minRuns: 10, maxWarmupRuns: 10, maxWarmupSeconds: 1),
-                                      seed: seed, weightsAreTrained: !loaded.weightsSource.hasPrefix("generated")) { line in
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
-        }
-        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                                      seed: scenario.seed, weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"),
+                                      progress: progress.say)
+        progress.done()
         print(SoftmaxBench.render(result), terminator: "")
-        if let output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
-        }
+        try scenario.write(result)
     }
 }

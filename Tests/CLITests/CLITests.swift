@@ -131,4 +131,31 @@ final class CLITests: XCTestCase {
         try assertRejected(["show", f.path], mentions: "garbage.json")
         try assertRejected(["show", "/nonexistent/result.json"], mentions: "/nonexistent/result.json")
     }
+
+    func testScenarioCommandsRunSmallAndRejectBadOptions() throws {
+        let dir = try tempDir()
+        let runs: [[String]] = [
+            ["generate", "--model", "decoder-small", "--tokens", "4", "--repeats", "1"],
+            ["cache", "--requests", "20", "--catalogue", "5", "--repeats", "1", "--seq-len", "8"],
+            ["lengths", "--requests", "16", "--batch", "4", "--repeats", "1"],
+            ["serve", "--seq-len", "4", "--trial-seconds", "0.1", "--steps", "0", "--p99-ms", "5"],
+            ["softmax", "--tokens", "4", "--repeats", "1"],
+        ]
+        for args in runs {
+            let json = dir.appendingPathComponent("\(args[0]).json")
+            let r = try run(args + ["--output", json.path])
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("infbench \(args[0])"), "\(args): \(r.stdout)")
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(contentsOf: json)), "\(args[0]) wrote JSON")
+        }
+        let out = dir.appendingPathComponent("never.json")
+        try assertRejected(["generate", "--model", "cnn-small", "--output", out.path], mentions: "GPT-style decoder", output: out)
+        try assertRejected(["generate", "--tokens", "2000"], mentions: "max_position_embeddings")
+        try assertRejected(["cache", "--zipf", "-1"], mentions: "--zipf")
+        try assertRejected(["cache", "--threads", "0"], mentions: "--threads")
+        try assertRejected(["serve", "--max-batch", "1"], mentions: "--max-batch")
+        try assertRejected(["lengths", "--model", "decoder-small"], mentions: "BERT-style encoder")
+        try assertRejected(["softmax", "--cutoffs", "10,20"], mentions: "--cutoffs")
+        try assertRejected(["embed", "--model", "/nonexistent", "x"], mentions: "/nonexistent")
+    }
 }
