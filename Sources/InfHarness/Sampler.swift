@@ -69,7 +69,7 @@ private func timeOnce<C: SampleClock>(_ body: () -> Void, _ clock: C) -> UInt64 
 func isSettled(_ times: ArraySlice<UInt64>, window: Int, tolerance: Double) -> Bool {
     let w = Swift.max(window, 1)
     guard times.count >= w else { return false }
-    let last = times.suffix(w).map(Double.init)
+    let last = times.suffix(w).map { Double($0) } // not map(Double.init): that is Double(bitPattern:) for UInt64
     let spread = last.max()! - last.min()!
     return spread <= tolerance * sampleMedian(last)
 }

@@ -62,8 +62,8 @@ public enum Bootstrap {
     public static func speedup(baselineNs: [UInt64], variantNs: [UInt64], baselineName: String,
                                resamples: Int, confidence: Double = 0.95, seed: UInt64) -> Speedup {
         precondition(!baselineNs.isEmpty && !variantNs.isEmpty, "speedup needs samples on both sides")
-        let base = baselineNs.map(Double.init)
-        let variant = variantNs.map(Double.init)
+        let base = baselineNs.map { Double($0) } // not map(Double.init): for UInt64 that picks Double(bitPattern:)
+        let variant = variantNs.map { Double($0) }
         let ratio = sampleMedian(base) / sampleMedian(variant)
         guard resamples > 0 else {
             return Speedup(baseline: baselineName, ratio: ratio, low: ratio, high: ratio, confidence: confidence)

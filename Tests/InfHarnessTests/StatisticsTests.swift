@@ -113,3 +113,15 @@ final class StatisticsTests: XCTestCase {
         XCTAssertGreaterThan(wide.high, narrow.high)
     }
 }
+
+final class NanosecondConversionTests: XCTestCase {
+    func testSpeedupSeesNanosecondsAsNumbers() {
+        // map(Double.init) on [UInt64] resolves to Double(bitPattern:), turning 7572 ns into
+        // 3.7e-320; ratios survived by proportionality, but a 1-ns resolution rounding crept in.
+        // The median of [3, 4] ns is 3.5; as denormal bit patterns the halfway value rounds to 4.
+        let s = Bootstrap.speedup(baselineNs: [3, 4], variantNs: [1], baselineName: "b", resamples: 0, seed: 1)
+        XCTAssertEqual(s.ratio, 3.5)
+        XCTAssertTrue(isSettled([1_000_000, 1_010_000, 1_020_000], window: 3, tolerance: 0.05))
+        XCTAssertFalse(isSettled([1_000_000, 1_500_000, 1_020_000], window: 3, tolerance: 0.05))
+    }
+}
