@@ -17,7 +17,7 @@ extension EnvironmentInfo {
     /// The environment of this process, now. Never fails: anything that cannot
     /// be read is reported as "unknown" (or empty / zero).
     public static func capture() -> EnvironmentInfo {
-        EnvironmentInfo(cpuModel: readCPUModelName(),
+        var info = EnvironmentInfo(cpuModel: readCPUModelName(),
                         cpuFeatures: CPUFeatures.current.names,
                         logicalCores: ProcessInfo.processInfo.activeProcessorCount,
                         openblasConfig: BLAS.config,
@@ -30,6 +30,17 @@ extension EnvironmentInfo {
                         timestamp: iso8601UTC(Date()),
                         hostname: readHostName(),
                         os: readOSDescription())
+        info.variables = ProcessInfo.processInfo.environment.filter { key, _ in
+            ["OPENBLAS_", "GOTO_", "INFBENCH_"].contains { key.hasPrefix($0) } || key == "OMP_NUM_THREADS"
+        }
+        return info
+    }
+
+    /// A sentence when the environment overrides what OpenBLAS would choose, else nil.
+    public var openblasOverride: String? {
+        guard let core = variables["OPENBLAS_CORETYPE"] else { return nil }
+        return "OPENBLAS_CORETYPE=\(core) is set in the environment: OpenBLAS runs the \(openblasCore) kernels it names instead "
+            + "of choosing for this CPU (on an AVX-512 CPU it would pick wider ones); unset it to measure OpenBLAS's own choice."
     }
 }
 

@@ -77,6 +77,9 @@ public struct EnvironmentInfo: Codable, Sendable {
     public var openblasCore: String
     /// Vector path of infbench's own C kernels (GELU, softmax, LayerNorm): "avx512", "avx2" or "generic".
     public var kernelISA: String
+    /// Environment variables that change what executes (OPENBLAS_*, GOTO_*, OMP_NUM_THREADS, INFBENCH_*).
+    /// OPENBLAS_CORETYPE in particular overrides OpenBLAS's own choice of kernels.
+    public var variables: [String: String] = [:]
     public var swiftVersion: String
     /// "release" or "debug"; a debug build's numbers mean nothing.
     public var buildConfiguration: String

@@ -76,6 +76,7 @@ public final class SuiteRunner {
             warnings.append(String(format: "load average %.2f at start: other work on this machine may disturb the timings.", load))
         }
         for m in models { warnings += m.notes }
+        if let o = environment.openblasOverride { warnings.append(o) }
 
         var techniques = plan.techniques
         if !techniques.contains(where: { $0.name == FP32Baseline.name }) { techniques.insert(FP32Baseline(), at: 0) }

@@ -14,6 +14,9 @@ public struct TablePrinter: ResultPrinter {
         let features = env.cpuFeatures.isEmpty ? "no extra features" : env.cpuFeatures.joined(separator: " ")
         out.append("cpu:        \(env.cpuModel) [\(features)], \(env.logicalCores) logical cores")
         out.append("openblas:   \(env.openblasConfig) (core \(env.openblasCore)); infbench C kernels: \(env.kernelISA)")
+        if !env.variables.isEmpty {
+            out.append("env:        " + env.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
         out.append("swift:      \(env.swiftVersion) (compiler that built this binary), \(env.buildConfiguration) build")
         out.append("load avg:   " + env.loadAverage.map { fixed($0, 2) }.joined(separator: " "))
         out.append("os:         \(env.os)")

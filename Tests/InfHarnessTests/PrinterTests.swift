@@ -214,7 +214,7 @@ final class PrinterTests: XCTestCase {
     }
 
     func testFieldListCoversEveryField() {
-        XCTAssertEqual(fieldList(Self.fixture().environment).count, 13)
+        XCTAssertEqual(fieldList(Self.fixture().environment).count, 14)
         XCTAssertEqual(fieldList(Self.fixture().configuration).count, 13)
     }
 }
