@@ -27,6 +27,9 @@ public enum Techniques {
     public static let catalogue: [(name: String, summary: String)] = [
         (FP32Baseline.name, "fp32 weights and activations through OpenBLAS sgemm: the reference every other row is compared with"),
         (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
+        (BF16Technique.name, "bf16 weights and activations (round to nearest even), fp32 accumulation: infbench's AVX512-BF16 vdpbf16ps GEMM, or a portable fp32-FMA kernel on CPUs without it"),
+        ("prune-unstructured:S", "magnitude-prune each weight matrix to sparsity S (e.g. 0.9); CSR sparse kernel multiplies only the nonzeros"),
+        ("prune-unstructured-global:S", "magnitude-prune to sparsity S with one threshold over all matrices; CSR sparse kernel"),
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm; smaller dense model (CNN)"),
@@ -35,7 +38,9 @@ public enum Techniques {
     /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.
     public static func parse(_ spec: String) throws -> Technique {
         if let t = try PruneStructured.parse(spec) { return t }
+        if let t = try PruneUnstructured.parse(spec) { return t }
         switch spec {
+        case BF16Technique.name: return BF16Technique()
         case FP32Baseline.name: return FP32Baseline()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()
         default:

@@ -1,0 +1,111 @@
+// Linear/conv weights stored as bfloat16 (half the bytes of fp32) and multiplied by
+// infbench's own bf16 GEMM (CKernels/bf16_gemm.c): vdpbf16ps on CPUs with AVX512-BF16,
+// otherwise a portable kernel that widens bf16 to fp32 and uses fp32 FMA.
+import CKernels
+
+/// W (N, K) rounded to bf16 and packed once, at construction, into the micro-kernel's layout.
+///
+/// Rounding policy: weights round to nearest, ties to even (as `bf16Bits`), once. Activations
+/// round the same way per call, in blocks of 48 rows × 384 values as the kernel packs them;
+/// products of two bf16 are exact in fp32 and are summed in fp32. Both kernels round alike, so
+/// they agree to fp32 summation order.
+public struct BF16Weights: LinearWeights {
+    /// Panels of 32 output features; in each, for every pair of inputs (k, k+1), one word per
+    /// feature holding (W[n][k], W[n][k+1]) as (low, high) bf16: (⌈N/32⌉, ⌈K/2⌉, 32) words.
+    public let packed: [UInt32]
+    public let outFeatures: Int // N
+    public let inFeatures: Int  // K
+
+    /// Rounds each weight (OC, C) to the nearest bf16 and packs it.
+    public init(_ weight: Tensor) {
+        precondition(weight.rank == 2, "bf16 weights are (out, in), got \(weight.shape)")
+        let (n, k) = (weight.shape[0], weight.shape[1])
+        outFeatures = n
+        inFeatures = k
+        let words = ib_bf16_packed_words(n, k)
+        packed = [UInt32](unsafeUninitializedCapacity: words) { buf, initialized in
+            weight.storage.withUnsafeBufferPointer { w in
+                if words > 0 { ib_bf16_pack(buf.baseAddress!, w.baseAddress!, n, k) }
+            }
+            initialized = words
+        }
+    }
+
+    /// Bytes as stored: 2 per weight, plus the zero padding of the last panel (N up to a
+    /// multiple of 32) and of an odd K (one more input). Equal to 2·N·K when 32 | N and 2 | K.
+    public var byteCount: Int { packed.count * MemoryLayout<UInt32>.stride }
+
+    /// The weights as fp32 (N, K): the bf16 values exactly.
+    public func dense() -> Tensor {
+        var out = Tensor(zeros: [outFeatures, inFeatures])
+        packed.withUnsafeBufferPointer { p in
+            out.storage.withUnsafeMutableBufferPointer { o in
+                if !o.isEmpty { ib_bf16_unpack(o.baseAddress!, p.baseAddress!, outFeatures, inFeatures) }
+            }
+        }
+        return out
+    }
+
+    /// y (M, N) = x (M, K) · Wᵀ.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1)
+    }
+
+    /// y (N, cols) = W · b, b (K, cols): the same kernel on the transposes, yᵀ = bᵀ · Wᵀ, reading
+    /// b and writing y through strides (no copies).
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols)
+    }
+
+    /// Rows of the product below which threads split output features instead of rows.
+    static let minRowsPerThread = 48
+    /// Multiply–adds below which one thread does it all: waking a worker costs microseconds,
+    /// as long as 2M bf16 multiply–adds take (measured: M = 1, N = K = 384 went from 2.9 µs
+    /// on one thread to 7.9 µs on two).
+    static let minMultiplyAddsToSplit = 1 << 21
+
+    /// y (m, N) = x (m, K) · Wᵀ through strides, split over threads. With enough rows, each
+    /// thread takes contiguous rows: 48 rows (one packed activation block, ~14 MFLOP at
+    /// N = K = 384) outweighs waking a worker. With fewer (a small batch), threads take runs
+    /// of 32-column panels instead — each a packed matrix of its own — so reading W, the cost
+    /// there, is shared. Either way every output sums in the same order, so the result is
+    /// identical at any thread count.
+    private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int) {
+        let (n, k) = (outFeatures, inFeatures)
+        let panel = Int(IB_BF16_PANEL), panels = (n + panel - 1) / panel
+        packed.withUnsafeBufferPointer { p in
+            let w = p.baseAddress
+            if Parallel.threads > 1 && m < 2 * Self.minRowsPerThread && panels > 1
+                && m * n * k >= Self.minMultiplyAddsToSplit {
+                let panelWords = ib_bf16_packed_words(panel, k)
+                Parallel.forChunks(panels) { _, r in
+                    let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
+                    ib_bf16_gemm(w.map { $0 + r.lowerBound * panelWords }, count, k, m, x, xRowStride, xColStride,
+                                 y + first * yColStride, yRowStride, yColStride)
+                }
+            } else {
+                Parallel.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
+                    ib_bf16_gemm(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
+                                 y + r.lowerBound * yRowStride, yRowStride, yColStride)
+                }
+            }
+        }
+    }
+}
+
+/// Which bf16 kernel runs, and a switch to force the portable one (for tests and A/B runs).
+public enum BF16Kernel {
+    /// Whether this CPU has AVX512-BF16 (vdpbf16ps).
+    public static var nativeAvailable: Bool { ib_bf16_native_available() }
+    /// Whether `BF16Weights` multiplies with vdpbf16ps now: available, not forced portable,
+    /// and AVX-512 not ruled out by INFBENCH_ISA or `VectorISA.select`.
+    public static var nativeActive: Bool { ib_bf16_native_active() }
+    /// "avx512bf16", or "portable-avx512" / "portable-avx2" / "portable-generic" (fp32 FMA
+    /// after widening, compiled for that instruction set).
+    public static var kernelName: String { String(cString: ib_bf16_kernel_name()) }
+    /// true: always the portable kernel; false: the best this CPU has.
+    public static func forcePortable(_ portable: Bool) { ib_bf16_force_portable(portable) }
+    /// The bf16 value nearest to `x` as the kernels round it (ties to even), as a Float.
+    public static func round(_ x: Float) -> Float { floatFromBF16Bits(ib_bf16_round(x)) }
+}
