@@ -27,6 +27,7 @@ public enum Techniques {
     public static let catalogue: [(name: String, summary: String)] = [
         (FP32Baseline.name, "fp32 weights and activations through OpenBLAS sgemm: the reference every other row is compared with"),
         (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
+        (FP16Technique.name, "fp16 weight storage (IEEE half), fp32 compute: converted in registers (F16C) while streaming, or per panel before sgemm"),
         (BF16Technique.name, "bf16 weights and activations (round to nearest even), fp32 accumulation: infbench's AVX512-BF16 vdpbf16ps GEMM, or a portable fp32-FMA kernel on CPUs without it"),
         ("prune-unstructured:S", "magnitude-prune each weight matrix to sparsity S (e.g. 0.9); CSR sparse kernel multiplies only the nonzeros"),
         ("prune-unstructured-global:S", "magnitude-prune to sparsity S with one threshold over all matrices; CSR sparse kernel"),
@@ -41,6 +42,7 @@ public enum Techniques {
         if let t = try PruneUnstructured.parse(spec) { return t }
         switch spec {
         case BF16Technique.name: return BF16Technique()
+        case FP16Technique.name: return FP16Technique()
         case FP32Baseline.name: return FP32Baseline()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()
         default:
