@@ -22,7 +22,7 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite (about 3 minutes on 2 cores); pass options with ARGS="..."
+run: build       ## the default suite (3–4 minutes on 2 cores); pass options with ARGS="..."
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
