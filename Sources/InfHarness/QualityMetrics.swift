@@ -28,5 +28,27 @@ public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Q
         }
     }
     return Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
-                   top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil)
+                   top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
+                   embeddingCosine: !logits && reference.rank == 3 ? pooledCosine(reference, output) : nil)
+}
+
+/// (B, T, C) hidden states: mean over the cosines, per sequence, of the T-averaged vectors.
+/// The harness's inputs have no padding, so every position counts.
+func pooledCosine(_ a: Tensor, _ b: Tensor) -> Double {
+    let (batch, t, c) = (a.shape[0], a.shape[1], a.shape[2])
+    var total = 0.0
+    for s in 0..<batch {
+        var pa = [Double](repeating: 0, count: c), pb = pa
+        for j in 0..<t {
+            let row = (s * t + j) * c
+            for k in 0..<c {
+                pa[k] += Double(a.storage[row + k])
+                pb[k] += Double(b.storage[row + k])
+            }
+        }
+        let dot = zip(pa, pb).reduce(0) { $0 + $1.0 * $1.1 }
+        let na = pa.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = pb.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        total += na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / (na * nb)
+    }
+    return total / Double(max(batch, 1))
 }

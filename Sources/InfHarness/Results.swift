@@ -198,15 +198,19 @@ public struct Speedup: Codable, Sendable, Equatable {
 /// Output quality against the fp32 baseline on the same inputs.
 public struct Quality: Codable, Sendable, Equatable {
     public var maxAbsDiff: Double
-    /// Mean over items (sequences, images) of the cosine between output vectors.
+    /// Mean over output rows (tokens, images) of the cosine between output vectors.
     public var meanCosine: Double
-    /// Fraction of items whose arg-max (class or next token) matches; nil where meaningless.
+    /// Fraction of rows whose arg-max (class or next token) matches; nil where meaningless.
     public var top1Agreement: Double?
+    /// Encoders: mean over sequences of the cosine between mean-pooled outputs — the sentence
+    /// embedding (sentence-transformers' mean pooling; L2 normalisation does not change a cosine).
+    public var embeddingCosine: Double?
 
-    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?) {
+    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, embeddingCosine: Double? = nil) {
         self.maxAbsDiff = maxAbsDiff
         self.meanCosine = meanCosine
         self.top1Agreement = top1Agreement
+        self.embeddingCosine = embeddingCosine
     }
 }
 

@@ -54,26 +54,4 @@ final class SparseCrossoverTests: XCTestCase {
         let json = try JSONEncoder().encode(rows)
         XCTAssertEqual(try JSONDecoder().decode([CrossoverRow].self, from: json), rows)
     }
-
-    /// The measurement behind the reported ratios (MiniLM's FFN and QKV shapes); optional
-    /// INFBENCH_CROSSOVER_M (default "1,16,128"), _THREADS (1) and _SECONDS (0.3 per body):
-    ///   INFBENCH_CROSSOVER=1 swift test -c release -Xswiftc -enable-testing \
-    ///     --scratch-path .build-sparse-release --filter SparseCrossoverTests/testMeasureMiniLMShapes
-    func testMeasureMiniLMShapes() throws {
-        let env = ProcessInfo.processInfo.environment
-        try XCTSkipUnless(env["INFBENCH_CROSSOVER"] == "1", "set INFBENCH_CROSSOVER=1 to measure the crossover grid")
-        let ms = (env["INFBENCH_CROSSOVER_M"] ?? "1,16,128").split(separator: ",").compactMap { Int($0) }
-        let threads = Int(env["INFBENCH_CROSSOVER_THREADS"] ?? "1") ?? 1
-        var shapes: [(m: Int, n: Int, k: Int)] = []
-        for m in ms { for (n, k) in [(1536, 384), (384, 1536), (1152, 384)] { shapes.append((m, n, k)) } }
-        let seconds = Double(env["INFBENCH_CROSSOVER_SECONDS"] ?? "0.3") ?? 0.3
-        let policy = MeasurementPolicy(minSeconds: seconds, minRuns: 30, maxWarmupRuns: 20, maxWarmupSeconds: 0.5)
-        #if DEBUG
-        print("WARNING: debug build; these timings mean nothing")
-        #endif
-        let rows = measureSparseCrossover(shapes: shapes, sparsities: [0.5, 0.7, 0.9, 0.95], threads: threads,
-                                          policy: policy, seed: 42)
-        print("threads: \(threads)   OpenBLAS: \(BLAS.config)   load: \(try String(contentsOfFile: "/proc/loadavg", encoding: .utf8))")
-        print(renderCrossover(rows))
-    }
 }

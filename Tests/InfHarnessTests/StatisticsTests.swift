@@ -125,3 +125,21 @@ final class NanosecondConversionTests: XCTestCase {
         XCTAssertFalse(isSettled([1_000_000, 1_500_000, 1_020_000], window: 3, tolerance: 0.05))
     }
 }
+
+final class QualityMetricsTests: XCTestCase {
+    func testCosinesAndAgreement() {
+        // Two sequences of two tokens, C = 2. Variant: token (0,1) flipped in sign, others equal.
+        let ref = Tensor(shape: [2, 2, 2], storage: [1, 0, 0, 1, 2, 2, 1, -1])
+        var out = ref
+        out.storage[2] = 0; out.storage[3] = -1
+        let q = compareOutputs(reference: ref, output: out, logits: false)
+        XCTAssertEqual(q.maxAbsDiff, 2)
+        XCTAssertEqual(q.meanCosine, (1 - 1 + 1 + 1) / 4, accuracy: 1e-12, "per-token cosines 1, −1, 1, 1")
+        // Sequence 0 pools to (1, 1) vs (1, −1): cosine 0; sequence 1 is identical: 1.
+        XCTAssertEqual(q.embeddingCosine!, 0.5, accuracy: 1e-12)
+        XCTAssertNil(q.top1Agreement)
+        let logits = compareOutputs(reference: ref, output: out, logits: true)
+        XCTAssertEqual(logits.top1Agreement!, 0.75, accuracy: 1e-12, "row (0, −1) picks index 0 against 1")
+        XCTAssertNil(logits.embeddingCosine)
+    }
+}
