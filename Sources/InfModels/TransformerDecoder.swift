@@ -34,30 +34,21 @@ public final class TransformerDecoder: InferenceModel {
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
-        let std = Init.normal(std: 0.02)
-        func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
-            try weights.tensor(n, shape: shape, initialiser: initialiser)
-        }
-        func norm(_ prefix: String) throws -> LayerNorm {
-            LayerNorm(weight: try t("\(prefix).weight", [c], .ones), bias: try t("\(prefix).bias", [c], std), eps: eps)
-        }
-        func linear(_ prefix: String, out: Int, in inF: Int) throws -> Linear {
-            Linear(weight: try t("\(prefix).weight", [out, inF]), bias: try t("\(prefix).bias", [out]))
-        }
-        tokenEmbedding = Embedding(table: try t("wte.weight", [config.vocabSize, c]))
-        positionEmbedding = Embedding(table: try t("wpe.weight", [config.maxPositions, c]))
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize
+        let params = TransformerParameters(weights: weights, config: config)
+        tokenEmbedding = Embedding(table: try params.tensor("wte.weight", [config.vocabSize, c]))
+        positionEmbedding = Embedding(table: try params.tensor("wpe.weight", [config.maxPositions, c]))
         blocks = try (0..<config.numLayers).map { l in
             let p = "h.\(l)"
-            return Block(ln1: try norm("\(p).ln_1"),
-                         attention: MultiHeadAttention(qkv: try linear("\(p).attn.qkv", out: 3 * a, in: c),
-                                                       output: try linear("\(p).attn.proj", out: c, in: a),
+            return Block(ln1: try params.norm("\(p).ln_1"),
+                         attention: MultiHeadAttention(qkv: try params.linear("\(p).attn.qkv", out: 3 * a, in: c),
+                                                       output: try params.linear("\(p).attn.proj", out: c, in: a),
                                                        heads: config.numHeads),
-                         ln2: try norm("\(p).ln_2"),
-                         fc1: try linear("\(p).mlp.fc", out: i, in: c),
-                         fc2: try linear("\(p).mlp.proj", out: c, in: i))
+                         ln2: try params.norm("\(p).ln_2"),
+                         fc1: try params.linear("\(p).mlp.fc", out: i, in: c),
+                         fc2: try params.linear("\(p).mlp.proj", out: c, in: i))
         }
-        finalNorm = try norm("ln_f")
+        finalNorm = try params.norm("ln_f")
         lmHead = Linear(weight: tokenEmbedding.table, bias: nil)
     }
 

@@ -33,35 +33,26 @@ public final class TransformerEncoder: InferenceModel {
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
-        let std = Init.normal(std: 0.02)
-        func t(_ n: String, _ shape: [Int], _ initialiser: Init = std) throws -> Tensor {
-            try weights.tensor(n, shape: shape, initialiser: initialiser)
-        }
-        func norm(_ prefix: String) throws -> LayerNorm {
-            LayerNorm(weight: try t("\(prefix).weight", [c], .ones), bias: try t("\(prefix).bias", [c], std), eps: eps)
-        }
-        func linear(_ prefix: String, out: Int, in inF: Int) throws -> Linear {
-            Linear(weight: try t("\(prefix).weight", [out, inF]), bias: try t("\(prefix).bias", [out]))
-        }
-        tokenEmbedding = Embedding(table: try t("embeddings.word_embeddings.weight", [config.vocabSize, c]))
-        positionEmbedding = Embedding(table: try t("embeddings.position_embeddings.weight", [config.maxPositions, c]))
-        typeEmbedding = Embedding(table: try t("embeddings.token_type_embeddings.weight", [config.typeVocabSize, c]))
-        embeddingNorm = try norm("embeddings.LayerNorm")
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize
+        let params = TransformerParameters(weights: weights, config: config)
+        tokenEmbedding = Embedding(table: try params.tensor("embeddings.word_embeddings.weight", [config.vocabSize, c]))
+        positionEmbedding = Embedding(table: try params.tensor("embeddings.position_embeddings.weight", [config.maxPositions, c]))
+        typeEmbedding = Embedding(table: try params.tensor("embeddings.token_type_embeddings.weight", [config.typeVocabSize, c]))
+        embeddingNorm = try params.norm("embeddings.LayerNorm")
         layers = try (0..<config.numLayers).map { l in
             let p = "encoder.layer.\(l)"
-            let q = try linear("\(p).attention.self.query", out: a, in: c)
-            let k = try linear("\(p).attention.self.key", out: a, in: c)
-            let v = try linear("\(p).attention.self.value", out: a, in: c)
+            let q = try params.linear("\(p).attention.self.query", out: a, in: c)
+            let k = try params.linear("\(p).attention.self.key", out: a, in: c)
+            let v = try params.linear("\(p).attention.self.value", out: a, in: c)
             // One (3A, C) GEMM instead of three (A, C) ones.
             let qkv = Linear(weight: Tensor(shape: [3 * a, c], storage: q.weights.dense().storage + k.weights.dense().storage + v.weights.dense().storage),
                              bias: Tensor(shape: [3 * a], storage: q.bias!.storage + k.bias!.storage + v.bias!.storage))
-            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try linear("\(p).attention.output.dense", out: c, in: a),
+            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try params.linear("\(p).attention.output.dense", out: c, in: a),
                                                        heads: config.numHeads),
-                         ln1: try norm("\(p).attention.output.LayerNorm"),
-                         fc1: try linear("\(p).intermediate.dense", out: i, in: c),
-                         fc2: try linear("\(p).output.dense", out: c, in: i),
-                         ln2: try norm("\(p).output.LayerNorm"))
+                         ln1: try params.norm("\(p).attention.output.LayerNorm"),
+                         fc1: try params.linear("\(p).intermediate.dense", out: i, in: c),
+                         fc2: try params.linear("\(p).output.dense", out: c, in: i),
+                         ln2: try params.norm("\(p).output.LayerNorm"))
         }
     }
 
