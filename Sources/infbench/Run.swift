@@ -35,7 +35,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-aa"), help: "Leave out the A/A row (baseline against itself) that shows the noise floor.")
     var noAA = false
 
-    @Flag(help: "After measuring, profile the baseline's phases (attention, FFN, LayerNorm, softmax, GELU, embedding…).")
+    @Flag(help: "After measuring, profile the baseline's phases (embedding, attention projections and heads, FFN, GELU, LayerNorm, LM head, conv…).")
     var profile = false
 
     @Option(help: "Seed for the generated inputs.")
