@@ -25,7 +25,7 @@ extension EnvironmentInfo {
                         kernelISA: VectorISA.active.rawValue,
                         swiftVersion: compilerVersion,
                         buildConfiguration: isDebugBuild ? "debug" : "release",
-                        gitCommit: readGitCommit(),
+                        gitCommit: readGitCommit(in: sourceTreeDirectory),
                         loadAverage: readLoadAverage(),
                         timestamp: iso8601UTC(Date()),
                         hostname: readHostName(),
@@ -133,6 +133,15 @@ func readOSDescription() -> String {
 /// The working tree's commit, `git rev-parse --short=12 HEAD`, with "-dirty"
 /// when tracked files have changes; "unknown" when git is absent, fails, or
 /// takes longer than a few seconds.
+/// The checkout this binary was built from (Sources/InfHarness/ → repository root), so the
+/// commit recorded is the binary's, whatever directory infbench runs in; the current
+/// directory when that tree is gone (a copied binary).
+let sourceTreeDirectory: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    return FileManager.default.fileExists(atPath: root + "/Package.swift") ? root : FileManager.default.currentDirectoryPath
+}()
+
 func readGitCommit(in directory: String = FileManager.default.currentDirectoryPath) -> String {
     guard let head = runGit(["rev-parse", "--short=12", "HEAD"], in: directory),
           head.status == 0 else { return "unknown" }

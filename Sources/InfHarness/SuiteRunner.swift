@@ -72,6 +72,9 @@ public final class SuiteRunner {
         let environment = EnvironmentInfo.capture()
         // The printers flag a debug build themselves, loudly, from environment.buildConfiguration.
         var warnings: [String] = []
+        if plan.policy.minRuns < 5 {
+            warnings.append("--min-runs \(plan.policy.minRuns): with fewer than 5 samples the p90/p99 columns are the maximum and the bootstrap intervals mean little.")
+        }
         if let load = environment.loadAverage.first, load > 0.5 {
             warnings.append(String(format: "load average %.2f at start: other work on this machine may disturb the timings.", load))
         }
@@ -176,6 +179,14 @@ extension SuiteRunner {
             let instance = "\(name) \(variant.technique.name) batch \(batch)\(seq.map { " × \($0) tokens" } ?? "") × \(threads)"
             if !m.settled { warnings.append("\(instance): timings had not settled after \(m.warmupRuns) warm-up runs.") }
             if stats.cv > 0.10 { warnings.append(String(format: "%@: CV %.0f%%, noisy.", instance, stats.cv * 100)) }
+            if variant.technique.name == AABaseline.name, i > 0 {
+                let s = Bootstrap.speedup(baselineNs: measured[0].samplesNs, variantNs: m.samplesNs, baselineName: "",
+                                          resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed)
+                if s.low > 1 || s.high < 1 {
+                    warnings.append(String(format: "%@: the A/A interval [%.3f–%.3f] excludes 1×: in this group, differences up to %.1f%% come from run order or neighbouring variants, not from the technique; the bootstrap interval alone is too narrow.",
+                                           instance, s.low, s.high, 100 * max(abs(s.low - 1), abs(s.high - 1))))
+                }
+            }
             return ResultRow(
                 model: name, variant: variant.technique.name,
                 executes: variant.technique.executes + (variant.note.map { " (\($0))" } ?? ""),

@@ -47,10 +47,10 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("roofline-size"), help: "Size n of the n×n×n sgemm measured as the roofline.")
     var rooflineSize: Int = 1024
 
-    @Option(help: "Output format: table, markdown, csv or json. (default: from the --output extension, else table)")
-    var format: OutputFormat?
+    @Option(help: "Format printed on the terminal: table, markdown, csv or json.")
+    var format: OutputFormat = .table
 
-    @Option(help: "Write the result to this file (atomically); the table still goes to the terminal.")
+    @Option(help: "Also write the result to this file (atomically), in the format its extension names: .json (with raw samples), .md, .csv; anything else gets the table.")
     var output: String?
 
     @Option(help: "Name of the suite, recorded in the result.")
@@ -88,6 +88,10 @@ struct Run: ParsableCommand {
         var list = try names.map { name -> Technique in
             do { return try Techniques.parse(name) } catch let e as TechniqueError { throw ValidationError("--techniques: \(e.message)") }
         }
+        let parsed = list.map(\.name)
+        if let dup = parsed.first(where: { n in parsed.filter { $0 == n }.count > 1 }) {
+            throw ValidationError("--techniques lists \"\(dup)\" twice; rows would not be told apart.")
+        }
         if !list.contains(where: { $0.name == FP32Baseline.name }) { list.insert(FP32Baseline(), at: 0) }
         // Keep fp32 first: it is the baseline everything is compared with.
         list.sort { a, _ in a.name == FP32Baseline.name }
@@ -101,7 +105,6 @@ struct Run: ParsableCommand {
         guard !specs.isEmpty else {
             throw ValidationError("no models: none given with --model and none bundled in \(ModelLoader.modelsDirectory).")
         }
-        let outputFormat = format ?? output.map(OutputFormat.inferred(fromPath:)) ?? .table
         var plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
                              batchSizes: batch.values, threads: threadList, sequenceLengths: sequenceLengths.values,
                              policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
@@ -117,12 +120,10 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))
         }
         let result = try runner.run(models: loaded)
+        print(printer(for: format).render(result), terminator: "")
         if let output {
-            try writeAtomically(printer(for: outputFormat).render(result), to: output)
-            print(printer(for: .table).render(result))
+            try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
             FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
-        } else {
-            print(printer(for: outputFormat).render(result), terminator: "")
         }
     }
 }
@@ -139,10 +140,13 @@ extension OutputFormat {
     }
 }
 
-/// Throws one sentence if `path`'s directory does not exist or cannot be written.
+/// Throws one sentence if `path` is a directory, or its directory does not exist or cannot be written.
 func checkWritable(_ path: String) throws {
-    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var isDir: ObjCBool = false
+    if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue) {
+        throw ValidationError("--output \(path) is a directory; give a file name.")
+    }
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
     guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
         throw ValidationError("--output \(path): directory \(dir) does not exist.")
     }

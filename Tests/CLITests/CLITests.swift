@@ -68,9 +68,11 @@ final class CLITests: XCTestCase {
     func testTinyRunWritesAResultFileThatShowReads() throws {
         let dir = try tempDir()
         let json = dir.appendingPathComponent("r.json")
+        // --format chooses what the terminal shows; the file's format follows its extension.
         let r = try run(["run", "--model", "encoder-small", "--batch", "1", "--threads", "1", "--seq-len", "8",
                          "--min-time", "0", "--min-runs", "3", "--max-warmup-runs", "2", "--roofline-size", "64",
-                         "--output", json.path])
+                         "--format", "markdown", "--output", json.path])
+        XCTAssertTrue(r.stdout.contains("# infbench"), "markdown on the terminal")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("encoder-small"))
         XCTAssertTrue(r.stdout.contains("fp32 A/A"), "the A/A row is part of every run")
@@ -92,6 +94,8 @@ final class CLITests: XCTestCase {
         try assertRejected(["run", "--min-runs", "0"], mentions: "--min-runs")
         try assertRejected(["run", "--seq-len", "0"], mentions: "--seq-len")
         try assertRejected(["run", "--techniques", "fp99"], mentions: "unknown technique \"fp99\"")
+        try assertRejected(["run", "--techniques", "fp16,fp16"], mentions: "\"fp16\" twice")
+        try assertRejected(["run", "--model", "encoder-small", "--output", out.deletingLastPathComponent().path + "/"], mentions: "is a directory")
         try assertRejected(["run", "--format", "xml"], mentions: "--format")
         try assertRejected(["run", "--model", "encoder-small", "--seq-len", "4096", "--output", out.path],
                            mentions: "max_position_embeddings", output: out)
