@@ -147,7 +147,8 @@ func readGitCommit(in directory: String = FileManager.default.currentDirectoryPa
           head.status == 0 else { return "unknown" }
     let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !commit.isEmpty else { return "unknown" }
-    guard let status = runGit(["status", "--porcelain", "--untracked-files=no"], in: directory),
+    // Results/ is excluded: regenerating reference results must not mark the source dirty.
+    guard let status = runGit(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Results"], in: directory),
           status.status == 0 else { return commit }
     let dirty = !status.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     return dirty ? commit + "-dirty" : commit
