@@ -99,6 +99,10 @@ public enum ModelLoader {
         case .cnn: model = try CNN(name: name, config: config.cnn!, weights: weights)
         }
         var notes: [String] = []
+        if let encoder = model as? TransformerEncoder, let directory,
+           FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
+            notes += attachText(to: encoder, directory: directory)
+        }
         let unused = weights.unusedNames
         if !unused.isEmpty {
             let shown = unused.prefix(5).joined(separator: ", ")
@@ -106,6 +110,24 @@ public enum ModelLoader {
         }
         return LoadedModel(model: model, config: config, source: directory ?? configPath,
                            weightsSource: weights.description, notes: notes)
+    }
+
+    /// Bundled English sentences that models with a tokenizer are fed (see `TransformerEncoder.text`).
+    public static var textPath: String { "\(modelsDirectory)/text/sentences.txt" }
+
+    /// Tokenizes the bundled sentences with the model's own tokenizer; returns a note for the report.
+    static func attachText(to encoder: TransformerEncoder, directory: String) -> [String] {
+        guard let tokenizer = try? WordPieceTokenizer(directory: directory),
+              let cls = tokenizer.id(of: "[CLS]"), let sep = tokenizer.id(of: "[SEP]") else {
+            return ["\(directory): has vocab.txt but its tokenizer did not load; inputs are random token ids."]
+        }
+        guard let data = FileManager.default.contents(atPath: textPath), let text = String(data: data, encoding: .utf8) else {
+            return ["\(textPath) is missing; \(encoder.name)'s inputs are random token ids."]
+        }
+        let stream = text.split(whereSeparator: \.isNewline).flatMap { tokenizer.encode(String($0)).dropFirst().dropLast() }
+        guard stream.contains(where: { $0 != cls && $0 != sep }) else { return [] }
+        encoder.text = (Array(stream), cls, sep)
+        return ["\(encoder.name): inputs are windows of tokenised English text (\(textPath), \(stream.count) tokens), not random ids."]
     }
 
     /// Writes `model`'s parameters to `directory/model.safetensors` and copies its config.json,

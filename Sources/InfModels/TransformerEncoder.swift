@@ -64,6 +64,7 @@ public final class TransformerEncoder: InferenceModel {
         typeEmbedding = other.typeEmbedding
         embeddingNorm = other.embeddingNorm
         layers = other.layers
+        text = other.text
     }
 
     public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
@@ -93,7 +94,23 @@ public final class TransformerEncoder: InferenceModel {
         } + 4 * embeddingNorm.parameterCount
     }
 
+    /// Real text for inputs, when the model has a tokenizer: a stream of WordPiece ids and the
+    /// [CLS]/[SEP] ids. makeInput then fills each sequence with a window of that text.
+    public var text: (tokens: [Int32], cls: Int32, sep: Int32)?
+
     public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
+        if let text, sequenceLength >= 3, text.tokens.count >= sequenceLength {
+            // [CLS] + a seeded window of real text + [SEP]: quality figures then describe text, not token soup.
+            var ids: [Int32] = []
+            ids.reserveCapacity(batch * sequenceLength)
+            for _ in 0..<batch {
+                let start = rng.nextInt(below: text.tokens.count - (sequenceLength - 2) + 1)
+                ids.append(text.cls)
+                ids += text.tokens[start..<(start + sequenceLength - 2)]
+                ids.append(text.sep)
+            }
+            return .tokens(ids: ids, mask: nil, batch: batch, length: sequenceLength)
+        }
         // Ids above 999 avoid BERT's special and unused tokens in real vocabularies;
         // a small (synthetic) vocabulary uses all its ids rather than repeating one.
         let low = config.vocabSize >= 2000 ? 1000 : 0

@@ -84,4 +84,28 @@ final class SentenceEmbeddingTests: XCTestCase {
             XCTAssertEqual(v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(), 1, accuracy: 1e-5)
         }
     }
+
+    func testBenchmarkInputsAreTokenisedText() throws {
+        _ = try loadEncoder() // skips without the model
+        let loaded = try ModelLoader.load(Self.modelDir)
+        let encoder = try XCTUnwrap(loaded.model as? TransformerEncoder)
+        let text = try XCTUnwrap(encoder.text, "a model with vocab.txt is fed the bundled sentences")
+        XCTAssertTrue(loaded.notes.contains { $0.contains("tokenised English text") })
+        var a = SeededRNG(seed: 3), b = SeededRNG(seed: 3)
+        guard case let .tokens(ids, mask, batch, length) = encoder.makeInput(batch: 2, sequenceLength: 16, rng: &a) else {
+            return XCTFail("tokens expected")
+        }
+        XCTAssertNil(mask)
+        XCTAssertEqual(batch * length, ids.count)
+        for s in 0..<2 {
+            XCTAssertEqual(ids[s * 16], text.cls)
+            XCTAssertEqual(ids[s * 16 + 15], text.sep)
+            // The middle is a contiguous window of the text stream.
+            let window = Array(ids[(s * 16 + 1)..<(s * 16 + 15)])
+            XCTAssertTrue((0...(text.tokens.count - 14)).contains { Array(text.tokens[$0..<($0 + 14)]) == window })
+        }
+        guard case let .tokens(again, _, _, _) = encoder.makeInput(batch: 2, sequenceLength: 16, rng: &b) else { return }
+        XCTAssertEqual(ids, again, "seeded")
+        XCTAssertNil((try ModelLoader.load("encoder-small").model as? TransformerEncoder)?.text, "no vocab.txt: random ids")
+    }
 }
