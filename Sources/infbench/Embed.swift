@@ -26,7 +26,7 @@ struct Embed: ParsableCommand {
     var sentences: [String] = []
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads).") }
+        try checkRange("--threads", threads, 1...256)
     }
 
     func run() throws {

@@ -33,18 +33,10 @@ struct MeasurementOptions: ParsableArguments {
     var maxWarmupSeconds: Double = 2.0
 
     func validate() throws {
-        guard minSeconds.isFinite, minSeconds >= 0, minSeconds <= 3600 else {
-            throw ValidationError("--min-time must be between 0 and 3600 seconds, got \(minSeconds).")
-        }
-        guard (1...100_000).contains(minRuns) else {
-            throw ValidationError("--min-runs must be between 1 and 100000, got \(minRuns).")
-        }
-        guard (1...10_000).contains(maxWarmupRuns) else {
-            throw ValidationError("--max-warmup-runs must be between 1 and 10000, got \(maxWarmupRuns).")
-        }
-        guard maxWarmupSeconds.isFinite, maxWarmupSeconds >= 0, maxWarmupSeconds <= 3600 else {
-            throw ValidationError("--max-warmup-time must be between 0 and 3600 seconds, got \(maxWarmupSeconds).")
-        }
+        try checkRange("--min-time", minSeconds, 0...3600)
+        try checkRange("--min-runs", minRuns, 1...100_000)
+        try checkRange("--max-warmup-runs", maxWarmupRuns, 1...10_000)
+        try checkRange("--max-warmup-time", maxWarmupSeconds, 0...3600)
     }
 
     var policy: MeasurementPolicy {

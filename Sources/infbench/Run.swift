@@ -70,12 +70,8 @@ struct Run: ParsableCommand {
         guard !sequenceLengths.values.isEmpty, sequenceLengths.values.allSatisfy({ (1...65536).contains($0) }) else {
             throw ValidationError("--seq-len must be between 1 and 65536, got \(sequenceLengths.defaultValueDescription).")
         }
-        guard (100...1_000_000).contains(resamples) else {
-            throw ValidationError("--bootstrap-resamples must be between 100 and 1000000, got \(resamples).")
-        }
-        guard (16...8192).contains(rooflineSize) else {
-            throw ValidationError("--roofline-size must be between 16 and 8192, got \(rooflineSize).")
-        }
+        try checkRange("--bootstrap-resamples", resamples, 100...1_000_000)
+        try checkRange("--roofline-size", rooflineSize, 16...8192)
         if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
         _ = try parsedTechniques()
     }
