@@ -23,20 +23,24 @@ let package = Package(
         .target(name: "InfCore", dependencies: ["CBLAS", "CKernels"]),
         // Model configs, safetensors I/O, the encoder, decoder and CNN: one file per model.
         .target(name: "InfModels", dependencies: ["InfCore"]),
+        // The training engine: backward passes for the layers above, SGD/Adam, losses
+        // (including distillation), trainable CNN and encoder, the distillation recipe.
+        .target(name: "InfTrain", dependencies: ["InfCore", "InfModels"]),
         // Optimisation techniques, one file each, behind the `Technique` protocol.
-        .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels"]),
+        .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels", "InfTrain"]),
         // Timing, statistics, environment, the suite runner, results and printers.
         .target(name: "InfHarness", dependencies: ["InfCore", "InfModels", "InfTechniques"]),
 
         // MARK: The CLI (argument parsing and wiring only)
         .executableTarget(name: "infbench", dependencies: [
-            "InfCore", "InfModels", "InfTechniques", "InfHarness",
+            "InfCore", "InfModels", "InfTrain", "InfTechniques", "InfHarness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests (mirror Sources; every optimised path against a naive reference)
         .testTarget(name: "InfCoreTests", dependencies: ["InfCore"]),
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
+        .testTarget(name: "InfTrainTests", dependencies: ["InfTrain"]),
         .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
         .testTarget(name: "InfHarnessTests", dependencies: ["InfHarness"]),
         .testTarget(name: "CLITests", dependencies: ["infbench"]),

@@ -23,6 +23,12 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     /// Width of one attention head; absent means hidden_size / heads. Set by structured pruning,
     /// which removes heads but keeps the hidden size (infbench's own key; Hugging Face has none).
     public var attentionHeadSize: Int?
+    /// Class names by index ("0", "1", …), as Hugging Face's sequence classifiers store them.
+    /// Present: the encoder ends in BERT's pooler and a classifier and outputs (B, labels) logits.
+    public var id2label: [String: String]?
+
+    /// Classes of the classification head, nil for a plain encoder.
+    public var numLabels: Int? { id2label.map(\.count) }
 
     /// Head width d, and the attention width A = heads · d.
     public var headSize: Int { attentionHeadSize ?? hiddenSize / numHeads }
@@ -39,11 +45,12 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         case layerNormEps = "layer_norm_eps"
         case hiddenAct = "hidden_act"
         case attentionHeadSize = "infbench_attention_head_size"
+        case id2label
     }
 
     public init(vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int, intermediateSize: Int,
                 maxPositions: Int, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu",
-                attentionHeadSize: Int? = nil) {
+                attentionHeadSize: Int? = nil, id2label: [String: String]? = nil) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.numLayers = numLayers
@@ -54,6 +61,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         self.layerNormEps = layerNormEps
         self.hiddenAct = hiddenAct
         self.attentionHeadSize = attentionHeadSize
+        self.id2label = id2label
     }
 
     public init(from decoder: Decoder) throws {
@@ -68,6 +76,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
         hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
         attentionHeadSize = try c.decodeIfPresent(Int.self, forKey: .attentionHeadSize)
+        id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
     }
 
     /// Nil when consistent, else the sentence saying what is wrong.
@@ -84,6 +93,9 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
             return "hidden_size \(hiddenSize) is not divisible by num_attention_heads \(numHeads)"
         }
         if !(layerNormEps > 0 && layerNormEps < 1) { return "layer_norm_eps must lie in (0, 1), got \(layerNormEps)" }
+        if let id2label, Set(id2label.keys) != Set((0..<id2label.count).map(String.init)) || id2label.isEmpty {
+            return "id2label must map \"0\"…\"n-1\" to class names, got keys \(id2label.keys.sorted())"
+        }
         if hiddenAct != "gelu" { return "hidden_act \"\(hiddenAct)\" is not supported (only \"gelu\", the erf form)" }
         return nil
     }

@@ -1,7 +1,10 @@
 // A BERT-style transformer encoder: learned positions, post-LayerNorm, GELU FFN.
 //   x = LN(E_tok[ids] + E_pos[t] + E_type[0])
 //   per layer:  x = LN1(x + Attn(x, mask));  x = LN2(x + W2 · GELU(W1 · x))
+// With a classification head (config id2label, BertForSequenceClassification):
+//   logits = W_c · tanh(W_p · x[CLS] + b_p) + b_c
 // Parameter names are Hugging Face's BertModel names, so a real checkpoint loads as is.
+import Foundation
 import InfCore
 
 public final class TransformerEncoder: InferenceModel {
@@ -20,6 +23,8 @@ public final class TransformerEncoder: InferenceModel {
     public var typeEmbedding: Embedding     // (types, C)
     public var embeddingNorm: LayerNorm     // (C)
     public var layers: [Layer]
+    public var pooler: Linear?     // pooler.dense (C, C), with a classification head
+    public var classifier: Linear? // classifier (labels, C)
 
     // Scratch reused across calls (the arena): sized on the first call per batch shape.
     private var x = Tensor(zeros: [0])        // (B, T, C) hidden state
@@ -29,6 +34,9 @@ public final class TransformerEncoder: InferenceModel {
     private var typeIds: [Int32] = []
     private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
+    private var pooled = Tensor(zeros: [0])   // (B, C): [CLS] rows, then the pooler output
+    private var pooledOut = Tensor(zeros: [0])
+    private var logits = Tensor(zeros: [0])   // (B, labels)
 
     public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
         self.name = name
@@ -54,6 +62,10 @@ public final class TransformerEncoder: InferenceModel {
                          fc2: try params.linear("\(p).output.dense", out: c, in: i),
                          ln2: try params.norm("\(p).output.LayerNorm"))
         }
+        if let labels = config.numLabels {
+            pooler = try params.linear("pooler.dense", out: c, in: c)
+            classifier = try params.linear("classifier", out: labels, in: c)
+        }
     }
 
     private init(copying other: TransformerEncoder) {
@@ -64,6 +76,8 @@ public final class TransformerEncoder: InferenceModel {
         typeEmbedding = other.typeEmbedding
         embeddingNorm = other.embeddingNorm
         layers = other.layers
+        pooler = other.pooler
+        classifier = other.classifier
         text = other.text
     }
 
@@ -76,13 +90,17 @@ public final class TransformerEncoder: InferenceModel {
             copy.layers[l].fc1.weights = try transform("\(p).intermediate.dense", layers[l].fc1.weights)
             copy.layers[l].fc2.weights = try transform("\(p).output.dense", layers[l].fc2.weights)
         }
+        if let pooler, let classifier {
+            copy.pooler!.weights = try transform("pooler.dense", pooler.weights)
+            copy.classifier!.weights = try transform("classifier", classifier.weights)
+        }
         return copy
     }
 
     public var kind: ModelKind { .bert }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }
-    public var outputIsLogits: Bool { false }
+    public var outputIsLogits: Bool { classifier != nil }
 
     public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
 
@@ -91,7 +109,7 @@ public final class TransformerEncoder: InferenceModel {
         return embeddings + layers.reduce(0) { sum, l in
             sum + l.attention.qkv.byteCount + l.attention.output.byteCount + l.fc1.byteCount + l.fc2.byteCount
                 + 4 * (l.ln1.parameterCount + l.ln2.parameterCount)
-        } + 4 * embeddingNorm.parameterCount
+        } + 4 * embeddingNorm.parameterCount + (pooler?.byteCount ?? 0) + (classifier?.byteCount ?? 0)
     }
 
     /// Real text for inputs, when the model has a tokenizer: a stream of WordPiece ids and the
@@ -121,10 +139,11 @@ public final class TransformerEncoder: InferenceModel {
     public func flops(batch: Int, sequenceLength t: Int) -> Double {
         let c = Double(config.hiddenSize), a = Double(config.attentionWidth), i = Double(config.intermediateSize), tt = Double(t)
         let perLayer = 2 * tt * c * (3 * a) + 2 * tt * a * c + 2 * 2 * tt * c * i + 2 * 2 * tt * tt * a
-        return Double(batch) * Double(config.numLayers) * perLayer
+        let head = Double((pooler?.parameterCount ?? 0) + (classifier?.parameterCount ?? 0)) * 2
+        return Double(batch) * (Double(config.numLayers) * perLayer + head)
     }
 
-    /// ids (B·T), mask (B, T) → last hidden state (B, T, C).
+    /// ids (B·T), mask (B, T) → last hidden state (B, T, C), or logits (B, labels) with a head.
     public func forward(_ input: ModelInput) -> Tensor {
         guard case let .tokens(ids, mask, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
@@ -149,7 +168,16 @@ public final class TransformerEncoder: InferenceModel {
             Profiler.measure("ffn.down") { layer.fc2(ffn, into: &attnOut) }
             Profiler.measure("layernorm") { layer.ln2.inPlace(&x, residual: attnOut) }   // x = LN(x + ffn)
         }
-        return x
+        guard let pooler, let classifier else { return x }
+        Profiler.measure("classifier") {
+            let c = config.hiddenSize
+            pooled.resize([b, c])
+            for bi in 0..<b { pooled.storage[(bi * c)..<((bi + 1) * c)] = x.storage[(bi * t * c)..<(bi * t * c + c)] }
+            pooler(pooled, into: &pooledOut)
+            for i in 0..<pooledOut.count { pooledOut.storage[i] = tanhf(pooledOut.storage[i]) }
+            classifier(pooledOut, into: &logits)
+        }
+        return logits
     }
 
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
@@ -180,6 +208,10 @@ public final class TransformerEncoder: InferenceModel {
                 ("\(p).output.LayerNorm.weight", layer.ln2.weight),
                 ("\(p).output.LayerNorm.bias", layer.ln2.bias),
             ]
+        }
+        if let pooler, let classifier {
+            out += [("pooler.dense.weight", pooler.weights.dense()), ("pooler.dense.bias", pooler.bias!),
+                    ("classifier.weight", classifier.weights.dense()), ("classifier.bias", classifier.bias!)]
         }
         return out
     }
