@@ -1,6 +1,6 @@
 // The generated datasets: seeds and splits give fixed, disjoint, prefix-stable streams; images
-// are well formed and balanced; and the shapes are not so easy that class means on raw pixels
-// solve them.
+// and sequences are well formed and balanced; the sentiment rule does what its comment says and
+// needs word order; and the shapes are not so easy that class means on raw pixels solve them.
 // INFBENCH_DATASET_TIMING=1 also times 20 000 images (meaningful in a release build only).
 import Foundation
 import InfCore
@@ -34,14 +34,31 @@ final class DatasetTests: XCTestCase {
         } }
     }
 
+    func testSentimentIsDeterminedBySeedAndPrefixStable() {
+        let a = SentimentDataset.generate(.train, count: 200, seed: 5)
+        XCTAssertEqual(a.ids, SentimentDataset.generate(.train, count: 200, seed: 5).ids)
+        XCTAssertNotEqual(a.ids, SentimentDataset.generate(.train, count: 200, seed: 6).ids)
+        let long = SentimentDataset.generate(.train, count: 500, seed: 5)
+        XCTAssertEqual(a.ids, long.subset(0..<200).ids, "a shorter split must be a prefix of a longer one")
+        XCTAssertEqual(a.labels, Array(long.labels.prefix(200)))
+        let test = SentimentDataset.generate(.test, count: 200, seed: 5)
+        let same = (0..<200).filter { a.sequence($0) == test.sequence($0) }.count
+        XCTAssertLessThan(same, 5, "train and test must be different streams")
+    }
+
     // MARK: Batches
 
-    func testSubsetAndGatherPickTheRightImages() {
+    func testSubsetAndGatherPickTheRightExamples() {
         let images = ShapesDataset.generate(.train, count: 10, size: 16)
         let g = images.gather(indices: [7, 2, 7])
         XCTAssertEqual(g.images.shape, [3, 3, 16, 16])
         XCTAssertEqual(g.labels, [images.labels[7], images.labels[2], images.labels[7]])
         XCTAssertEqual(g.subset(1..<2).images, images.subset(2..<3).images)
+        let sequences = SentimentDataset.generate(.train, count: 10, length: 20)
+        let h = sequences.gather(indices: [4, 0])
+        XCTAssertEqual(h.sequence(0), sequences.sequence(4))
+        XCTAssertEqual(h.sequence(1), sequences.subset(0..<1).sequence(0))
+        XCTAssertEqual(h.labels, [sequences.labels[4], sequences.labels[0]])
     }
 
     // MARK: Shapes
@@ -139,7 +156,92 @@ final class DatasetTests: XCTestCase {
         #endif
     }
 
+    // MARK: Sentiment
+
+    func testSentencesAreWellFormed() {
+        let d = SentimentDataset.generate(.train, count: 1000, length: 32)
+        var wordCounts = Set<Int>()
+        for i in 0..<d.count {
+            let row = Array(d.sequence(i))
+            XCTAssertEqual(row.first, SentimentDataset.cls)
+            guard let end = row.firstIndex(of: SentimentDataset.sep) else { return XCTFail("sequence \(i) has no [SEP]") }
+            XCTAssertTrue(row[(end + 1)...].allSatisfy { $0 == SentimentDataset.pad }, "only [PAD] after [SEP]")
+            let words = row[1..<end]
+            XCTAssertTrue(words.allSatisfy { $0 > SentimentDataset.sep && Int($0) < SentimentDataset.vocabularySize })
+            XCTAssertEqual(d.labels[i], SentimentDataset.label(of: row[...]))
+            wordCounts.insert(words.count)
+        }
+        XCTAssertGreaterThan(wordCounts.count, 15, "sentence lengths should vary: \(wordCounts.sorted())")
+        XCTAssertEqual(SentimentDataset.vocabulary.count, Set(SentimentDataset.vocabulary).count, "words are unique")
+        XCTAssertEqual(SentimentDataset.generate(.test, count: 50, length: 8).ids.count, 50 * 8)
+    }
+
+    func testSentimentClassesAreBalanced() {
+        let d = SentimentDataset.generate(.train, count: 3000)
+        let shares = classShares(d.labels, classes: 3)
+        print("sentiment class shares over 3000:", shares.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        for (c, s) in shares.enumerated() {
+            XCTAssert((0.25...0.42).contains(s), "\(SentimentDataset.classNames[c]) is \(s) of the sentences")
+        }
+    }
+
+    func testSentimentRuleOnHandWrittenSentences() {
+        let cases: [(String, Int)] = [
+            ("good", 1), ("good great", 2), ("bad awful", -2),
+            ("not good great", -2),             // negation runs to the end of the clause…
+            ("not good , great", 0),            // …but not across the comma
+            ("great not", 1),                   // a negator after the word changes nothing
+            ("never bad , fine", 2),
+            ("very good", 2), ("very the good", 1), // "very" must directly precede
+            ("not very good", -2), ("very not good", -1),
+            ("good , but bad", -1),             // "but" doubles the clause it opens
+            ("bad , but very good", 3),
+            ("good , the but bad", 0),          // "but" inside a clause is a filler
+            ("bad , but not bad , good", 2),
+            ("[CLS] but good [SEP] bad bad", 2), // [SEP] ends the sentence
+            ("good good [PAD] bad bad bad", 2),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(SentimentDataset.score(of: ids(text)[...]), expected, text)
+        }
+        XCTAssertEqual(SentimentDataset.label(of: ids("not good great")[...]), 0)
+        XCTAssertEqual(SentimentDataset.label(of: ids("good , but bad")[...]), 1)
+        XCTAssertEqual(SentimentDataset.label(of: ids("bad , but very good")[...]), 2)
+    }
+
+    func testBagOfWordsDoesNotDetermineTheLabel() {
+        // The same multiset of words, opposite classes.
+        let a = ids("[CLS] not good , bad [SEP]"), b = ids("[CLS] good , not bad [SEP]")
+        XCTAssertEqual(a.sorted(), b.sorted())
+        XCTAssertEqual(SentimentDataset.label(of: a[...]), 0)
+        XCTAssertEqual(SentimentDataset.label(of: b[...]), 2)
+
+        // Shuffling the words of generated sentences changes many labels, and counting
+        // polarities while ignoring "not", "very" and "but" gets many wrong.
+        let d = SentimentDataset.generate(.train, count: 2000)
+        var rng = SeededRNG(seed: 99)
+        var changed = 0, naiveRight = 0
+        for i in 0..<d.count {
+            let row = Array(d.sequence(i))
+            let end = row.firstIndex(of: SentimentDataset.sep)!
+            var words = Array(row[1..<end])
+            words.shuffle(using: &rng)
+            if SentimentDataset.label(of: ([SentimentDataset.cls] + words)[...]) != d.labels[i] { changed += 1 }
+            let naive = row.reduce(0) { $0 + SentimentDataset.polarity($1) }
+            if (naive <= -2 ? 0 : naive >= 2 ? 2 : 1) == d.labels[i] { naiveRight += 1 }
+        }
+        print("sentiment: shuffling words changes \(changed) of \(d.count) labels; naive polarity count is right on \(naiveRight)")
+        XCTAssertGreaterThan(changed, d.count / 5)
+        XCTAssertLessThan(naiveRight, d.count * 3 / 4)
+    }
+
     // MARK: Helpers
+
+    private func ids(_ text: String) -> [Int32] {
+        text.split(separator: " ").map { word in
+            Int32(SentimentDataset.vocabulary.firstIndex(of: String(word)) ?? { XCTFail("no word \(word)"); return 0 }())
+        }
+    }
 
     /// How many images of `a` also occur, pixel for pixel, in `b`.
     private func sharedImages(_ a: LabelledImages, _ b: LabelledImages) -> Int {
