@@ -16,6 +16,10 @@ public final class CNN: InferenceModel {
     /// (C, H, W) after each stage.
     public let featureShapes: [[Int]]
 
+    /// Test images of the dataset the model was trained on (see `evaluationSet`).
+    public var evaluation: LabelledImages?
+    public var evaluationSet: LabelledExamples? { evaluation }
+
     private var a = Tensor(zeros: [0])   // ping-pong activation buffers
     private var b = Tensor(zeros: [0])
     private var col = Tensor(zeros: [0]) // im2col scratch (IC·K·K, OH·OW)
@@ -53,6 +57,7 @@ public final class CNN: InferenceModel {
         stages = other.stages
         classifier = other.classifier
         featureShapes = other.featureShapes
+        evaluation = other.evaluation
     }
 
     public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
@@ -76,7 +81,11 @@ public final class CNN: InferenceModel {
     }
 
     public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
-        .images(Tensor.randomUniform([batch] + config.inputShape, in: -1...1, rng: &rng))
+        if let evaluation, evaluation.count > 0 {
+            // Real test images, so quality figures describe the task, not noise.
+            return evaluation.input((0..<batch).map { _ in rng.nextInt(below: evaluation.count) })
+        }
+        return .images(Tensor.randomUniform([batch] + config.inputShape, in: -1...1, rng: &rng))
     }
 
     public func flops(batch: Int, sequenceLength _: Int) -> Double {

@@ -43,5 +43,13 @@ public protocol InferenceModel: AnyObject {
     /// norms and embedding tables stay as they are. This is how precision and sparsity
     /// techniques reach every layer. Names are checkpoint prefixes, e.g.
     /// "encoder.layer.0.intermediate.dense", "features.1.conv", "lm_head".
+    /// Labelled examples (the test split of the generated dataset the model was trained on),
+    /// or nil. With them, inputs are real examples and the harness reports accuracy.
+    var evaluationSet: LabelledExamples? { get }
+
     func transformingWeights(_ transform: (_ name: String, _ weights: any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel
+}
+
+extension InferenceModel {
+    public var evaluationSet: LabelledExamples? { nil }
 }

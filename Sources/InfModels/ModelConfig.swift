@@ -200,11 +200,24 @@ public struct ModelConfig: Sendable {
     public var seed: UInt64?
     public var transformer: TransformerConfig?
     public var cnn: CNNConfig?
+    /// The generated dataset a trained model belongs to ("infbench_dataset"): its test split
+    /// becomes the model's inputs and the harness reports accuracy on it.
+    public var dataset: DatasetSpec?
+    /// False keeps the model out of `infbench run`'s default model list ("infbench_in_default_suite").
+    public var inDefaultSuite = true
+    /// "infbench_description", if the config has one.
+    public var description: String?
 
     struct Header: Decodable {
         let modelType: String
         let seed: UInt64?
-        enum CodingKeys: String, CodingKey { case modelType = "model_type", seed = "infbench_seed" }
+        let dataset: DatasetSpec?
+        let inDefaultSuite: Bool?
+        let description: String?
+        enum CodingKeys: String, CodingKey {
+            case modelType = "model_type", seed = "infbench_seed", dataset = "infbench_dataset", inDefaultSuite = "infbench_in_default_suite"
+            case description = "infbench_description"
+        }
     }
 
     /// Parses and checks a config.json; every failure is one sentence naming the file.
@@ -223,6 +236,10 @@ public struct ModelConfig: Sendable {
                 throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (bert, gpt, cnn).")
             }
             var config = ModelConfig(kind: kind, seed: header.seed)
+            if let d = header.dataset, let p = d.problem() { throw ModelError("\(path): \(p).") }
+            config.dataset = header.dataset
+            config.inDefaultSuite = header.inDefaultSuite ?? true
+            config.description = header.description
             switch kind {
             case .bert, .gpt:
                 let t = try decoder.decode(TransformerConfig.self, from: data)

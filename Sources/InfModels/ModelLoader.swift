@@ -103,6 +103,7 @@ public enum ModelLoader {
            FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
             notes += attachText(to: encoder, directory: directory)
         }
+        if let spec = config.dataset { notes += try attachEvaluation(spec, to: model, configPath: configPath) }
         let unused = weights.unusedNames
         if !unused.isEmpty {
             let shown = unused.prefix(5).joined(separator: ", ")
@@ -110,6 +111,27 @@ public enum ModelLoader {
         }
         return LoadedModel(model: model, config: config, source: directory ?? configPath,
                            weightsSource: weights.description, notes: notes)
+    }
+
+    /// Regenerates the test split of the model's dataset and hands it to the model.
+    static func attachEvaluation(_ spec: DatasetSpec, to model: InferenceModel, configPath: String) throws -> [String] {
+        let test = spec.generate(.test)
+        switch (model, test) {
+        case (let cnn as CNN, let images as LabelledImages):
+            guard images.imageShape == cnn.config.inputShape, images.classNames.count == cnn.config.numClasses else {
+                throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" makes \(images.imageShape) images of \(images.classNames.count) classes; the CNN takes \(cnn.config.inputShape) and has \(cnn.config.numClasses) classes.")
+            }
+            cnn.evaluation = images
+        case (let encoder as TransformerEncoder, let sequences as LabelledSequences):
+            guard sequences.length <= encoder.config.maxPositions, encoder.config.vocabSize >= SentimentDataset.vocabularySize,
+                  encoder.config.numLabels == sequences.classNames.count else {
+                throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" (length \(sequences.length), \(SentimentDataset.vocabularySize) tokens, \(sequences.classNames.count) classes) does not fit the encoder (max_position_embeddings, vocab_size, id2label).")
+            }
+            encoder.evaluation = sequences
+        default:
+            throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" does not fit a \(model.kind.rawValue) model.")
+        }
+        return ["\(model.name): inputs are test examples of its dataset \(spec.name) (seed \(spec.seed), \(test.count) examples); accuracy is measured on all of them."]
     }
 
     /// Bundled English sentences that models with a tokenizer are fed (see `TransformerEncoder.text`).

@@ -79,6 +79,7 @@ public final class TransformerEncoder: InferenceModel {
         pooler = other.pooler
         classifier = other.classifier
         text = other.text
+        evaluation = other.evaluation
     }
 
     public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
@@ -116,7 +117,15 @@ public final class TransformerEncoder: InferenceModel {
     /// [CLS]/[SEP] ids. makeInput then fills each sequence with a window of that text.
     public var text: (tokens: [Int32], cls: Int32, sep: Int32)?
 
+    /// Test sequences of the dataset the model was trained on (see `evaluationSet`); makeInput
+    /// uses them when asked for their length.
+    public var evaluation: LabelledSequences?
+    public var evaluationSet: LabelledExamples? { evaluation }
+
     public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
+        if let evaluation, evaluation.count > 0, evaluation.length == sequenceLength {
+            return evaluation.input((0..<batch).map { _ in rng.nextInt(below: evaluation.count) })
+        }
         if let text, sequenceLength >= 3, text.tokens.count >= sequenceLength {
             // [CLS] + a seeded window of real text + [SEP]: quality figures then describe text, not token soup.
             var ids: [Int32] = []

@@ -7,14 +7,6 @@ import Foundation
 import InfCore
 import InfModels
 
-/// Labelled examples the trainer can batch.
-public protocol LabelledExamples {
-    var count: Int { get }
-    var labels: [Int32] { get }
-    /// The examples at `indices` as one model input (B = indices.count).
-    func input(_ indices: [Int]) -> ModelInput
-}
-
 public struct TrainingOptions: Sendable, Codable, Equatable {
     public enum OptimizerKind: String, Sendable, Codable { case sgd, adam }
     public var epochs: Int
@@ -100,39 +92,10 @@ public enum Trainer {
         return logs
     }
 
-    /// Logits (N, classes) of `forward` over all of `data`, in batches.
-    public static func logits(_ forward: (ModelInput) -> Tensor, _ data: LabelledExamples, batchSize: Int = 256) -> Tensor {
-        var out: [Float] = []
-        var classes = 0
-        for start in stride(from: 0, to: data.count, by: batchSize) {
-            let y = forward(data.input(Array(start..<min(start + batchSize, data.count))))
-            classes = y.lastDim
-            out += y.storage
-        }
-        return Tensor(shape: [data.count, classes], storage: out)
-    }
-
     /// Arg-max class of every example under the trainable model.
     public static func predictions(_ model: TrainableClassifier, _ data: LabelledExamples) -> [Int32] {
-        argmax(logits(model.forward, data))
+        argmax(collectLogits(model.forward, data))
     }
-}
-
-/// Arg-max of each row (first on ties).
-public func argmax(_ logits: Tensor) -> [Int32] {
-    let k = logits.lastDim
-    return (0..<logits.rows).map { r in
-        var best = 0
-        for j in 1..<max(k, 1) where logits.storage[r * k + j] > logits.storage[r * k + best] { best = j }
-        return Int32(best)
-    }
-}
-
-/// Fraction of equal entries (accuracy against labels, or agreement between two models).
-public func accuracy(of predicted: [Int32], _ reference: [Int32]) -> Double {
-    precondition(predicted.count == reference.count, "\(predicted.count) predictions for \(reference.count) references")
-    guard !predicted.isEmpty else { return 0 }
-    return Double(zip(predicted, reference).filter { $0 == $1 }.count) / Double(predicted.count)
 }
 
 func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {

@@ -62,7 +62,9 @@ struct ScenarioOptions: ParsableArguments {
     }
 
     /// One-line progress on stderr when it is a terminal; call `done` to clear it.
-    func progress() -> (say: (String) -> Void, done: () -> Void) {
+    func progress() -> (say: (String) -> Void, done: () -> Void) { Self.progressLine() }
+
+    static func progressLine() -> (say: (String) -> Void, done: () -> Void) {
         let tty = isatty(STDERR_FILENO) == 1
         return ({ line in if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) } },
                 { if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } })
