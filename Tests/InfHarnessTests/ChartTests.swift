@@ -111,10 +111,11 @@ final class ChartTests: XCTestCase {
     func testLatencyThroughputChartHasAPointPerRowInsideItsAxes() {
         let rows = [1, 8, 32].flatMap { b in
             [Self.row(variant: "fp32", batch: b, medianNs: UInt64(b) * 1_000_000),
+             Self.row(variant: aaVariantName, batch: b, medianNs: UInt64(b) * 1_000_000, speedup: Self.noise),
              Self.row(variant: "fp16", batch: b, medianNs: UInt64(b) * 600_000 + 5000)]
         }
         let svg = parse(latencyThroughputChart(Self.suite(rows)))
-        XCTAssertEqual(svg.withClass("point").count, 6)
+        XCTAssertEqual(svg.withClass("point").count, 6, "the A/A rows are left out")
         XCTAssertTrue(svg.words.contains("b32"))
         XCTAssertTrue(svg.words.contains("— bert-tiny"), "the shared model is named once, in the title")
         assertPointsInsideAxes(svg)

@@ -12,7 +12,8 @@ public func latencyThroughputChart(_ result: SuiteResult) -> String {
     var order: [[String]] = []
     var groups: [[String]: [ResultRow]] = [:]
     var dropped = 0
-    for row in result.rows {
+    // The A/A rows re-measure the baseline: on this chart they would only repeat its lines.
+    for row in result.rows where !isAARow(row) {
         // A log axis has no place for a zero median (nothing was measured).
         guard row.stats.median > 0, row.throughput.isFinite else { dropped += 1; continue }
         if groups[parts(row)] == nil { order.append(parts(row)) }
@@ -33,6 +34,7 @@ public func latencyThroughputChart(_ result: SuiteResult) -> String {
         + "y = throughput at that median (\(unit == "items/s" ? "items/s: sequences, images or tokens, as the legend says" : unit)); "
         + "labels give the batch size. No whiskers: the run-to-run spread is in the table's p90, p99 and CV columns."
     if let runs = result.rows.map(\.stats.count).min() { caption += " Every median is of at least \(runs) runs." }
+    if result.rows.contains(where: isAARow) { caption += " The \(aaVariantName) rows (the baseline re-measured) are left out." }
     if dropped > 0 { caption += " \(dropped) row(s) without a positive median are left out." }
     return xyChart(title: "infbench \(result.suite): latency vs throughput by batch size"
                        + (common.isEmpty ? "" : " — " + common.joined(separator: " · ")),
