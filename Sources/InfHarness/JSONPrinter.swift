@@ -23,7 +23,7 @@ public struct JSONPrinter: ResultPrinter {
 }
 
 /// NaN and ±inf are not JSON numbers; a ratio of a zero median must still round-trip.
-private let nonFiniteStrategy = (
+let nonFiniteStrategy = (
     encode: JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
         positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan"),
     decode: JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
@@ -38,6 +38,10 @@ public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResu
         object = try JSONSerialization.jsonObject(with: data)
     } catch {
         throw HarnessError("\(path) is not a JSON file.")
+    }
+    if let dict = object as? [String: Any], dict["environment"] != nil, dict["configuration"] == nil {
+        throw HarnessError("\(path) is the result of a scenario command (generate, cache, sparsity, …), "
+                           + "not a suite result from `infbench run`.")
     }
     guard let dict = object as? [String: Any], let version = dict["schemaVersion"] else {
         throw HarnessError("\(path) is not an infbench result file (it has no schemaVersion field).")
@@ -59,7 +63,7 @@ public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResu
 }
 
 /// "field rows[2].stats.median is missing" and the like.
-private func describe(_ error: DecodingError) -> String {
+func describe(_ error: DecodingError) -> String {
     func name(_ path: [CodingKey]) -> String {
         var text = ""
         for key in path {

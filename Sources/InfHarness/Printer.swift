@@ -159,6 +159,8 @@ func fieldList<T>(_ value: T) -> [(name: String, value: String)] {
 
 private func describeField(_ value: Any) -> String {
     if let array = value as? [Any] { return array.map(describeField).joined(separator: ", ") }
+    // Sorted: a dictionary's own order changes from process to process.
+    if let dict = value as? [String: String] { return dict.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
     return String(describing: value)
 }
 

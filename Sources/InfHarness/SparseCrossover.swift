@@ -35,6 +35,24 @@ public struct CrossoverRow: Codable, Sendable, Equatable {
     public var sparseSamplesNs: [UInt64]
 }
 
+/// What `infbench sparsity --output` writes (and `infbench chart` reads): the grid
+/// and where it was measured.
+public struct SparsityResult: Codable, Sendable {
+    public var environment: EnvironmentInfo
+    /// The model whose weight shapes were measured.
+    public var model: String
+    /// nil in files written before the thread count was recorded.
+    public var threads: Int?
+    public var rows: [CrossoverRow]
+
+    public init(environment: EnvironmentInfo, model: String, threads: Int?, rows: [CrossoverRow]) {
+        self.environment = environment
+        self.model = model
+        self.threads = threads
+        self.rows = rows
+    }
+}
+
 /// Measures the grid `shapes` × `sparsities` on `threads` threads (restored afterwards).
 /// Per shape, one seeded random W (N, K) is magnitude-pruned to each sparsity and every
 /// dense and sparse body of that shape runs in one `measureInterleaved` call, so drift

@@ -10,5 +10,6 @@ struct InfBench: ParsableCommand {
         Start with `infbench run` (the default suite on the bundled models) or `infbench list`.
         Timings are meaningful only from a release build (`make run` builds one).
         """,
-        subcommands: [Run.self, List.self, Distill.self, Embed.self, Generate.self, Cache.self, Serve.self, Lengths.self, Softmax.self, Sparsity.self, Show.self, Export.self])
+        subcommands: [Run.self, List.self, Distill.self, Embed.self, Generate.self, Cache.self, Serve.self, Lengths.self, Softmax.self,
+                      Sparsity.self, Show.self, Compare.self, Chart.self, Export.self])
 }

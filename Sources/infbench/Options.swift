@@ -80,6 +80,14 @@ struct ScenarioOptions: ParsableArguments {
     }
 }
 
+/// The bytes of a saved result file, or one sentence naming it.
+func readResultFile(_ path: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("\(path): cannot read the result file (missing or unreadable).")
+    }
+    return data
+}
+
 /// Throws "--name must be between a and b, got v." unless `value` lies in `range`.
 func checkRange<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws {
     guard range.contains(value) else {

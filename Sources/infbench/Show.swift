@@ -16,10 +16,7 @@ struct Show: ParsableCommand {
     var output: String?
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("\(file): cannot read the result file (missing or unreadable).")
-        }
-        let result = try decodeSuiteResult(from: data, path: file)
+        let result = try decodeSuiteResult(from: try readResultFile(file), path: file)
         let text = printer(for: format).render(result)
         if let output {
             try checkWritable(output)

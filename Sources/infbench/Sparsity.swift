@@ -58,7 +58,6 @@ struct Sparsity: ParsableCommand {
         if let o = env.openblasOverride { print("! \(o)") }
         print("")
         print(renderCrossover(result), terminator: "")
-        struct Output: Encodable { let environment: EnvironmentInfo; let model: String; let rows: [CrossoverRow] }
-        try scenario.write(Output(environment: env, model: loaded.model.name, rows: result))
+        try scenario.write(SparsityResult(environment: env, model: loaded.model.name, threads: scenario.threads, rows: result))
     }
 }

@@ -56,7 +56,7 @@ final class CLITests: XCTestCase {
     func testHelpListsSubcommands() throws {
         let r = try run(["--help"])
         XCTAssertEqual(r.status, 0)
-        for sub in ["run", "list", "show", "export"] { XCTAssertTrue(r.stdout.contains(sub), "help lacks \(sub)") }
+        for sub in ["run", "list", "show", "compare", "chart", "export"] { XCTAssertTrue(r.stdout.contains(sub), "help lacks \(sub)") }
     }
 
     func testListShowsBundledModelsAndTechniques() throws {
@@ -134,6 +134,55 @@ final class CLITests: XCTestCase {
         try Data("not json at all".utf8).write(to: f)
         try assertRejected(["show", f.path], mentions: "garbage.json")
         try assertRejected(["show", "/nonexistent/result.json"], mentions: "/nonexistent/result.json")
+    }
+
+    /// A file in the package's Results/ directory, wherever the tests run from.
+    func reference(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Results/\(name)").path
+    }
+
+    func testCompareOfAResultWithItselfIsAllNoise() throws {
+        let file = reference("default.json")
+        let r = try run(["compare", file, file, "--bootstrap-resamples", "200"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains(" 0 faster, 0 slower, "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("0 only in A, 0 only in B."), r.stdout)
+        XCTAssertTrue(r.stdout.contains("the same in A and B"), r.stdout)
+        let json = try run(["compare", file, file, "--format", "json", "--bootstrap-resamples", "200"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let rows = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+        let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+        XCTAssertEqual(rows.count, (stored?["rows"] as? [Any])?.count)
+        XCTAssertEqual(Set(rows.map { $0["verdict"] as? String }), ["~noise"])
+    }
+
+    func testCompareRejectsFilesThatAreNotSuiteResults() throws {
+        let garbage = try tempDir().appendingPathComponent("garbage.json")
+        try Data("{ not json".utf8).write(to: garbage)
+        let good = reference("default.json")
+        try assertRejected(["compare", good, garbage.path], mentions: "\(garbage.path) is not a JSON file.")
+        try assertRejected(["compare", reference("generate.json"), good], mentions: "generate.json is the result of a scenario command")
+        try assertRejected(["compare", "/nonexistent/a.json", good], mentions: "/nonexistent/a.json")
+        try assertRejected(["compare", good, good, "--min-change", "-1"], mentions: "--min-change")
+    }
+
+    func testChartWritesTheChartsOfEachKindAndNothingOnBadInput() throws {
+        let dir = try tempDir()
+        let out = dir.appendingPathComponent("charts")
+        let r = try run(["chart", reference("minilm-techniques.json"), reference("generate.json"), "--output-dir", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let written = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(written, ["generate-kv-cache.svg", "minilm-techniques-latency-throughput.svg", "minilm-techniques-speedup.svg"])
+        let svg = try String(contentsOf: out.appendingPathComponent("minilm-techniques-speedup.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+
+        let garbage = dir.appendingPathComponent("garbage.json")
+        try Data("[1, 2]".utf8).write(to: garbage)
+        let never = dir.appendingPathComponent("never")
+        try assertRejected(["chart", reference("generate.json"), garbage.path, "--output-dir", never.path],
+                           mentions: "garbage.json is not an infbench result file", output: never)
+        try assertRejected(["chart", reference("cache.json"), "--output-dir", never.path], mentions: "nothing to chart", output: never)
     }
 
     func testScenarioCommandsRunSmallAndRejectBadOptions() throws {

@@ -1,0 +1,270 @@
+// Comparing two suite results (two machines, two commits, two settings): rows
+// are matched by configuration, each pair gets the ratio of its medians with a
+// bootstrap interval from the raw samples, and a change is called only when the
+// interval excludes 1 and the change is larger than the noise floor.
+import Foundation
+
+/// What identifies a row in both files.
+public struct RowKey: Codable, Hashable, Sendable {
+    public var model: String
+    public var variant: String
+    public var batch: Int
+    public var sequenceLength: Int?
+    public var threads: Int
+
+    public init(_ row: ResultRow) {
+        model = row.model
+        variant = row.variant
+        batch = row.batch
+        sequenceLength = row.sequenceLength
+        threads = row.threads
+    }
+
+    /// "encoder-small · fp16 · b8×128 · 2 thr"
+    var label: String {
+        "\(model) · \(variant) · b\(batch)\(sequenceLength.map { "×\($0)" } ?? "") · \(threads) thr"
+    }
+}
+
+public enum ChangeVerdict: String, Codable, Sendable {
+    case faster, slower
+    /// The interval covers 1, or the change is within the noise floor.
+    case noise = "~noise"
+    /// A side has no samples or a zero median: there is nothing to compare.
+    case unmeasured = "not measured"
+}
+
+public struct RowComparison: Codable, Sendable {
+    public var key: RowKey
+    /// Median seconds per run in A and in B.
+    public var medianA: Double
+    public var medianB: Double
+    /// medianB / medianA (< 1: B is faster), with its bootstrap interval; nil when unmeasured.
+    public var ratio: Double?
+    public var low: Double?
+    public var high: Double?
+    /// The smallest |ratio − 1| that counts as a change for this row.
+    public var noiseFloor: Double
+    public var verdict: ChangeVerdict
+    public var qualityA: Quality?
+    public var qualityB: Quality?
+}
+
+public struct SuiteComparison: Codable, Sendable {
+    public var pathA: String
+    public var pathB: String
+    public var suiteA: String
+    public var suiteB: String
+    public var environmentA: EnvironmentInfo
+    public var environmentB: EnvironmentInfo
+    /// "gitCommit: 4ce454720ebc → da8c1dc07ef9" for each environment or configuration
+    /// field that differs (the timestamp and load average always do and are left out).
+    public var differences: [String]
+    public var warnings: [String]
+    public var confidence: Double
+    public var resamples: Int
+    /// The noise floor where no A/A row says it is higher, as a fraction (0.02 = 2%).
+    public var minChange: Double
+    public var rows: [RowComparison]
+    public var onlyInA: [RowKey]
+    public var onlyInB: [RowKey]
+}
+
+/// Matches the rows of `a` and `b` by (model, variant, batch, sequence length,
+/// threads) and compares each pair. The noise floor of a row is the larger of
+/// `minChange` and |ratio − 1| of either file's A/A row for the same instance.
+/// Bootstrap resampling is seeded (`seed` + row index), so the output is reproducible.
+public func compareSuites(_ a: SuiteResult, _ b: SuiteResult, pathA: String, pathB: String,
+                          minChange: Double = 0.02, resamples: Int = 2000, confidence: Double = 0.95,
+                          seed: UInt64 = 1) -> SuiteComparison {
+    var unmatchedB: [RowKey: [Int]] = [:]
+    for (i, row) in b.rows.enumerated() { unmatchedB[RowKey(row), default: []].append(i) }
+    var rows: [RowComparison] = []
+    var onlyInA: [RowKey] = []
+    for rowA in a.rows {
+        let key = RowKey(rowA)
+        guard let j = unmatchedB[key]?.first else { onlyInA.append(key); continue }
+        unmatchedB[key]!.removeFirst()
+        let rowB = b.rows[j]
+        let floor = [minChange, aaSpread(a, like: rowA), aaSpread(b, like: rowB)].compactMap { $0 }.max()!
+        var c = RowComparison(key: key, medianA: rowA.stats.median, medianB: rowB.stats.median, ratio: nil, low: nil,
+                              high: nil, noiseFloor: floor, verdict: .unmeasured, qualityA: rowA.quality, qualityB: rowB.quality)
+        if !rowA.samplesNs.isEmpty, !rowB.samplesNs.isEmpty, rowA.stats.median > 0, rowB.stats.median > 0 {
+            // "baseline" B over "variant" A gives medianB / medianA: the time ratio, < 1 when B is faster.
+            let s = Bootstrap.speedup(baselineNs: rowB.samplesNs, variantNs: rowA.samplesNs, baselineName: pathB,
+                                      resamples: resamples, confidence: confidence, seed: seed &+ UInt64(rows.count))
+            c.ratio = s.ratio
+            c.low = s.low
+            c.high = s.high
+            let beyondFloor = abs(s.ratio - 1) > floor
+            c.verdict = s.high < 1 && beyondFloor ? .faster : s.low > 1 && beyondFloor ? .slower : .noise
+        }
+        rows.append(c)
+    }
+    let onlyInB = b.rows.enumerated().filter { i, row in unmatchedB[RowKey(row)]?.contains(i) ?? false }.map { RowKey($0.1) }
+    let (differences, warnings) = environmentDifferences(a, b)
+    return SuiteComparison(pathA: pathA, pathB: pathB, suiteA: a.suite, suiteB: b.suite,
+                           environmentA: a.environment, environmentB: b.environment,
+                           differences: differences, warnings: warnings, confidence: confidence,
+                           resamples: resamples, minChange: minChange, rows: rows, onlyInA: onlyInA, onlyInB: onlyInB)
+}
+
+/// |ratio − 1| of the A/A row measured with `row`'s model, batch, tokens and threads, if any.
+private func aaSpread(_ result: SuiteResult, like row: ResultRow) -> Double? {
+    result.rows.first { isAARow($0) && $0.model == row.model && $0.batch == row.batch
+        && $0.sequenceLength == row.sequenceLength && $0.threads == row.threads }?
+        .speedup.map { abs($0.ratio - 1) }
+}
+
+/// Fields that differ, and the warnings they call for.
+private func environmentDifferences(_ a: SuiteResult, _ b: SuiteResult) -> (differences: [String], warnings: [String]) {
+    let ignored: Set = ["timestamp", "loadAverage"]
+    let fieldsB = Dictionary(fieldList(b.environment) + fieldList(b.configuration), uniquingKeysWith: { first, _ in first })
+    var differing: [String] = []
+    var differences: [String] = []
+    for (name, valueA) in fieldList(a.environment) + fieldList(a.configuration) where !ignored.contains(name) {
+        let valueB = fieldsB[name] ?? ""
+        guard valueA != valueB else { continue }
+        differing.append(name)
+        differences.append("\(name): \(valueA.isEmpty ? "(none)" : valueA) → \(valueB.isEmpty ? "(none)" : valueB)")
+    }
+    var warnings: [String] = []
+    let machine = differing.filter { ["cpuModel", "cpuFeatures", "logicalCores", "hostname"].contains($0) }
+    if !machine.isEmpty {
+        warnings.append("A and B were measured on different machines (\(machine.joined(separator: ", ")) differ): "
+                        + "absolute times from different machines are not comparable; compare each file's own speed-ups instead.")
+    }
+    let software = differing.filter { ["openblasConfig", "openblasCore", "kernelISA", "variables", "swiftVersion", "threadPolicy"].contains($0) }
+    if !software.isEmpty {
+        warnings.append("\(software.joined(separator: ", ")) differ: a change may come from them rather than from the code.")
+    }
+    if isDebug(a.environment) || isDebug(b.environment) { warnings.append(debugBuildWarning) }
+    return (differences, warnings)
+}
+
+// MARK: Printing
+
+/// The comparison as a table (terminal), Markdown, CSV or JSON.
+public func renderComparison(_ c: SuiteComparison, format: OutputFormat) -> String {
+    switch format {
+    case .table, .markdown: return comparisonReport(c, markdown: format == .markdown)
+    case .csv: return comparisonCSV(c)
+    case .json:
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = nonFiniteStrategy.encode
+        return String(decoding: try! encoder.encode(c), as: UTF8.self) + "\n"
+    }
+}
+
+private let comparisonColumns: [(header: String, numeric: Bool)] = [
+    ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
+    ("A median ms", true), ("B median ms", true), ("change %", true), ("B/A [interval]", false),
+    ("verdict", false), ("quality A → B", false),
+]
+
+private func comparisonCells(_ r: RowComparison) -> [String] {
+    let k = r.key
+    let change = r.ratio.map { ($0 >= 1 ? "+" : "") + fixed(($0 - 1) * 100, 1) } ?? notApplicable
+    let interval = r.ratio.map { "\(fixed($0, 3)) [\(fixed(r.low!, 3))–\(fixed(r.high!, 3))]" } ?? notApplicable
+    return [k.model, k.variant, String(k.batch), k.sequenceLength.map(String.init) ?? notApplicable, String(k.threads),
+            fourDigits(r.medianA * 1e3), fourDigits(r.medianB * 1e3), change, interval, r.verdict.rawValue,
+            qualityChange(r.qualityA, r.qualityB)]
+}
+
+/// "identical", "cos 0.999998 → 0.999990", "A only: …", or "—". Fields are compared
+/// as printed, so a difference below the printed precision reads as "same as printed".
+func qualityChange(_ a: Quality?, _ b: Quality?) -> String {
+    switch (a, b) {
+    case (nil, nil): return notApplicable
+    case let (a?, nil): return "A only: \(qualityCell(a))"
+    case let (nil, b?): return "B only: \(qualityCell(b))"
+    case let (a?, b?):
+        if a == b { return "identical" }
+        func pct(_ x: Double?) -> String { x.map { fixed($0 * 100, 1) + "%" } ?? notApplicable }
+        func cos(_ x: Double?) -> String { x.map { fixed($0, 6) } ?? notApplicable }
+        let fields: [(name: String, a: String, b: String)] = [
+            ("max|Δ|", String(format: "%.1e", a.maxAbsDiff), String(format: "%.1e", b.maxAbsDiff)),
+            ("cos", cos(a.meanCosine), cos(b.meanCosine)),
+            ("top1", pct(a.top1Agreement), pct(b.top1Agreement)),
+            ("emb cos", cos(a.embeddingCosine), cos(b.embeddingCosine)),
+        ]
+        let parts = fields.filter { $0.a != $0.b }.map { "\($0.name) \($0.a) → \($0.b)" }
+        return parts.isEmpty ? "same as printed" : parts.joined(separator: " · ")
+    }
+}
+
+/// What the columns mean and how a change is called.
+private func comparisonLegend(_ c: SuiteComparison) -> String {
+    "change = B median / A median − 1 (negative: B is faster); interval: \(fixed(c.confidence * 100, 0))% bootstrap "
+        + "interval of B/A from the raw samples (\(c.resamples) resamples); faster/slower: the interval excludes 1 and "
+        + "|change| exceeds the noise floor (\(fixed(c.minChange * 100, 1))%, or the A/A row's |ratio − 1| of either file "
+        + "when larger); \(ChangeVerdict.noise.rawValue) otherwise."
+}
+
+private func comparisonReport(_ c: SuiteComparison, markdown: Bool) -> String {
+    func environment(_ env: EnvironmentInfo) -> String {
+        let variables = env.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return environmentLine(env) + (variables.isEmpty ? "" : " · " + variables.joined(separator: " "))
+    }
+    func list(_ items: [String]) -> [String] { items.map { markdown ? "- \($0)" : "  \($0)" } }
+    var out: [String] = []
+    out.append(markdown ? "# infbench compare" : "infbench compare")
+    if markdown { out.append("") }
+    out.append(contentsOf: list([
+        "A: \(c.pathA) (suite \(c.suiteA)) — \(environment(c.environmentA))",
+        "B: \(c.pathB) (suite \(c.suiteB)) — \(environment(c.environmentB))",
+    ]))
+    out.append("")
+    if c.differences.isEmpty {
+        out.append("Environment and configuration: the same in A and B (apart from time and load).")
+    } else {
+        out.append("Environment and configuration differ:")
+        if markdown { out.append("") }
+        out.append(contentsOf: list(c.differences))
+    }
+    if !c.warnings.isEmpty {
+        out.append("")
+        out.append(contentsOf: c.warnings.map { markdown ? "> **WARNING** \($0)" : "! \($0)" })
+    }
+    out.append("")
+    let header = comparisonColumns.map(\.header), numeric = comparisonColumns.map(\.numeric)
+    let cells = c.rows.map(comparisonCells)
+    if markdown {
+        out.append(markdownTable(header: header, numeric: numeric, rows: cells))
+        out.append("")
+    } else {
+        out.append(contentsOf: alignedTable(header: header, numeric: numeric, rows: cells))
+    }
+    out.append(comparisonLegend(c))
+    out.append("")
+    for (title, keys) in [("Only in A", c.onlyInA), ("Only in B", c.onlyInB)] where !keys.isEmpty {
+        out.append("\(title) (\(keys.count)):")
+        if markdown { out.append("") }
+        out.append(contentsOf: list(keys.map(\.label)))
+        out.append("")
+    }
+    let count = { (v: ChangeVerdict) in c.rows.filter { $0.verdict == v }.count }
+    var summary = "\(c.rows.count) matched rows: \(count(.faster)) faster, \(count(.slower)) slower, "
+        + "\(count(.noise)) \(ChangeVerdict.noise.rawValue)"
+    if count(.unmeasured) > 0 { summary += ", \(count(.unmeasured)) not measured" }
+    out.append(summary + "; \(c.onlyInA.count) only in A, \(c.onlyInB.count) only in B.")
+    return out.joined(separator: "\n") + "\n"
+}
+
+private func comparisonCSV(_ c: SuiteComparison) -> String {
+    let header = ["model", "variant", "batch", "seq", "threads", "in", "median_a_s", "median_b_s",
+                  "ratio_b_over_a", "ratio_low", "ratio_high", "noise_floor", "verdict"]
+    var lines = [header.joined(separator: ",")]
+    func line(_ k: RowKey, _ present: String, _ rest: [String]) {
+        let fields = [k.model, k.variant, String(k.batch), k.sequenceLength.map(String.init) ?? "", String(k.threads), present] + rest
+        lines.append(fields.map(csvField).joined(separator: ","))
+    }
+    for r in c.rows {
+        line(r.key, "both", ["\(r.medianA)", "\(r.medianB)", r.ratio.map { "\($0)" } ?? "", r.low.map { "\($0)" } ?? "",
+                             r.high.map { "\($0)" } ?? "", "\(r.noiseFloor)", r.verdict.rawValue])
+    }
+    for k in c.onlyInA { line(k, "A", Array(repeating: "", count: 7)) }
+    for k in c.onlyInB { line(k, "B", Array(repeating: "", count: 7)) }
+    return lines.joined(separator: "\n") + "\n"
+}
