@@ -9,7 +9,7 @@ public struct CSVPrinter: ResultPrinter {
         "model", "variant", "executes", "batch", "seq", "threads", "item_unit", "items_per_run",
         "warmup_runs", "n", "median_s", "mean_s", "p90_s", "p99_s", "min_s", "max_s", "stddev_s",
         "cv", "throughput", "gflops", "roofline_pct", "speedup", "speedup_low", "speedup_high",
-        "within_noise", "max_abs_diff", "mean_cosine", "top1_agreement", "weight_bytes", "peak_rss_bytes",
+        "within_noise", "max_abs_diff", "mean_cosine", "top1_agreement", "accuracy", "weight_bytes", "peak_rss_bytes",
     ]
 
     public func render(_ result: SuiteResult) -> String {
@@ -31,6 +31,7 @@ public struct CSVPrinter: ResultPrinter {
                 row.quality.map { number($0.maxAbsDiff) } ?? "",
                 row.quality.map { number($0.meanCosine) } ?? "",
                 row.quality?.top1Agreement.map(number) ?? "",
+                row.accuracy.map(number) ?? "",
                 String(row.weightBytes), String(row.peakRSSBytes),
             ]
             lines.append(fields.map(csvField).joined(separator: ","))

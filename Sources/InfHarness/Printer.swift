@@ -45,7 +45,7 @@ let resultColumns: [(header: String, numeric: Bool)] = [
     ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
     ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
     ("throughput", true), ("GFLOP/s", true), ("% roofline", true), ("speedup", false),
-    ("quality", false), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
+    ("quality", false), ("test acc", true), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
 ]
 
 /// Shown after a speedup whose interval covers 1.
@@ -70,6 +70,7 @@ func resultCells(_ row: ResultRow) -> [String] {
         row.rooflinePercent.map { fixed($0, 1) } ?? notApplicable,
         row.speedup.map(speedupCell) ?? notApplicable,
         row.quality.map(qualityCell) ?? notApplicable,
+        row.accuracy.map { fixed($0 * 100, 2) + "%" } ?? notApplicable,
         megabytes(row.weightBytes),
         megabytes(row.peakRSSBytes),
         String(row.warmupRuns),

@@ -244,6 +244,9 @@ public struct ResultRow: Codable, Sendable {
     public var peakRSSBytes: Int
     public var speedup: Speedup?
     public var quality: Quality?
+    /// Accuracy on every test example of the dataset the model was trained on (models with an
+    /// infbench_dataset only); the same figure on every row of a (model, variant).
+    public var accuracy: Double?
     /// Where a forward pass spends its time (`run --profile`, baseline rows only).
     public var profile: Profile?
 
@@ -251,7 +254,7 @@ public struct ResultRow: Codable, Sendable {
                 threads: Int, itemUnit: String, itemsPerRun: Int, warmupRuns: Int,
                 samplesNs: [UInt64], stats: SampleStats, throughput: Double, flopsPerRun: Double,
                 gflops: Double, rooflinePercent: Double?, weightBytes: Int, peakRSSBytes: Int,
-                speedup: Speedup?, quality: Quality?, profile: Profile? = nil) {
+                speedup: Speedup?, quality: Quality?, accuracy: Double? = nil, profile: Profile? = nil) {
         self.model = model
         self.variant = variant
         self.executes = executes
@@ -271,6 +274,7 @@ public struct ResultRow: Codable, Sendable {
         self.peakRSSBytes = peakRSSBytes
         self.speedup = speedup
         self.quality = quality
+        self.accuracy = accuracy
         self.profile = profile
     }
 }

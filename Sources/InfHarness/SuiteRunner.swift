@@ -61,12 +61,15 @@ public final class SuiteRunner {
     public func loadModels() throws -> [LoadedModel] {
         try plan.models.map { spec in
             let loaded = try ModelLoader.load(spec)
-            if let maxT = loaded.model.maxSequenceLength, let longest = plan.sequenceLengths.max(), longest > maxT {
+            if datasetLength(loaded) == nil, let maxT = loaded.model.maxSequenceLength, let longest = plan.sequenceLengths.max(), longest > maxT {
                 throw HarnessError("--seq-len \(longest) exceeds \(loaded.model.name)'s max_position_embeddings \(maxT).")
             }
             return loaded
         }
     }
+
+    /// Tokens per sequence of the model's dataset, if it was trained on a sequence dataset.
+    func datasetLength(_ m: LoadedModel) -> Int? { (m.model.evaluationSet as? LabelledSequences)?.length }
 
     public func run(models: [LoadedModel]) throws -> SuiteResult {
         let environment = EnvironmentInfo.capture()
@@ -89,14 +92,34 @@ public final class SuiteRunner {
         for t in plan.threads { roofline[t] = measureRoofline(threads: t, when: "before") }
 
         var rows: [ResultRow] = []
-        // Sequence lengths apply to the transformers; the CNN runs once per batch size.
-        func lengths(_ m: LoadedModel) -> [Int?] { m.model.kind == .cnn ? [nil] : plan.sequenceLengths.map { $0 } }
+        // Sequence lengths apply to the transformers; the CNN runs once per batch size, and a model
+        // trained on a generated dataset runs at its dataset's length, on its test sequences.
+        func lengths(_ m: LoadedModel) -> [Int?] {
+            if m.model.kind == .cnn { return [nil] }
+            if let t = datasetLength(m) { return [t] }
+            return plan.sequenceLengths.map { $0 }
+        }
+        for m in models {
+            if let t = datasetLength(m), plan.sequenceLengths != [t] {
+                warnings.append("\(m.model.name) runs at its dataset's \(t) tokens per sequence (its test sequences); --seq-len applies to the other transformers.")
+            }
+        }
         let groups = models.reduce(0) { $0 + lengths($1).count } * plan.batchSizes.count * plan.threads.count
         var groupIndex = 0
         for loaded in models {
             let variants = try techniques.map { t -> Variant in
+                progress.say("\(loaded.model.name): applying \(t.name)")
                 let applied = try t.apply(to: loaded)
                 return Variant(technique: t, model: applied, note: t.describe(applied, original: loaded))
+            }
+            // Task accuracy on the whole test split, once per variant (all threads: it is not timed).
+            var accuracies: [String: Double] = [:]
+            if let test = loaded.model.evaluationSet {
+                Parallel.setThreads(plan.threads.max() ?? 1)
+                for v in variants {
+                    progress.say("\(loaded.model.name) \(v.technique.name): accuracy on \(test.count) test examples")
+                    accuracies[v.technique.name] = accuracy(of: predictions(v.model, test), test.labels)
+                }
             }
             for batch in plan.batchSizes {
                 for seq in lengths(loaded) {
@@ -105,7 +128,11 @@ public final class SuiteRunner {
                         let label = "[\(groupIndex)/\(groups)] \(loaded.model.name) batch \(batch)"
                             + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
                         rows += measureGroup(variants, batch: batch, sequenceLength: seq, threads: threads,
-                                             label: label, warnings: &warnings)
+                                             label: label, warnings: &warnings).map { row in
+                            var r = row
+                            r.accuracy = accuracies[row.variant]
+                            return r
+                        }
                     }
                 }
             }

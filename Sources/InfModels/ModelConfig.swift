@@ -208,6 +208,13 @@ public struct ModelConfig: Sendable {
     /// "infbench_description", if the config has one.
     public var description: String?
 
+    public init(kind: ModelKind, seed: UInt64? = nil, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil) {
+        self.kind = kind
+        self.seed = seed
+        self.transformer = transformer
+        self.cnn = cnn
+    }
+
     struct Header: Decodable {
         let modelType: String
         let seed: UInt64?

@@ -52,6 +52,16 @@ public enum ModelLoader {
         }
     }
 
+    /// Bundled models `infbench run` measures by default: all but those whose config says
+    /// "infbench_in_default_suite": false (the distilled students; `infbench distill` compares them).
+    public static func defaultSuite() -> [String] {
+        bundled().map(\.name).filter { name in
+            guard let data = FileManager.default.contents(atPath: "\(modelsDirectory)/\(name)/config.json"),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return true }
+            return json["infbench_in_default_suite"] as? Bool ?? true
+        }
+    }
+
     /// Resolves `spec` to (config.json path, directory or nil).
     static func resolve(_ spec: String) throws -> (config: String, directory: String?) {
         var isDir: ObjCBool = false

@@ -171,9 +171,16 @@ public struct PruneStructured: Technique {
                          tensors: [String: Tensor], label: String) throws -> InferenceModel {
         let weights = TensorDictionaryWeights(tensors, label: label)
         switch loaded.config.kind {
-        case .bert: return try TransformerEncoder(name: loaded.model.name, config: transformer!, weights: weights)
+        case .bert:
+            let encoder = try TransformerEncoder(name: loaded.model.name, config: transformer!, weights: weights)
+            let original = loaded.model as? TransformerEncoder
+            (encoder.text, encoder.evaluation) = (original?.text, original?.evaluation) // same inputs as the original
+            return encoder
         case .gpt: return try TransformerDecoder(name: loaded.model.name, config: transformer!, weights: weights)
-        case .cnn: return try CNN(name: loaded.model.name, config: cnn!, weights: weights)
+        case .cnn:
+            let model = try CNN(name: loaded.model.name, config: cnn!, weights: weights)
+            model.evaluation = (loaded.model as? CNN)?.evaluation
+            return model
         }
     }
 }

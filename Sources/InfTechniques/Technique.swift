@@ -34,10 +34,12 @@ public enum Techniques {
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm; smaller dense model (CNN)"),
+        ("<pruning>+ft[:E]", "then fine-tune E epochs (default 2) on the model's dataset, e.g. prune-unstructured:0.9+ft (models trained by `infbench distill`)"),
     ]
 
     /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.
     public static func parse(_ spec: String) throws -> Technique {
+        if let t = try FineTuned.parse(spec, base: parse) { return t }
         if let t = try PruneStructured.parse(spec) { return t }
         if let t = try PruneUnstructured.parse(spec) { return t }
         switch spec {

@@ -138,6 +138,8 @@ public enum Distillation {
         json["infbench_description"] = "\(role == .teacher ? task.describeTeacher : task.describeStudent); \(how) "
             + String(format: "by `infbench distill` (test accuracy %.2f%%)", 100 * testAccuracy)
         json["infbench_dataset"] = object(task.dataset)
+        // The students are compared by `infbench distill`; the default run grid measures the teachers.
+        if role != .teacher { json["infbench_in_default_suite"] = false }
         var training = object(options)
         if role != .distilled { training["temperature"] = nil; training["alpha"] = nil }
         json["infbench_training"] = [

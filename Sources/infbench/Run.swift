@@ -9,12 +9,12 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark grid: model × technique × batch size × threads.",
         discussion: """
-        With no options, runs the default suite: every bundled model, fp32 (plus its A/A noise-floor row), \
+        With no options, runs the default suite: every bundled model but the distilled students, fp32 (plus its A/A noise-floor row), \
         batch sizes 1, 8 and 32, on 1 thread and on all cores. Variants of one (model, batch, threads) \
         group run interleaved round-robin; every raw sample is kept in the JSON output.
         """)
 
-    @Option(name: .customLong("model"), help: "Bundled model name or model directory/config.json; repeat or comma-separate. (default: every bundled model)")
+    @Option(name: .customLong("model"), help: "Bundled model name or model directory/config.json; repeat or comma-separate. (default: every bundled model but the distilled students)")
     var models: [String] = []
 
     @Option(help: "Comma-separated techniques (see `infbench list`); fp32 is always measured as the baseline.")
@@ -97,7 +97,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let modelSpecs = models.flatMap { $0.split(separator: ",").map(String.init) }
-        let specs = modelSpecs.isEmpty ? ModelLoader.bundled().map(\.name) : modelSpecs
+        let specs = modelSpecs.isEmpty ? ModelLoader.defaultSuite() : modelSpecs
         guard !specs.isEmpty else {
             throw ValidationError("no models: none given with --model and none bundled in \(ModelLoader.modelsDirectory).")
         }
