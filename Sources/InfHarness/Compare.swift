@@ -110,14 +110,14 @@ public func compareSuites(_ a: SuiteResult, _ b: SuiteResult, pathA: String, pat
 }
 
 /// |ratio − 1| of the A/A row measured with `row`'s model, batch, tokens and threads, if any.
-private func aaSpread(_ result: SuiteResult, like row: ResultRow) -> Double? {
+func aaSpread(_ result: SuiteResult, like row: ResultRow) -> Double? {
     result.rows.first { isAARow($0) && $0.model == row.model && $0.batch == row.batch
         && $0.sequenceLength == row.sequenceLength && $0.threads == row.threads }?
         .speedup.map { abs($0.ratio - 1) }
 }
 
 /// Fields that differ, and the warnings they call for.
-private func environmentDifferences(_ a: SuiteResult, _ b: SuiteResult) -> (differences: [String], warnings: [String]) {
+func environmentDifferences(_ a: SuiteResult, _ b: SuiteResult) -> (differences: [String], warnings: [String]) {
     let ignored: Set = ["timestamp", "loadAverage"]
     let fieldsB = Dictionary(fieldList(b.environment) + fieldList(b.configuration), uniquingKeysWith: { first, _ in first })
     var differing: [String] = []

@@ -13,15 +13,18 @@ public struct SuiteResult: Codable, Sendable {
     public var rows: [ResultRow]
     /// Things the reader must know (debug build, high load, noisy rows, …).
     public var warnings: [String]
+    /// True when Ctrl-C stopped the run early: the rows are complete, the grid is not. Nil: ran to the end.
+    public var interrupted: Bool?
 
     public init(suite: String, environment: EnvironmentInfo, configuration: RunConfiguration,
-                roofline: [RooflinePoint], rows: [ResultRow], warnings: [String]) {
+                roofline: [RooflinePoint], rows: [ResultRow], warnings: [String], interrupted: Bool? = nil) {
         self.suite = suite
         self.environment = environment
         self.configuration = configuration
         self.roofline = roofline
         self.rows = rows
         self.warnings = warnings
+        self.interrupted = interrupted
     }
 }
 

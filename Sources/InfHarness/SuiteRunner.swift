@@ -106,7 +106,8 @@ public final class SuiteRunner {
         }
         let groups = models.reduce(0) { $0 + lengths($1).count } * plan.batchSizes.count * plan.threads.count
         var groupIndex = 0
-        for loaded in models {
+        var interrupted = false
+        grid: for loaded in models {
             let variants = try techniques.map { t -> Variant in
                 progress.say("\(loaded.model.name): applying \(t.name)")
                 let applied = try t.apply(to: loaded)
@@ -124,6 +125,11 @@ public final class SuiteRunner {
             for batch in plan.batchSizes {
                 for seq in lengths(loaded) {
                     for threads in plan.threads {
+                        if Interrupt.requested {
+                            interrupted = true
+                            warnings.append("interrupted (Ctrl-C) after \(groupIndex) of \(groups) groups: the rows shown are complete; the rest of the grid was not measured.")
+                            break grid
+                        }
                         groupIndex += 1
                         let label = "[\(groupIndex)/\(groups)] \(loaded.model.name) batch \(batch)"
                             + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
@@ -138,8 +144,8 @@ public final class SuiteRunner {
             }
         }
         for t in plan.threads {
-            let after = measureRoofline(threads: t, when: "after")
-            let point = roofline[t]!.merged(withAfter: after)
+            // An interrupted run skips the second roofline measurement to stop promptly.
+            let point = interrupted ? roofline[t]! : roofline[t]!.merged(withAfter: measureRoofline(threads: t, when: "after"))
             if abs(point.gflopsAfter - point.gflopsBefore) > 0.1 * point.gflops {
                 warnings.append(String(format: "sgemm at %d thread(s) ran at %.1f GFLOP/s before the grid and %.1f after: the machine's speed changed during the run; %% roofline uses the higher.",
                                        t, point.gflopsBefore, point.gflopsAfter))
@@ -164,7 +170,8 @@ public final class SuiteRunner {
             inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
             threadPolicy: SuitePlan.threadPolicy)
         return SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
-                           roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings)
+                           roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings,
+                           interrupted: interrupted ? true : nil)
     }
 }
 

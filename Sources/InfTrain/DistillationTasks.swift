@@ -29,7 +29,7 @@ extension DistillationTask {
         }
         return DistillationTask(
             name: "sentiment",
-            dataset: DatasetSpec(name: "sentiment", seed: 1, train: 8_000, validation: 1_000, test: 2_000, size: 32),
+            dataset: DatasetSpec(name: "sentiment", seed: 1, train: 16_000, validation: 1_000, test: 2_000, size: 32),
             teacher: .encoder(encoder(layers: 4)),
             student: .encoder(encoder(layers: 2)),
             teacherTraining: TrainingOptions(epochs: 10, batchSize: 32, optimizer: .adam, learningRate: 1e-3, weightDecay: 0.01, seed: 21),

@@ -11,5 +11,5 @@ struct InfBench: ParsableCommand {
         Timings are meaningful only from a release build (`make run` builds one).
         """,
         subcommands: [Run.self, List.self, Distill.self, Embed.self, Generate.self, Cache.self, Serve.self, Lengths.self, Softmax.self,
-                      Sparsity.self, Show.self, Compare.self, Chart.self, Export.self])
+                      Sparsity.self, Show.self, Compare.self, Reproduce.self, Chart.self, Export.self])
 }

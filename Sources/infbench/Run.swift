@@ -115,12 +115,14 @@ struct Run: ParsableCommand {
         if isDebugBuild {
             FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))
         }
+        Interrupt.install() // Ctrl-C: stop after the group in hand, keep (print and save) the rows measured
         let result = try runner.run(models: loaded)
         print(printer(for: format).render(result), terminator: "")
         if let output {
             try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
-            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+            FileHandle.standardError.write(Data("wrote \(output)\(result.interrupted == true ? " (interrupted: the rows measured so far)" : "")\n".utf8))
         }
+        if result.interrupted == true { throw ExitCode(130) }
     }
 }
 
