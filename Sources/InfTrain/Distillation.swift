@@ -143,7 +143,7 @@ public enum Distillation {
         var training = object(options)
         if role != .distilled { training["temperature"] = nil; training["alpha"] = nil }
         json["infbench_training"] = [
-            "role": role.rawValue, "options": training, "threads": BLAS.threads,
+            "role": role.rawValue, "options": training, "threads": BLAS.threads, "openblas_core": BLAS.coreName,
             "epochs": log.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss, "validation_accuracy": $0.validationAccuracy, "seconds": $0.seconds] as [String: Any] },
             "test_accuracy": testAccuracy,
         ] as [String: Any]
