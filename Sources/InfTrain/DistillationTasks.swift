@@ -11,13 +11,13 @@ extension DistillationTask {
             name: "shapes",
             dataset: DatasetSpec(name: "shapes", seed: 1, train: 30_000, validation: 1_000, test: 2_000, size: 32),
             teacher: .cnn(CNNConfig(inputShape: [3, 32, 32], stages: [conv(32), conv(64), conv(128)], hidden: [128], numClasses: 10)),
-            student: .cnn(CNNConfig(inputShape: [3, 32, 32], stages: [conv(8), conv(16), conv(32)], hidden: [32], numClasses: 10)),
+            student: .cnn(CNNConfig(inputShape: [3, 32, 32], stages: [conv(4), conv(8), conv(16)], hidden: [32], numClasses: 10)),
             teacherTraining: TrainingOptions(epochs: 8, batchSize: 64, optimizer: .adam, learningRate: 2e-3, weightDecay: 1e-4, seed: 11),
             studentTraining: TrainingOptions(epochs: 12, batchSize: 64, optimizer: .sgd, learningRate: 0.05, weightDecay: 5e-4, seed: 12,
                                              temperature: 4, alpha: 0.9),
             studentLayersFromTeacher: nil,
             describeTeacher: "CNN teacher on 3×32×32 shape images: 3 × (conv3×3–ReLU–maxpool) with 32/64/128 channels, FC 128, 10 classes",
-            describeStudent: "CNN student on 3×32×32 shape images: 3 × (conv3×3–ReLU–maxpool) with 8/16/32 channels, FC 32, 10 classes")
+            describeStudent: "CNN student on 3×32×32 shape images: 3 × (conv3×3–ReLU–maxpool) with 4/8/16 channels, FC 32, 10 classes")
     }()
 
     /// BERT encoder classifying generated sentences with negation scope, 3 classes.
