@@ -59,7 +59,9 @@ public final class SuiteRunner {
     /// Loads every model and checks the plan against it before anything is measured,
     /// so a bad option fails in a second, not after minutes of measuring.
     public func loadModels() throws -> [LoadedModel] {
-        try plan.models.map { spec in
+        // Memory first, from the configs alone: a model that cannot fit must not start loading.
+        try ResourceCheck.checkMemory(plan, configs: try plan.models.map { ($0, try ModelLoader.config(for: $0)) })
+        return try plan.models.map { spec in
             let loaded = try ModelLoader.load(spec)
             if datasetLength(loaded) == nil, let maxT = loaded.model.maxSequenceLength, let longest = plan.sequenceLengths.max(), longest > maxT {
                 throw HarnessError("--seq-len \(longest) exceeds \(loaded.model.name)'s max_position_embeddings \(maxT).")

@@ -154,7 +154,7 @@ public struct CNNConfig: Codable, Sendable, Equatable {
     }
 
     /// Channels × height × width after every stage, or the sentence saying why the stack does not fit the input.
-    func featureShapes() -> Result<[[Int]], ConfigProblem> {
+    public func featureShapes() -> Result<[[Int]], ConfigProblem> {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 && $0 <= 8192 }) else {
             return .failure(ConfigProblem("input_shape must be [channels, height, width] of positive sizes, got \(inputShape)"))
         }
@@ -191,7 +191,7 @@ public struct CNNConfig: Codable, Sendable, Equatable {
     }
 }
 
-struct ConfigProblem: Error { let message: String; init(_ m: String) { message = m } }
+public struct ConfigProblem: Error { public let message: String; init(_ m: String) { message = m } }
 
 /// A model directory's config.json: the kind plus that kind's settings.
 public struct ModelConfig: Sendable {

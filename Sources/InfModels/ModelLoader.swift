@@ -85,6 +85,11 @@ public enum ModelLoader {
         throw ModelError("\(spec): no such model file or directory.")
     }
 
+    /// The configuration of a model by bundled name or path, without loading any weights.
+    public static func config(for spec: String) throws -> ModelConfig {
+        try ModelConfig.load(path: try resolve(spec).config)
+    }
+
     /// Loads a model by bundled name or path; every failure is one sentence naming the file or tensor.
     public static func load(_ spec: String) throws -> LoadedModel {
         let (configPath, directory) = try resolve(spec)

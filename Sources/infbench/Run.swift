@@ -41,6 +41,9 @@ struct Run: ParsableCommand {
     @Option(help: "Seed for the generated inputs.")
     var seed: UInt64 = 42
 
+    @Flag(name: .customLong("allow-long"), help: "Run even when the grid is estimated to take more than an hour.")
+    var allowLong = false
+
     @Option(name: .customLong("bootstrap-resamples"), help: "Bootstrap resamples for speed-up confidence intervals.")
     var resamples: Int = 2000
 
@@ -108,6 +111,9 @@ struct Run: ParsableCommand {
         plan.profile = profile
         let runner = SuiteRunner(plan: plan, showProgress: true)
         let loaded = try runner.loadModels()
+        if !allowLong {
+            try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops()))
+        }
         if let output {
             // Fail on an unwritable destination now, not after minutes of measuring.
             try checkWritable(output)

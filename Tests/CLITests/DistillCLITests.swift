@@ -56,3 +56,23 @@ extension CLITests {
         try assertRejected(["reproduce", dir.appendingPathComponent("absent.json").path], mentions: "absent.json")
     }
 }
+
+// MARK: Resource limits: refused up front, with the estimate
+extension CLITests {
+    func testAModelTooLargeForMemoryIsRefusedBeforeLoading() throws {
+        let dir = try tempDir(), json = dir.appendingPathComponent("r.json")
+        let config = """
+        {"model_type": "bert", "infbench_seed": 1, "vocab_size": 1000000, "hidden_size": 8192, "num_hidden_layers": 64,
+         "num_attention_heads": 64, "intermediate_size": 32768, "max_position_embeddings": 512}
+        """
+        try Data(config.utf8).write(to: dir.appendingPathComponent("config.json"))
+        try assertRejected(["run", "--model", dir.path, "--output", json.path], mentions: "GB of memory is available", output: json)
+    }
+
+    func testAnHourLongGridIsRefusedWithAnEstimate() throws {
+        let dir = try tempDir(), json = dir.appendingPathComponent("r.json")
+        try assertRejected(["run", "--model", "encoder-small", "--min-time", "3000", "--batch", "1,2", "--output", json.path],
+                           mentions: "would take about", output: json)
+        try assertRejected(["run", "--model", "encoder-small", "--min-time", "3000"], mentions: "--allow-long")
+    }
+}
