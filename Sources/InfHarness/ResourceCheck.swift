@@ -7,6 +7,11 @@ import InfCore
 import InfModels
 
 public enum ResourceCheck {
+    /// Variants per group: the plan's techniques, plus the fp32 baseline the runner adds when missing.
+    static func variantCount(_ plan: SuitePlan) -> Double {
+        Double(plan.techniques.count + (plan.techniques.contains { $0.name == "fp32" } ? 0 : 1))
+    }
+
     /// Runs estimated to take longer than this are refused unless allowed.
     public static let longRunSeconds: Double = 3600
 
@@ -68,7 +73,7 @@ public enum ResourceCheck {
     public static func checkMemory(_ plan: SuitePlan, configs: [(spec: String, config: ModelConfig)],
                                    available: Double? = availableMemoryBytes()) throws {
         guard let available else { return }
-        let variants = Double(plan.techniques.count + 1)
+        let variants = variantCount(plan)
         for (spec, c) in configs {
             let weights = 4 * parameterCount(c)
             let activations = activationBytes(c, batch: plan.batchSizes.max() ?? 1, sequenceLength: plan.sequenceLengths.max() ?? 1)
@@ -84,7 +89,7 @@ public enum ResourceCheck {
     /// Seconds the grid should take: per group, every variant warms up and is measured for
     /// at least minSeconds and minRuns, a forward pass lasting FLOPs / (sgemm rate × threads × ½).
     public static func estimatedSeconds(_ plan: SuitePlan, models: [LoadedModel], sgemmGflopsPerThread: Double) -> Double {
-        let variants = Double(plan.techniques.count + 1)
+        let variants = variantCount(plan)
         var total = 0.0
         for m in models {
             let lengths = m.model.kind == .cnn ? [0] : plan.sequenceLengths
