@@ -213,6 +213,15 @@ final class LoaderTests: XCTestCase {
             ("stages shrink to nothing", shrinking, ["stage 1"]),
             ("kernel larger than a strided input", strided, ["stage 0", "nothing"]),
             ("no weights", with(bertJSON, "infbench_seed", nil), ["infbench_seed", "model.safetensors"]),
+            ("unknown dataset", with(cnnJSON, "infbench_dataset", ["name": "mnist", "seed": 1, "train": 1, "validation": 1, "test": 1, "size": 32]),
+             ["infbench_dataset name \"mnist\""]),
+            ("dataset too large", with(cnnJSON, "infbench_dataset", ["name": "shapes", "seed": 1, "train": 1, "validation": 1, "test": 5_000_000, "size": 32]),
+             ["infbench_dataset test"]),
+            ("dataset does not fit the CNN", with(cnnJSON, "infbench_dataset", ["name": "shapes", "seed": 1, "train": 1, "validation": 1, "test": 4, "size": 32]),
+             ["makes [3, 32, 32] images of 10 classes"]),
+            ("dataset of the wrong kind", with(cnnJSON, "infbench_dataset", ["name": "sentiment", "seed": 1, "train": 1, "validation": 1, "test": 4, "size": 16]),
+             ["does not fit a cnn model"]),
+            ("bad id2label", with(bertJSON, "id2label", ["1": "a", "2": "b"]), ["id2label"]),
         ]
         for (i, (what, config, mentions)) in cases.enumerated() {
             let dir = try modelDirectory("bad-\(i)", config: config)
