@@ -97,12 +97,7 @@ struct Distill: ParsableCommand {
                                           progress: progress.say)
         progress.done()
         print(DistillBench.render(result), terminator: "")
-        if let output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
-            say("wrote \(output)")
-        }
+        if let output { try writeJSON(result, to: output) }
     }
 
     /// The test accuracy a checkpoint's config.json recorded when it was trained, if any.

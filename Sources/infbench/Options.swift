@@ -72,11 +72,7 @@ struct ScenarioOptions: ParsableArguments {
 
     /// Writes `result` as pretty JSON to --output, if given (atomically).
     func write<T: Encodable>(_ result: T) throws {
-        guard let output else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(String(decoding: try encoder.encode(result), as: UTF8.self) + "\n", to: output)
-        FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        if let output { try writeJSON(result, to: output) }
     }
 }
 
@@ -86,6 +82,14 @@ func readResultFile(_ path: String) throws -> Data {
         throw ValidationError("\(path): cannot read the result file (missing or unreadable).")
     }
     return data
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically, and says so on stderr.
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try writeAtomically(String(decoding: try encoder.encode(value), as: UTF8.self) + "\n", to: path)
+    FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
 }
 
 /// Throws "--name must be between a and b, got v." unless `value` lies in `range`.
