@@ -37,9 +37,12 @@ bench: build     ## the full suite into Results/ (~40 min): default grid, techni
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-channels:0.5,prune-channels:0.5+ft --output Results/pruning-shapes.json > /dev/null
 	$(RELEASE) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
+	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(RELEASE) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
+	  --batch 1,32 --seq-len 16,128 --threads 1 --techniques fp16,bf16,prune-unstructured:0.9,prune-ffn:0.5 \
+	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
 	$(RELEASE) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
-	for s in default techniques pruning-shapes pruning-sentiment batch-sweep; do \
-	  $(RELEASE) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
+	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques batch-sweep; do \
+	  [ -f Results/$$s.json ] || continue; $(RELEASE) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
 	$(RELEASE) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
 	$(RELEASE) generate --tokens 512 --repeats 5 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
 	$(RELEASE) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
