@@ -25,6 +25,9 @@ struct Distill: ParsableCommand {
     @Flag(name: .customLong("no-train"), help: "Measure the existing checkpoints without retraining.")
     var noTrain = false
 
+    @Option(help: "Which checkpoints to retrain, comma-separated: teacher, student, distilled; without the teacher, the distilled student learns from the teacher checkpoint in --models-dir. (default: all three)")
+    var roles: String = "teacher,student,distilled"
+
     @Option(help: "Override every recipe's epoch count (quick trials; the committed checkpoints use the recipes').")
     var epochs: Int?
 
@@ -51,6 +54,16 @@ struct Distill: ParsableCommand {
         try checkRange("--threads", threads, 1...256)
         try checkRange("--large-batch", largeBatch, 2...4096)
         _ = try tasks()
+        _ = try parsedRoles()
+    }
+
+    func parsedRoles() throws -> [DistillationTask.Role] {
+        try roles.split(separator: ",", omittingEmptySubsequences: false).map { name in
+            guard let role = DistillationTask.Role.allCases.first(where: { $0.suffix == name.trimmingCharacters(in: .whitespaces) }) else {
+                throw ValidationError("--roles \"\(name)\" is not one of teacher, student, distilled.")
+            }
+            return role
+        }
     }
 
     func tasks() throws -> [DistillationTask] {
@@ -73,7 +86,16 @@ struct Distill: ParsableCommand {
             if let epochs { task.teacherTraining.epochs = epochs; task.studentTraining.epochs = epochs }
             if let trainLimit { task.dataset.train = min(task.dataset.train, trainLimit) }
             if !noTrain {
-                for checkpoint in try Distillation.run(task, say: say) {
+                let roles = try parsedRoles()
+                var teacher: [String: Tensor]?
+                if !roles.contains(.teacher) && roles.contains(.distilled) {
+                    let path = "\(directory)/\(task.checkpointName(.teacher))"
+                    guard FileManager.default.fileExists(atPath: "\(path)/model.safetensors") else {
+                        throw ValidationError("\(path): no teacher checkpoint to distil from; include teacher in --roles.")
+                    }
+                    teacher = Dictionary(uniqueKeysWithValues: try ModelLoader.load(path).model.namedTensors().map { ($0.name, $0.tensor) })
+                }
+                for checkpoint in try Distillation.run(task, roles: roles, teacherCheckpoint: teacher, say: say) {
                     let recorded = recordedTestAccuracy("\(directory)/\(checkpoint.name)/config.json")
                     try Distillation.save(checkpoint, in: directory)
                     var line = String(format: "wrote %@/%@: test accuracy %.2f%%", directory, checkpoint.name, 100 * checkpoint.testAccuracy)
