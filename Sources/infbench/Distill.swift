@@ -31,6 +31,18 @@ struct Distill: ParsableCommand {
     @Option(help: "Override every recipe's epoch count (quick trials; the committed checkpoints use the recipes').")
     var epochs: Int?
 
+    @Option(help: "Override the distillation temperature τ of every recipe.")
+    var temperature: Float?
+
+    @Option(help: "Override the soft-target weight α of every recipe (0: labels only, 1: teacher only).")
+    var alpha: Float?
+
+    @Option(name: .customLong("student-optimizer"), help: "Override the students' optimiser: sgd or adam.")
+    var studentOptimizer: String?
+
+    @Option(name: .customLong("student-lr"), help: "Override the students' peak learning rate.")
+    var studentLearningRate: Float?
+
     @Option(name: .customLong("train-limit"), help: "Train on only the first N training examples (quick trials).")
     var trainLimit: Int?
 
@@ -51,6 +63,12 @@ struct Distill: ParsableCommand {
     func validate() throws {
         if let epochs { try checkRange("--epochs", epochs, 1...1000) }
         if let trainLimit { try checkRange("--train-limit", trainLimit, 1...1_000_000) }
+        if let temperature { try checkRange("--temperature", Double(temperature), 0.1...100) }
+        if let alpha { try checkRange("--alpha", Double(alpha), 0...1) }
+        if let studentLearningRate { try checkRange("--student-lr", Double(studentLearningRate), 1e-6...10) }
+        if let studentOptimizer, TrainingOptions.OptimizerKind(rawValue: studentOptimizer) == nil {
+            throw ValidationError("--student-optimizer must be sgd or adam, got \"\(studentOptimizer)\".")
+        }
         try checkRange("--threads", threads, 1...256)
         try checkRange("--large-batch", largeBatch, 2...4096)
         _ = try tasks()
@@ -85,6 +103,10 @@ struct Distill: ParsableCommand {
         for var task in try tasks() {
             if let epochs { task.teacherTraining.epochs = epochs; task.studentTraining.epochs = epochs }
             if let trainLimit { task.dataset.train = min(task.dataset.train, trainLimit) }
+            if let temperature { task.studentTraining.temperature = temperature }
+            if let alpha { task.studentTraining.alpha = alpha }
+            if let studentLearningRate { task.studentTraining.learningRate = studentLearningRate }
+            if let kind = studentOptimizer.flatMap(TrainingOptions.OptimizerKind.init) { task.studentTraining.optimizer = kind }
             if !noTrain {
                 let roles = try parsedRoles()
                 var teacher: [String: Tensor]?
