@@ -34,7 +34,7 @@ public enum Techniques {
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm; smaller dense model (CNN)"),
-        ("<pruning>+ft[:E]", "then fine-tune E epochs (default 2) on the model's dataset, e.g. prune-unstructured:0.9+ft (models trained by `infbench distill`)"),
+        ("prune-unstructured:S+ft", "any pruning technique + \"+ft\" or \"+ft:E\": prune, then fine-tune E epochs (default 2) on the model's dataset (models trained by `infbench distill`)"),
     ]
 
     /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.
