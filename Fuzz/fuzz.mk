@@ -1,4 +1,4 @@
-# Builds and runs the libFuzzer targets (included by the top-level Makefile's `fuzz`).
+# Builds and runs the libFuzzer targets (run by the top-level Makefile's `fuzz` target).
 # No SwiftPM: swiftc compiles InfCore and InfModels as modules with fuzzer coverage and
 # AddressSanitizer, then links each Fuzz/*Fuzz.swift against them; CKernels' C is plain clang.
 # Everything lands in .build-fuzz/; make rebuilds only what changed.

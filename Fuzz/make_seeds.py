@@ -80,6 +80,10 @@ def seeds_config():
             "infbench_attention_head_size": 16, "id2label": {"0": "neg", "1": "pos"},
             "infbench_dataset": {"name": "sentiment", "seed": 7, "train": 10, "validation": 2, "test": 4, "size": 16}}
     write("config", "valid-bert-classifier", json.dumps(bert))
+    # Every CNN size at its upper limit: mutating one number pushes it past the checks.
+    write("config", "valid-cnn-limits", json.dumps({"model_type": "cnn", "infbench_seed": 1, "input_shape": [1, 8192, 8192],
+          "stages": [{"out_channels": 65536, "kernel_size": 8192, "stride": 1, "padding": 8192, "pool": "avg", "pool_size": 8192}],
+          "hidden": [1 << 20], "num_classes": 1 << 20}))
     write("config", "bad-missing-key", json.dumps({"model_type": "gpt", "vocab_size": 10}))
     write("config", "bad-wrong-type", json.dumps({**bert, "hidden_size": "384"}))
     write("config", "bad-heads", json.dumps({**bert, "num_attention_heads": 5, "infbench_attention_head_size": None}))
