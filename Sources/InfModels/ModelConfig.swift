@@ -161,8 +161,12 @@ public struct CNNConfig: Codable, Sendable, Equatable {
         var (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         var shapes: [[Int]] = []
         for (i, s) in stages.enumerated() {
-            guard s.outChannels >= 1, s.outChannels <= 65536, s.kernelSize >= 1, s.stride >= 1, s.padding >= 0, s.poolSize >= 1 else {
-                return .failure(ConfigProblem("stage \(i) needs out_channels, kernel_size, stride, pool_size ≥ 1 and padding ≥ 0"))
+            // Upper bounds as for input_shape: beyond them `h + 2 * padding` and the weight sizes
+            // the builder multiplies could overflow (a trap, not an error) long before memory runs out.
+            guard s.outChannels >= 1, s.outChannels <= 65536, s.kernelSize >= 1, s.kernelSize <= 8192,
+                  s.stride >= 1, s.padding >= 0, s.padding <= 8192, s.poolSize >= 1 else {
+                return .failure(ConfigProblem("stage \(i) needs out_channels in 1...65536, kernel_size in 1...8192, "
+                    + "padding in 0...8192, and stride and pool_size ≥ 1"))
             }
             // Checked before dividing: integer division truncates toward zero, so a kernel
             // larger than the padded map would otherwise yield a bogus output size of 1.
@@ -183,10 +187,17 @@ public struct CNNConfig: Codable, Sendable, Equatable {
             guard h >= 1, w >= 1 else {
                 return .failure(ConfigProblem("stage \(i) shrinks the \(inputShape) input to nothing"))
             }
+            guard h <= 8192, w <= 8192 else {  // padding can grow a map stage after stage
+                return .failure(ConfigProblem("stage \(i) grows the \(inputShape) input to a \(h)×\(w) map, more than 8192 per side"))
+            }
             shapes.append([c, h, w])
         }
-        if hidden.contains(where: { $0 < 1 }) { return .failure(ConfigProblem("hidden widths must be ≥ 1, got \(hidden)")) }
-        if numClasses < 1 { return .failure(ConfigProblem("num_classes must be ≥ 1, got \(numClasses)")) }
+        if hidden.contains(where: { $0 < 1 || $0 > 1 << 20 }) {
+            return .failure(ConfigProblem("hidden widths must lie in 1...\(1 << 20), got \(hidden)"))
+        }
+        if numClasses < 1 || numClasses > 1 << 20 {
+            return .failure(ConfigProblem("num_classes must lie in 1...\(1 << 20), got \(numClasses)"))
+        }
         return .success(shapes)
     }
 }

@@ -116,7 +116,17 @@ public struct SafetensorsFile: Sendable {
         } catch {
             throw fail(.unreadable, "cannot be read (\(error.localizedDescription))")
         }
+        return try parse(bytes, path: path)
+    }
 
+    /// Validates a whole checkpoint already in memory; `path` only names it in errors.
+    /// `open(path:)` maps the file and calls this; the fuzzer (Fuzz/) calls it directly.
+    public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
+        // Offsets below count from byte 0; a slice of a larger Data starts elsewhere.
+        let bytes = data.startIndex == 0 ? data : Data(data)
+        func fail(_ kind: SafetensorsError.Kind, tensor: String? = nil, _ problem: String) -> SafetensorsError {
+            SafetensorsError(kind, file: path, tensor: tensor, problem)
+        }
         if let format = otherFormat(bytes.prefix(8)) {
             throw fail(.otherFormat, "is \(format), not a safetensors file")
         }

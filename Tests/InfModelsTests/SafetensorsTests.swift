@@ -278,6 +278,23 @@ final class SafetensorsTests: XCTestCase {
         assertFails(.unreadable, mentions: ["directory"]) { try SafetensorsFile.open(path: self.directory.path) }
     }
 
+    /// `parse` (the fuzzer's entry point) reads bytes already in memory exactly as `open`
+    /// reads the file, including from a Data slice that does not start at index 0.
+    func testParseFromMemoryMatchesOpen() throws {
+        let p = path("ok.safetensors")
+        try SafetensorsWriter.write(sampleTensors(), to: p)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: p))
+        let opened = try SafetensorsFile.open(path: p)
+        let slice = (Data([0xEE, 0xEE, 0xEE]) + bytes).dropFirst(3)
+        for file in [try SafetensorsFile.parse(bytes, path: "mem"), try SafetensorsFile.parse(slice, path: "mem")] {
+            XCTAssertEqual(file.names, opened.names)
+            for name in opened.names {
+                XCTAssertEqual(try file.tensor(name).storage.map(\.bitPattern), try opened.tensor(name).storage.map(\.bitPattern))
+            }
+        }
+        assertFails(.badHeader, mentions: ["mem:", "too short"]) { try SafetensorsFile.parse(Data([1, 2]), path: "mem") }
+    }
+
     func testEmptyFile() throws {
         let p = try writeBytes([])
         assertFails(.badHeader, mentions: ["bad.safetensors", "empty"]) { try SafetensorsFile.open(path: p) }

@@ -240,6 +240,16 @@ final class TokenizerTests: XCTestCase {
         XCTAssertThrowsError(try WordPieceTokenizer(vocabulary: Self.tinyVocabulary, maxLength: 1))
     }
 
+    /// vocab.txt's line splitting on its own (what `make fuzz` drives without files).
+    func testVocabularyLinesFromBytes() throws {
+        XCTAssertEqual(try WordPieceTokenizer.vocabularyLines(Data("a\r\nb \n\n##c\n".utf8), source: "v"), ["a", "b", "", "##c"])
+        XCTAssertEqual(try WordPieceTokenizer.vocabularyLines(Data("x".utf8), source: "v"), ["x"])
+        XCTAssertEqual(try WordPieceTokenizer.vocabularyLines(Data(), source: "v"), [])
+        XCTAssertThrowsError(try WordPieceTokenizer.vocabularyLines(Data([0x61, 0xFF]), source: "v.txt")) { error in
+            XCTAssertEqual((error as? TokenizerError)?.message, "v.txt: the vocabulary is not valid UTF-8.")
+        }
+    }
+
     func testMissingVocabFileThrows() {
         assertLoadFails(naming: "vocab.txt", containing: "missing")
     }

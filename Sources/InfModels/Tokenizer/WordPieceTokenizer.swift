@@ -41,17 +41,7 @@ public final class WordPieceTokenizer: Sendable {
         guard let data = FileManager.default.contents(atPath: vocabPath) else {
             throw TokenizerError("\(vocabPath): no vocabulary file (missing or unreadable).")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError("\(vocabPath): the vocabulary is not valid UTF-8.")
-        }
-        // As HF reads vocab.txt: split on \n (dropping a \r before it), trailing whitespace
-        // trimmed, and no entry after a final newline.
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
-            var line = String.UnicodeScalarView($0)
-            while let last = line.last, last.properties.isWhitespace { line.removeLast() }
-            return String(line)
-        }
-        if text.unicodeScalars.last == "\n" || text.isEmpty { lines.removeLast() }
+        let lines = try Self.vocabularyLines(data, source: vocabPath)
 
         let tokenizerJSON = dir.appendingPathComponent("tokenizer.json").path
         let tokenizerConfig = dir.appendingPathComponent("tokenizer_config.json").path
@@ -106,6 +96,22 @@ public final class WordPieceTokenizer: Sendable {
         try self.init(tokens: lines, source: vocabPath, basic: basic, maxLength: maxLength,
                       unknownToken: unknown, prefix: prefix, maxInputCharsPerWord: maxChars,
                       addedTokens: added, addedSource: tokenizerJSON)
+    }
+
+    /// The tokens of a vocab.txt, as HF reads it: split on \n (dropping a \r before it),
+    /// trailing whitespace trimmed, and no entry after a final newline. `source` names the
+    /// file in the error. Separate from `init(directory:)` so the fuzzer needs no files.
+    public static func vocabularyLines(_ data: Data, source: String) throws -> [String] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError("\(source): the vocabulary is not valid UTF-8.")
+        }
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            var line = String.UnicodeScalarView($0)
+            while let last = line.last, last.properties.isWhitespace { line.removeLast() }
+            return String(line)
+        }
+        if text.unicodeScalars.last == "\n" || text.isEmpty { lines.removeLast() }
+        return lines
     }
 
     /// A tokenizer from an in-memory vocabulary (id = index). The special tokens [PAD] [UNK]
