@@ -64,16 +64,16 @@ public enum DistillBench {
                 let p = predictions(m.loaded.model, test)
                 accuracyAndAgreement.append((accuracy(of: p, test.labels), accuracy(of: p, teacherPredictions)))
             }
+            let t = test.input([0]).tokenLength ?? 0 // tokens per sequence; 0 for images
             var timings: [Int: [Measured]] = [:]
             for batch in [1, largeBatch] {
                 var rng = SeededRNG(seed: seed)
-                let input = teacher.loaded.model.makeInput(batch: batch, sequenceLength: (test.input([0]).tokenLength ?? 0), rng: &rng)
+                let input = teacher.loaded.model.makeInput(batch: batch, sequenceLength: t, rng: &rng)
                 progress?("\(task): timing batch \(batch), \(group.count) models interleaved")
                 timings[batch] = measureInterleaved(group.map { m in { _ = m.loaded.model.forward(input) } }, policy: policy) { round in
                     progress?("\(task): timing batch \(batch), round \(round)")
                 }
             }
-            let t = test.input([0]).tokenLength ?? 0
             for (i, m) in group.enumerated() {
                 let small = timings[1]![i], large = timings[largeBatch]![i]
                 let largeStats = SampleStats(samplesNs: large.samplesNs)

@@ -64,19 +64,8 @@ public struct FineTuned: Technique {
         }
         let options = TrainingOptions(epochs: epochs, batchSize: Self.batchSize, optimizer: .adam, learningRate: Self.learningRate, seed: 1)
         Trainer.train(trainable, data: spec.generate(.train), validation: spec.generate(.validation, count: 0), options: options)
-        let weights = TensorDictionaryWeights(Dictionary(uniqueKeysWithValues: trainable.namedTensors()), label: "\(loaded.model.name) fine-tuned")
-        let tuned: InferenceModel
-        switch pruned {
-        case let cnn as CNN:
-            let m = try CNN(name: cnn.name, config: cnn.config, weights: weights)
-            m.evaluation = cnn.evaluation
-            tuned = m
-        case let encoder as TransformerEncoder:
-            let m = try TransformerEncoder(name: encoder.name, config: encoder.config, weights: weights)
-            (m.text, m.evaluation) = (encoder.text, encoder.evaluation)
-            tuned = m
-        default: preconditionFailure("checked above")
-        }
+        let tuned = try rebuild(like: pruned, tensors: Dictionary(uniqueKeysWithValues: trainable.namedTensors()),
+                                label: "\(loaded.model.name) fine-tuned")
         // Store and multiply as the base technique does: CSR for unstructured pruning, dense otherwise.
         return base is PruneUnstructured ? tuned.transformingWeights { _, w in CSRWeights(w.dense()) } : tuned
     }

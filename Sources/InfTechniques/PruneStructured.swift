@@ -90,7 +90,7 @@ public struct PruneStructured: Technique {
                 tensors["\(down).weight"] = selectColumns(wDown, keep)
             }
             config.intermediateSize = k
-            return try rebuild(loaded, transformer: config, tensors: tensors, label: label)
+            return try rebuild(like: loaded.model, transformer: config, tensors: tensors, label: label)
 
         case (.heads, .bert), (.heads, .gpt):
             var config = loaded.config.transformer!
@@ -137,7 +137,7 @@ public struct PruneStructured: Technique {
             }
             config.numHeads = k
             config.attentionHeadSize = d
-            return try rebuild(loaded, transformer: config, tensors: tensors, label: label)
+            return try rebuild(like: loaded.model, transformer: config, tensors: tensors, label: label)
 
         case (.channels, .cnn):
             var config = loaded.config.cnn!
@@ -160,28 +160,32 @@ public struct PruneStructured: Technique {
                 let cols = keep.flatMap { Array(($0 * plane)..<(($0 + 1) * plane)) }
                 tensors["classifier.0.weight"] = selectColumns(tensors["classifier.0.weight"]!, cols)
             }
-            return try rebuild(loaded, cnn: config, tensors: tensors, label: label)
+            return try rebuild(like: loaded.model, cnn: config, tensors: tensors, label: label)
 
         default:
             throw TechniqueError(message: "\(name) does not apply to \(model.name) (a \(loaded.config.kind.rawValue) model): heads and ffn prune transformers, channels prune CNNs.")
         }
     }
+}
 
-    private func rebuild(_ loaded: LoadedModel, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil,
-                         tensors: [String: Tensor], label: String) throws -> InferenceModel {
-        let weights = TensorDictionaryWeights(tensors, label: label)
-        switch loaded.config.kind {
-        case .bert:
-            let encoder = try TransformerEncoder(name: loaded.model.name, config: transformer!, weights: weights)
-            let original = loaded.model as? TransformerEncoder
-            (encoder.text, encoder.evaluation) = (original?.text, original?.evaluation) // same inputs as the original
-            return encoder
-        case .gpt: return try TransformerDecoder(name: loaded.model.name, config: transformer!, weights: weights)
-        case .cnn:
-            let model = try CNN(name: loaded.model.name, config: cnn!, weights: weights)
-            model.evaluation = (loaded.model as? CNN)?.evaluation
-            return model
-        }
+/// A model of `original`'s kind built from `tensors` (under `transformer` or `cnn` when the shapes
+/// changed), fed the same inputs as the original: its tokenised text and its dataset's test split.
+func rebuild(like original: InferenceModel, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil,
+             tensors: [String: Tensor], label: String) throws -> InferenceModel {
+    let weights = TensorDictionaryWeights(tensors, label: label)
+    switch original {
+    case let encoder as TransformerEncoder:
+        let model = try TransformerEncoder(name: encoder.name, config: transformer ?? encoder.config, weights: weights)
+        (model.text, model.evaluation) = (encoder.text, encoder.evaluation)
+        return model
+    case let decoder as TransformerDecoder:
+        return try TransformerDecoder(name: decoder.name, config: transformer ?? decoder.config, weights: weights)
+    case let net as CNN:
+        let model = try CNN(name: net.name, config: cnn ?? net.config, weights: weights)
+        model.evaluation = net.evaluation
+        return model
+    default:
+        throw TechniqueError(message: "\(label): cannot rebuild a \(original.kind.rawValue) model of this type.")
     }
 }
 
