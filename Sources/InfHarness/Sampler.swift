@@ -1,6 +1,7 @@
 // The measurement loop: warm every variant up until its timings settle, then
-// time them interleaved (A B C A B C …) so drift — thermal, frequency, a
-// neighbour's load — hits every variant alike, never one block of runs.
+// time them interleaved, one run of each per round in a balanced order (see
+// RoundOrder), so drift — thermal, frequency, a neighbour's load — and the
+// cache traffic of the body before hit every variant alike.
 import InfCore
 
 /// How long to warm up and how much to measure. The CLI validates the values.
@@ -16,15 +17,23 @@ public struct MeasurementPolicy: Sendable, Equatable {
     /// Settled: the last `settleWindow` warm-up times lie within this fraction of their median.
     public var settleTolerance: Double
     public var settleWindow: Int
+    /// Every body warms up for at least this long (summed), settled or not: a body that
+    /// settles in four quick runs may still be paying for cold caches or clock ramp-up.
+    public var minWarmupSeconds: Double
+    /// Seed of the round order's relabelling (recorded in results, so a replay runs the same order).
+    public var orderSeed: UInt64
 
     public init(minSeconds: Double, minRuns: Int, maxWarmupRuns: Int, maxWarmupSeconds: Double,
-                settleTolerance: Double = 0.05, settleWindow: Int = 3) {
+                settleTolerance: Double = 0.05, settleWindow: Int = 3, minWarmupSeconds: Double = 0,
+                orderSeed: UInt64 = 0) {
         self.minSeconds = minSeconds
         self.minRuns = minRuns
         self.maxWarmupRuns = maxWarmupRuns
         self.maxWarmupSeconds = maxWarmupSeconds
         self.settleTolerance = settleTolerance
         self.settleWindow = settleWindow
+        self.minWarmupSeconds = minWarmupSeconds
+        self.orderSeed = orderSeed
     }
 }
 
@@ -76,17 +85,16 @@ func isSettled(_ times: ArraySlice<UInt64>, window: Int, tolerance: Double) -> B
 
 /// Warms up and then measures `bodies` interleaved; returns one `Measured` per body, in order.
 ///
-/// Warm-up is round-robin over the bodies still warming. A body's first run is
-/// always warm-up and never counts towards settling (it pays page faults, lazy
-/// initialisation and cold caches); a body stops warming once its last
-/// `settleWindow` runs after that first one are settled, or at
-/// `maxWarmupRuns` (at least 1), or once its summed warm-up time exceeds
-/// `maxWarmupSeconds`.
+/// Warm-up runs whole rounds over every body, in the balanced order, until every body has
+/// warmed for `minWarmupSeconds` and has settled — a body that settles early keeps running, so
+/// it is not measured cold beside bodies still warming — or has run `maxWarmupRuns` rounds
+/// (at least 1); and never past `maxWarmupSeconds` of one body's summed warm-up time. A body's
+/// first run never counts towards settling (it pays page faults, lazy initialisation and
+/// cold caches); settled means its last `settleWindow` runs lie within `settleTolerance`.
 ///
-/// Measurement is round-robin too, alternating direction every round (A B, B A, …),
-/// one run of every body per round, until every
-/// body has `minRuns` samples and `minSeconds` of summed sample time; all bodies
-/// get the same number of rounds, and there is always at least one round.
+/// Measurement runs whole cycles of the balanced order (see `RoundOrder`), one run of every
+/// body per round, until every body has `minRuns` samples and `minSeconds` of summed sample
+/// time; all bodies get the same number of rounds, and there is always at least one cycle.
 /// `onRound` is called after each measured round with the number of rounds done.
 public func measureInterleaved(_ bodies: [() -> Void], policy: MeasurementPolicy,
                                onRound: ((Int) -> Void)? = nil) -> [Measured] {
@@ -99,43 +107,44 @@ func measureInterleaved<C: SampleClock>(_ bodies: [() -> Void], policy: Measurem
                                         onRound: ((Int) -> Void)?) -> [Measured] {
     let count = bodies.count
     guard count > 0 else { return [] }
+    var order = RoundOrder(bodies: count, seed: policy.orderSeed)
 
-    // Warm-up.
+    // Warm-up: whole rounds over every body.
     let maxWarmupRuns = Swift.max(policy.maxWarmupRuns, 1)
     let maxWarmupNs = policy.maxWarmupSeconds * 1e9
+    let minWarmupNs = policy.minWarmupSeconds * 1e9
     var warmTimes = [[UInt64]](repeating: [], count: count)
     var warmNs = [Double](repeating: 0, count: count)
-    var warming = [Bool](repeating: true, count: count)
     var settled = [Bool](repeating: false, count: count)
-    while warming.contains(true) {
-        for i in 0..<count where warming[i] {
+    var warmRounds = 0
+    while true {
+        for i in order.order(forRound: warmRounds) {
             let t = timeOnce(bodies[i], clock)
             warmTimes[i].append(t)
             warmNs[i] += Double(t)
-            if isSettled(warmTimes[i].dropFirst(), window: policy.settleWindow,
-                         tolerance: policy.settleTolerance) {
-                settled[i] = true
-                warming[i] = false
-            } else if warmTimes[i].count >= maxWarmupRuns || warmNs[i] > maxWarmupNs {
-                warming[i] = false
-            }
+            settled[i] = isSettled(warmTimes[i].dropFirst(), window: policy.settleWindow,
+                                   tolerance: policy.settleTolerance)
         }
+        warmRounds += 1
+        // The minimum warm-up time outranks the run limit; the time limit outranks both.
+        let warmEnough = warmNs.allSatisfy { $0 >= minWarmupNs }
+        if warmEnough && (!settled.contains(false) || warmRounds >= maxWarmupRuns) { break }
+        if warmNs.contains(where: { $0 > maxWarmupNs }) { break }
     }
 
-    // Measurement: whole rounds only, so every body has the same sample count.
+    // Measurement: whole cycles of the balanced order, so every body has the same sample
+    // count and has taken every slot and followed every other body equally often.
     let minNs = policy.minSeconds * 1e9
     var samples = [[UInt64]](repeating: [], count: count)
     var sampleNs = [Double](repeating: 0, count: count)
     var rounds = 0
+    order = RoundOrder(bodies: count, seed: policy.orderSeed &+ 1)
     func done() -> Bool {
-        rounds > 0 && (0..<count).allSatisfy { samples[$0].count >= policy.minRuns && sampleNs[$0] >= minNs }
+        rounds > 0 && rounds % order.cycleLength == 0
+            && (0..<count).allSatisfy { samples[$0].count >= policy.minRuns && sampleNs[$0] >= minNs }
     }
     while !done() {
-        // Alternate the order each round (A B C, C B A, …): a body's slot in the round
-        // (first after bookkeeping, or right after another body's cache traffic) then
-        // favours no one; a fixed order showed a 1.08× A/A ratio at batch 1 on 2 threads.
-        let order = rounds % 2 == 0 ? Array(0..<count) : Array((0..<count).reversed())
-        for i in order {
+        for i in order.order(forRound: rounds) {
             let t = timeOnce(bodies[i], clock)
             samples[i].append(t)
             sampleNs[i] += Double(t)

@@ -29,18 +29,56 @@ final class SamplerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(b - a, 1_000_000)
     }
 
-    func testRunsAreInterleaved() {
-        var log: [String] = []
-        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 5, maxWarmupRuns: 1, maxWarmupSeconds: 1)
+    func testRunsAreInterleavedInWholeBalancedCycles() {
+        var log: [Int] = []
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 5, maxWarmupRuns: 1, maxWarmupSeconds: 1, orderSeed: 7)
         var rounds: [Int] = []
-        let m = measureInterleaved([{ log.append("A") }, { log.append("B") }, { log.append("C") }],
-                                   policy: policy, onRound: { rounds.append($0) })
-        // One warm-up run each, then exactly minRuns rounds (minSeconds is 0), alternating direction.
-        let forward = ["A", "B", "C"], backward = ["C", "B", "A"]
-        XCTAssertEqual(log, forward + [forward, backward, forward, backward, forward].flatMap { $0 })
-        XCTAssertEqual(m.map(\.samplesNs.count), [5, 5, 5])
+        let m = measureInterleaved((0..<3).map { i in { log.append(i) } }, policy: policy, onRound: { rounds.append($0) })
+        // One warm-up round, then whole cycles (2 × 3 rounds for three bodies) until minRuns: 6 rounds.
+        XCTAssertEqual(log.count, 3 + 6 * 3)
+        XCTAssertEqual(m.map(\.samplesNs.count), [6, 6, 6])
         XCTAssertEqual(m.map(\.warmupRuns), [1, 1, 1])
-        XCTAssertEqual(rounds, [1, 2, 3, 4, 5])
+        XCTAssertEqual(rounds, Array(1...6))
+        for r in 0..<7 { XCTAssertEqual(Set(log[(3 * r)..<(3 * r + 3)]), [0, 1, 2], "round \(r) runs every body once") }
+    }
+
+    /// Over one cycle every body takes every slot equally often and every ordered pair of
+    /// neighbours occurs equally often, for odd and even counts and any seed.
+    func testRoundOrderIsBalanced() {
+        for n in 2...7 {
+            for seed: UInt64 in [0, 1, 99] {
+                var order = RoundOrder(bodies: n, seed: seed)
+                let cycle = order.cycleLength
+                for c in 0..<2 {
+                    var slots = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
+                    var follows = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
+                    for r in 0..<cycle {
+                        let row = order.order(forRound: c * cycle + r)
+                        XCTAssertEqual(row.sorted(), Array(0..<n))
+                        for (slot, body) in row.enumerated() { slots[body][slot] += 1 }
+                        for (a, b) in zip(row, row.dropFirst()) { follows[a][b] += 1 }
+                    }
+                    let perSlot = cycle / n
+                    XCTAssertTrue(slots.allSatisfy { $0.allSatisfy { $0 == perSlot } }, "n \(n) seed \(seed): slots \(slots)")
+                    let perPair = cycle * (n - 1) / (n * (n - 1))
+                    for a in 0..<n {
+                        for b in 0..<n where a != b {
+                            XCTAssertEqual(follows[a][b], perPair, "n \(n) seed \(seed): \(b) after \(a)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The relabelling is seeded: the same seed gives the same orders, another seed others.
+    func testRoundOrderIsSeeded() {
+        func rows(_ seed: UInt64) -> [[Int]] {
+            var o = RoundOrder(bodies: 5, seed: seed)
+            return (0..<30).map { o.order(forRound: $0) }
+        }
+        XCTAssertEqual(rows(3), rows(3))
+        XCTAssertNotEqual(rows(3), rows(4))
     }
 
     func testRealSamplesBracketTheBody() {
@@ -64,21 +102,31 @@ final class SamplerTests: XCTestCase {
 
     // MARK: Fake clock
 
-    func testWarmupSettlesOrStopsAtMaxRuns() {
-        // A alternates 1 ms / 4 ms and never settles; B takes 2 ms every time and
-        // settles after its first run plus a window of three. Once B is done, A
-        // warms up alone; measurement is interleaved again.
+    func testWarmupKeepsSettledBodiesRunningUntilAllSettleOrALimit() {
+        // A alternates 1 ms / 4 ms and never settles; B takes 2 ms every time and settles after
+        // four runs. B keeps warming beside A until the round limit, so neither is measured cold.
         let clock = FakeClock()
-        var log: [String] = []
         var flip = false
-        let a = { log.append("A"); flip.toggle(); clock.take(ms: flip ? 1 : 4) }
-        let b = { log.append("B"); clock.take(ms: 2) }
+        let a = { flip.toggle(); clock.take(ms: flip ? 1 : 4) }
+        let b = { clock.take(ms: 2) }
         let policy = MeasurementPolicy(minSeconds: 0, minRuns: 2, maxWarmupRuns: 6, maxWarmupSeconds: 10,
                                        settleTolerance: 0.05, settleWindow: 3)
         let m = measureInterleaved([a, b], policy: policy, clock: clock, onRound: nil)
-        XCTAssertEqual(m[0], Measured(warmupRuns: 6, settled: false, samplesNs: [1_000_000, 4_000_000]))
-        XCTAssertEqual(m[1], Measured(warmupRuns: 4, settled: true, samplesNs: [2_000_000, 2_000_000]))
-        XCTAssertEqual(log.joined(), "ABABABAB" + "AA" + "ABBA", "measured rounds alternate direction")
+        XCTAssertEqual(m[0].warmupRuns, 6)
+        XCTAssertFalse(m[0].settled)
+        XCTAssertEqual(m[1].warmupRuns, 6)
+        XCTAssertTrue(m[1].settled)
+        XCTAssertEqual(m[1].samplesNs, [2_000_000, 2_000_000])
+    }
+
+    func testMinimumWarmupTimeOutlastsEarlySettling() {
+        // 1 ms runs settle after 4, but 10 ms of warm-up are required first.
+        let clock = FakeClock()
+        let policy = MeasurementPolicy(minSeconds: 0, minRuns: 1, maxWarmupRuns: 100, maxWarmupSeconds: 10,
+                                       minWarmupSeconds: 0.010)
+        let m = measureInterleaved([{ clock.take(ms: 1) }], policy: policy, clock: clock, onRound: nil)
+        XCTAssertEqual(m[0].warmupRuns, 10)
+        XCTAssertTrue(m[0].settled)
     }
 
     func testWarmupStopsAtMaxSeconds() {
@@ -108,7 +156,7 @@ final class SamplerTests: XCTestCase {
         var rounds = 0
         let m = measureInterleaved([{ clock.take(ms: 0.5) }, { clock.take(ms: 2) }], policy: policy,
                                    clock: clock, onRound: { rounds = $0 })
-        XCTAssertEqual(m.map(\.samplesNs.count), [20, 20])
+        XCTAssertEqual(m.map(\.samplesNs.count), [20, 20], "20 rounds is a whole number of 2-round cycles")
         XCTAssertEqual(rounds, 20)
         XCTAssertEqual(m[0].samplesNs.reduce(0, +), 10_000_000)
     }
