@@ -6,35 +6,6 @@ import Foundation
 import InfCore
 import InfModels
 
-public struct CacheScenarioRow: Codable, Sendable {
-    public var scenario: String
-    public var requests: Int
-    public var hitRate: Double
-    /// Requests per second over the whole stream (median over repeats).
-    public var throughput: Double
-    /// Per-request latency over every repeat, seconds.
-    public var latency: SampleStats
-    /// Wall time of each repeat's whole stream, nanoseconds.
-    public var streamNs: [UInt64]
-    public var cacheEntries: Int
-    public var cacheBytes: Int
-    /// Throughput against "no cache" on the Zipf stream.
-    public var speedup: Speedup?
-}
-
-public struct CacheResult: Codable, Sendable {
-    public var schemaVersion = 1
-    public var environment: EnvironmentInfo
-    public var model: String
-    public var sequenceLength: Int
-    public var catalogue: Int
-    public var zipfExponent: Double
-    public var capacity: Int
-    public var repeats: Int
-    public var seed: UInt64
-    public var rows: [CacheScenarioRow]
-}
-
 public enum CacheBench {
     /// Ranks 0..<n drawn with probability ∝ 1/(rank+1)^s.
     public static func zipfStream(count: Int, catalogue n: Int, exponent s: Double, rng: inout SeededRNG) -> [Int] {
@@ -55,77 +26,84 @@ public enum CacheBench {
         }
     }
 
+    /// Measures the stream workload: one timed run serves all `requests` of a stream at batch 1.
+    /// Variants: no cache (the baseline), its A/A copy, an LRU cache on the Zipf stream, and the
+    /// same cache on an all-unique stream (the honest floor). Each run starts with an empty cache.
     public static func run(model: InferenceModel, sequenceLength: Int, requests: Int, catalogue: Int,
-                           exponent: Double, capacity: Int, repeats: Int, threads: Int, seed: UInt64,
-                           progress: ((String) -> Void)? = nil) -> CacheResult {
+                           exponent: Double, capacity: Int, threads: Int, engine: Engine, seed: UInt64,
+                           progress: ((String) -> Void)? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: seed)
         // Each catalogue item is one batch-1 input; the unique stream gets fresh ones.
         func makeInput() -> ModelInput { model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng) }
         let items = (0..<catalogue).map { _ in makeInput() }
-        let zipf = zipfStream(count: requests, catalogue: catalogue, exponent: exponent, rng: &rng)
+        let zipf = zipfStream(count: requests, catalogue: catalogue, exponent: exponent, rng: &rng).map { items[$0] }
         let unique = (0..<requests).map { _ in makeInput() }
-        _ = model.forward(items[0]) // warm-up: scratch buffers, page faults
+        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
 
-        struct Outcome { var latencies: [UInt64] = []; var streams: [UInt64] = []; var hitRate = 0.0; var entries = 0; var bytes = 0 }
-        var outcomes = [Outcome](repeating: Outcome(), count: 3)
-        let names = ["no cache (Zipf stream)", "LRU cache (Zipf stream)", "LRU cache (all-unique stream)"]
-        for r in 0..<repeats {
-            for s in (r % 2 == 0 ? [0, 1, 2] : [2, 1, 0]) {
-                progress?("repeat \(r + 1)/\(repeats): \(names[s])")
-                let cache = PredictionCache<CacheKey>(capacity: capacity)
-                let stream: [ModelInput] = s == 2 ? unique : zipf.map { items[$0] }
-                let start = monotonicNanoseconds()
+        // The check, once, before timing: every cached answer equals the uncached output bit for bit.
+        progress?("checking cached outputs against uncached ones on the whole stream")
+        var figures: [(quality: Quality, hitRate: Double, entries: Int, bytes: Int)] = []
+        for stream in [zipf, unique] {
+            let cache = PredictionCache<CacheKey>(capacity: capacity)
+            var acc = QualityAccumulator(logits: model.outputIsLogits)
+            for input in stream {
+                let reference = model.forward(input)
+                acc.add(reference: reference, output: cache.value(for: CacheKey(input)) { model.forward(input) })
+            }
+            var q = acc.quality(n: requests, set: "every request of the stream")
+            q.identical = q.maxAbsDiff == 0
+            figures.append((q, Double(cache.hits) / Double(requests), cache.count, cache.valueBytes))
+        }
+
+        var latencies = [[UInt64]](repeating: [], count: 4)
+        func serve(_ stream: [ModelInput], _ v: Int, cached: Bool, on m: InferenceModel) -> () -> Void {
+            {
+                let cache = cached ? PredictionCache<CacheKey>(capacity: capacity) : nil
                 for input in stream {
                     let t0 = monotonicNanoseconds()
-                    if s == 0 {
-                        _ = model.forward(input)
-                    } else {
-                        _ = cache.value(for: CacheKey(input)) { model.forward(input) }
-                    }
-                    outcomes[s].latencies.append(monotonicNanoseconds() - t0)
+                    if let cache { _ = cache.value(for: CacheKey(input)) { m.forward(input) } } else { _ = m.forward(input) }
+                    latencies[v].append(monotonicNanoseconds() - t0)
                 }
-                outcomes[s].streams.append(monotonicNanoseconds() - start)
-                outcomes[s].hitRate = s == 0 ? 0 : Double(cache.hits) / Double(requests)
-                outcomes[s].entries = s == 0 ? 0 : cache.count
-                outcomes[s].bytes = s == 0 ? 0 : cache.valueBytes
             }
         }
-        let rows = (0..<3).map { s -> CacheScenarioRow in
-            let o = outcomes[s]
-            return CacheScenarioRow(
-                scenario: names[s], requests: requests, hitRate: o.hitRate,
-                throughput: Double(requests) / SampleStats(samplesNs: o.streams).median,
-                latency: SampleStats(samplesNs: o.latencies), streamNs: o.streams,
-                cacheEntries: o.entries, cacheBytes: o.bytes,
-                speedup: s == 0 ? nil : Bootstrap.speedup(baselineNs: outcomes[0].streams, variantNs: o.streams,
-                                                          baselineName: names[0], resamples: 2000, seed: seed &+ 1))
+        let variants = [
+            EngineVariant(name: "no cache", executes: "every request runs a forward pass (Zipf stream)",
+                          weightBytes: model.weightBytes, body: serve(zipf, 0, cached: false, on: model)),
+            EngineVariant(name: "no cache A/A", executes: "identical to no cache, on a deep copy of the model: the noise floor",
+                          weightBytes: copy.weightBytes, body: serve(zipf, 1, cached: false, on: copy)),
+            EngineVariant(name: "LRU cache", executes: "LRU cache of outputs keyed by the exact input (Zipf stream); a miss runs a forward pass",
+                          weightBytes: model.weightBytes, quality: figures[0].quality,
+                          metrics: ["hitRate": figures[0].hitRate, "entries": Double(figures[0].entries), "cacheBytes": Double(figures[0].bytes)],
+                          body: serve(zipf, 2, cached: true, on: model)),
+            EngineVariant(name: "LRU cache, unique stream", executes: "the same cache on a stream where no request repeats: it can only cost",
+                          weightBytes: model.weightBytes, quality: figures[1].quality,
+                          metrics: ["hitRate": figures[1].hitRate, "entries": Double(figures[1].entries), "cacheBytes": Double(figures[1].bytes)],
+                          body: serve(unique, 3, cached: true, on: model)),
+        ]
+        let point = WorkloadPoint(model: model.name, workload: "stream", batch: 1,
+                                  sequenceLength: sequenceLength > 0 ? sequenceLength : nil, threads: threads,
+                                  itemUnit: "req", itemsPerRun: requests,
+                                  point: "\(requests) requests, catalogue \(catalogue), Zipf s \(exponent), LRU \(capacity)")
+        var warnings: [String] = []
+        var rows = engine.measureGroup(point, variants, warnings: &warnings, progress: progress)
+        for v in rows.indices {
+            // Per-request latency over the measured streams (the last ones each variant served).
+            let measured = SampleStats(samplesNs: Array(latencies[v].suffix(rows[v].samplesNs.count * requests)))
+            rows[v].metrics = (rows[v].metrics ?? [:]).merging(
+                ["requestP50Seconds": measured.median, "requestP99Seconds": measured.p99], uniquingKeysWith: { a, _ in a })
         }
-        return CacheResult(environment: EnvironmentInfo.capture(), model: model.name, sequenceLength: sequenceLength,
-                           catalogue: catalogue, zipfExponent: exponent, capacity: capacity, repeats: repeats,
-                           seed: seed, rows: rows)
-    }
-
-    public static func render(_ r: CacheResult) -> String {
-        var out: [String] = []
-        if r.environment.buildConfiguration == "debug" { out.append("!!! DEBUG BUILD: these timings mean nothing !!!") }
-        out.append("infbench cache: \(r.model), batch 1\(r.sequenceLength > 0 ? " × \(r.sequenceLength) tokens" : ""), "
-                   + "\(r.rows.first?.requests ?? 0) requests, catalogue \(r.catalogue), Zipf s = \(r.zipfExponent), "
-                   + "LRU capacity \(r.capacity), \(r.repeats) repeat(s)")
-        out.append("\(r.environment.timestamp) · commit \(r.environment.gitCommit) · \(r.environment.cpuModel) · \(r.environment.buildConfiguration) build")
-        out.append("")
-        out.append(contentsOf: alignedTable(
-            header: ["scenario", "hit rate", "requests/s", "p50 ms", "p90 ms", "p99 ms", "entries", "cache MB", "speedup"],
-            numeric: [false, true, true, true, true, true, true, true, false],
-            rows: r.rows.map { row in
-                [row.scenario, fixed(row.hitRate * 100, 1) + "%", fixed(row.throughput, 1),
-                 fourDigits(row.latency.median * 1e3), fourDigits(row.latency.p90 * 1e3), fourDigits(row.latency.p99 * 1e3),
-                 String(row.cacheEntries), megabytes(row.cacheBytes), row.speedup.map(speedupCell) ?? "—"]
-            }))
-        out.append("")
-        out.append("A hit returns the stored output of an identical earlier request (key: the exact token ids or image bytes).")
-        out.append("The all-unique row is the honest floor: no request repeats, so the cache can only cost time and memory.")
-        return out.joined(separator: "\n") + "\n"
+        if figures.contains(where: { $0.quality.identical == false }) {
+            warnings.append("the cache returned an output that differs from the uncached one.")
+        }
+        var workload = WorkloadConfiguration()
+        workload.requests = requests
+        workload.catalogue = catalogue
+        workload.zipfExponent = exponent
+        workload.capacity = capacity
+        return engine.result(kind: .cache, name: "cache", models: [model.name], variants: variants.map(\.name),
+                             threads: [threads], batchSizes: [1], sequenceLengths: sequenceLength > 0 ? [sequenceLength] : [],
+                             seed: seed, workload: workload, rows: rows, warnings: warnings)
     }
 }
 

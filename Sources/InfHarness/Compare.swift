@@ -11,6 +11,9 @@ public struct RowKey: Codable, Hashable, Sendable {
     public var batch: Int
     public var sequenceLength: Int?
     public var threads: Int
+    /// The workload and its point (nil: a forward pass, as in schema 1).
+    public var workload: String?
+    public var point: String?
 
     public init(_ row: ResultRow) {
         model = row.model
@@ -18,11 +21,14 @@ public struct RowKey: Codable, Hashable, Sendable {
         batch = row.batch
         sequenceLength = row.sequenceLength
         threads = row.threads
+        workload = row.workload == "forward" ? nil : row.workload
+        point = row.point
     }
 
-    /// "encoder-small · fp16 · b8×128 · 2 thr"
+    /// "encoder-small · fp16 · b8×128 · 2 thr", with the workload and point when not a forward pass.
     var label: String {
         "\(model) · \(variant) · b\(batch)\(sequenceLength.map { "×\($0)" } ?? "") · \(threads) thr"
+            + (workload.map { " · \($0)" } ?? "") + (point.map { " (\($0))" } ?? "")
     }
 }
 
@@ -112,7 +118,8 @@ public func compareSuites(_ a: SuiteResult, _ b: SuiteResult, pathA: String, pat
 /// |ratio − 1| of the A/A row measured with `row`'s model, batch, tokens and threads, if any.
 func aaSpread(_ result: SuiteResult, like row: ResultRow) -> Double? {
     result.rows.first { isAARow($0) && $0.model == row.model && $0.batch == row.batch
-        && $0.sequenceLength == row.sequenceLength && $0.threads == row.threads }?
+        && $0.sequenceLength == row.sequenceLength && $0.threads == row.threads
+        && $0.workload == row.workload && $0.point == row.point }?
         .speedup.map { abs($0.ratio - 1) }
 }
 

@@ -28,25 +28,30 @@ public struct DistillRow: Codable, Sendable {
     public var speedupLargeBatch: Speedup?
 }
 
+/// The table the text report prints; the JSON result is the common envelope (`envelope`).
 public struct DistillResult: Codable, Sendable {
-    public var schemaVersion = 1
     public var environment: EnvironmentInfo
     public var threads: Int
     public var largeBatch: Int
     public var testExamples: [String: Int]
     public var rows: [DistillRow]
     public var warnings: [String]
+    /// The same measurements in the common result format (kind `distill`).
+    public var envelope: SuiteResult?
 }
 
 public enum DistillBench {
     /// `models`: per task, the teacher first, then the students, with their roles.
+    /// Per task and batch size, one engine group: the teacher (baseline), its A/A copy and the
+    /// students, interleaved on the same input.
     public static func run(_ models: [(task: String, role: String, loaded: LoadedModel)], threads: Int, largeBatch: Int,
                            policy: MeasurementPolicy, seed: UInt64, bootstrapResamples: Int = 2000,
                            progress: ((String) -> Void)? = nil) throws -> DistillResult {
         let environment = EnvironmentInfo.capture()
         Parallel.setThreads(threads)
         var rows: [DistillRow] = [], warnings: [String] = [], examples: [String: Int] = [:]
-        if let o = environment.openblasOverride { warnings.append(o) }
+        var resultRows: [ResultRow] = []
+        let engine = Engine(policy: policy, bootstrapResamples: bootstrapResamples, bootstrapSeed: seed &+ 1)
         for task in unique(models.map(\.task)) {
             let group = models.filter { $0.task == task }
             guard let teacher = group.first, teacher.role == "teacher" else { throw HarnessError("\(task): no teacher to compare with.") }
@@ -65,38 +70,49 @@ public enum DistillBench {
                 accuracyAndAgreement.append((accuracy(of: p, test.labels), accuracy(of: p, teacherPredictions)))
             }
             let t = test.input([0]).tokenLength ?? 0 // tokens per sequence; 0 for images
-            var timings: [Int: [Measured]] = [:]
+            var timings: [Int: [ResultRow]] = [:]
+            let copy = teacher.loaded.model.transformingWeights { _, w in
+                DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 }))
+            }
             for batch in [1, largeBatch] {
                 var rng = SeededRNG(seed: seed)
                 let input = teacher.loaded.model.makeInput(batch: batch, sequenceLength: t, rng: &rng)
-                progress?("\(task): timing batch \(batch), \(group.count) models interleaved")
-                timings[batch] = measureInterleaved(group.map { m in { _ = m.loaded.model.forward(input) } }, policy: policy) { round in
-                    progress?("\(task): timing batch \(batch), round \(round)")
+                let point = WorkloadPoint(model: task, workload: "forward", batch: batch, sequenceLength: t > 0 ? t : nil,
+                                          threads: threads, itemUnit: teacher.loaded.model.itemUnit, itemsPerRun: batch)
+                var variants = group.enumerated().map { i, m in
+                    EngineVariant(name: m.loaded.model.name, executes: "\(m.role): \(m.loaded.config.description ?? "")",
+                                  weightBytes: m.loaded.model.weightBytes, flopsPerRun: m.loaded.model.flops(batch: batch, sequenceLength: t),
+                                  accuracy: accuracyAndAgreement[i].0,
+                                  metrics: ["agreementWithTeacher": accuracyAndAgreement[i].1, "testExamples": Double(test.count)]) {
+                    _ = m.loaded.model.forward(input)
                 }
+                }
+                variants.insert(EngineVariant(name: teacher.loaded.model.name + " A/A", executes: "the teacher again, a deep copy: the noise floor",
+                                              weightBytes: copy.weightBytes, flopsPerRun: variants[0].flopsPerRun,
+                                              accuracy: accuracyAndAgreement[0].0) { _ = copy.forward(input) }, at: 1)
+                let measured = engine.measureGroup(point, variants, warnings: &warnings, progress: progress)
+                resultRows += measured
+                timings[batch] = measured.enumerated().filter { $0.offset != 1 }.map(\.element)
             }
             for (i, m) in group.enumerated() {
                 let small = timings[1]![i], large = timings[largeBatch]![i]
-                let largeStats = SampleStats(samplesNs: large.samplesNs)
-                func speedup(_ batch: Int) -> Speedup? {
-                    i == 0 ? nil : Bootstrap.speedup(baselineNs: timings[batch]![0].samplesNs, variantNs: timings[batch]![i].samplesNs,
-                                                      baselineName: teacher.loaded.model.name, resamples: bootstrapResamples, seed: seed)
-                }
-                for (batch, measured) in [(1, small), (largeBatch, large)] where !measured.settled {
-                    warnings.append("\(m.loaded.model.name) batch \(batch): timings had not settled after \(measured.warmupRuns) warm-up runs.")
-                }
                 rows.append(DistillRow(
                     task: task, role: m.role, model: m.loaded.model.name,
                     description: m.loaded.config.description ?? "",
                     parameters: m.loaded.model.parameterCount, weightBytes: m.loaded.model.weightBytes,
                     flopsPerItem: m.loaded.model.flops(batch: 1, sequenceLength: t),
-                    latency: SampleStats(samplesNs: small.samplesNs),
-                    throughput: Double(largeBatch) / largeStats.median, largeBatch: largeStats,
+                    latency: small.stats, throughput: large.throughput, largeBatch: large.stats,
                     testAccuracy: accuracyAndAgreement[i].0, agreementWithTeacher: accuracyAndAgreement[i].1,
-                    speedupBatch1: speedup(1), speedupLargeBatch: speedup(largeBatch)))
+                    speedupBatch1: small.speedup, speedupLargeBatch: large.speedup))
             }
         }
+        var workload = WorkloadConfiguration()
+        workload.maxBatch = largeBatch
+        let envelope = engine.result(kind: .distill, name: "distill", models: unique(models.map(\.task)),
+                                     variants: models.map(\.loaded.model.name), threads: [threads], batchSizes: [1, largeBatch],
+                                     sequenceLengths: [], seed: seed, workload: workload, rows: resultRows, warnings: warnings)
         return DistillResult(environment: environment, threads: threads, largeBatch: largeBatch, testExamples: examples,
-                             rows: rows, warnings: warnings)
+                             rows: rows, warnings: envelope.warnings, envelope: envelope)
     }
 
     public static func render(_ r: DistillResult) -> String {

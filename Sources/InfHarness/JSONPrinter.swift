@@ -3,9 +3,10 @@
 import Foundation
 
 extension SuiteResult {
-    /// The schema version this build writes and reads; must equal the
-    /// `schemaVersion` default in Results.swift (a test checks it).
-    public static let currentSchemaVersion = 1
+    /// The schema version this build writes; must equal the `schemaVersion` default in
+    /// Results.swift (a test checks it). Version 1 files (suite results of `run`, before
+    /// kinds existed) are still read, as kind `run`.
+    public static let currentSchemaVersion = 2
 }
 
 public struct JSONPrinter: ResultPrinter {
@@ -39,19 +40,33 @@ public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResu
     } catch {
         throw HarnessError("\(path) is not a JSON file.")
     }
-    if let dict = object as? [String: Any], dict["environment"] != nil, dict["configuration"] == nil {
-        throw HarnessError("\(path) is the result of a scenario command (generate, cache, sparsity, …), "
-                           + "not a suite result from `infbench run`.")
-    }
-    guard let dict = object as? [String: Any], let version = dict["schemaVersion"] else {
+    guard var dict = object as? [String: Any], let version = dict["schemaVersion"] else {
         throw HarnessError("\(path) is not an infbench result file (it has no schemaVersion field).")
     }
     guard let number = version as? NSNumber, let found = Int(exactly: number.doubleValue) else {
         throw HarnessError("\(path) is not an infbench result file (its schemaVersion is not an integer).")
     }
-    guard found == SuiteResult.currentSchemaVersion else {
+    var data = data
+    switch found {
+    case SuiteResult.currentSchemaVersion:
+        guard let kind = dict["kind"] as? String else {
+            throw HarnessError("\(path) is not a valid infbench result file: field kind is missing.")
+        }
+        guard ResultKind(rawValue: kind) != nil else {
+            throw HarnessError("\(path) has result kind \"\(kind)\", which this infbench does not know "
+                               + "(known: \(ResultKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+        }
+    case 1:
+        // Schema 1 had one readable kind, the suite result of `run`; its scenario files were never readable.
+        guard dict["configuration"] != nil else {
+            throw HarnessError("\(path) is a schema 1 scenario result (generate, cache, sparsity, …), written before "
+                               + "every command shared one result format; re-run that command to get a readable file.")
+        }
+        dict["kind"] = ResultKind.run.rawValue
+        data = try JSONSerialization.data(withJSONObject: dict)
+    default:
         throw HarnessError("\(path) has result schema version \(found), "
-                           + "but this infbench reads version \(SuiteResult.currentSchemaVersion).")
+                           + "but this infbench reads versions 1 and \(SuiteResult.currentSchemaVersion).")
     }
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = nonFiniteStrategy.decode

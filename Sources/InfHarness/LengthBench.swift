@@ -2,34 +2,12 @@
 // served in fixed-size batches three ways — padded to the model's maximum,
 // padded to each batch's longest (arrival order), and length-bucketed (sorted,
 // so a batch holds similar lengths) — reporting padding waste and real tokens/s.
+// Length bucketing here is offline: all requests are sorted up front, which a
+// server answering requests as they arrive cannot do. One timed run serves every
+// request once; the engine interleaves the strategies with an A/A copy.
 import Foundation
 import InfCore
 import InfModels
-
-public struct LengthScenarioRow: Codable, Sendable {
-    public var scenario: String
-    /// Share of computed positions that are padding.
-    public var paddingWaste: Double
-    /// Real (non-padding) tokens per second, from the median repeat.
-    public var realTokensPerSecond: Double
-    public var sequencesPerSecond: Double
-    /// Wall time of each repeat over all requests, nanoseconds.
-    public var repeatNs: [UInt64]
-    public var speedup: Speedup?
-}
-
-public struct LengthResult: Codable, Sendable {
-    public var schemaVersion = 1
-    public var environment: EnvironmentInfo
-    public var model: String
-    public var requests: Int
-    public var batch: Int
-    public var meanLength: Double
-    public var maxLength: Int
-    public var threads: Int
-    public var seed: UInt64
-    public var rows: [LengthScenarioRow]
-}
 
 public enum LengthBench {
     /// Log-normal lengths (median `median`, σ = 0.6 in log space) clipped to 2...maxLength:
@@ -47,8 +25,8 @@ public enum LengthBench {
         return stride(from: 0, to: order.count, by: batch).map { Array(order[$0..<min($0 + batch, order.count)]) }
     }
 
-    public static func run(model: TransformerEncoder, requests: Int, batch: Int, medianLength: Double, repeats: Int,
-                           threads: Int, seed: UInt64, progress: ((String) -> Void)? = nil) -> LengthResult {
+    public static func run(model: TransformerEncoder, requests: Int, batch: Int, medianLength: Double,
+                           threads: Int, engine: Engine, seed: UInt64, progress: ((String) -> Void)? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
         let maxT = min(model.config.maxPositions, 128)
         var rng = SeededRNG(seed: seed)
@@ -80,43 +58,37 @@ public enum LengthBench {
             { let b = inputs(arrival) { m in m.map { lens[$0] }.max()! }; return ("pad to batch longest (arrival order)", b.inputs, b.computed) }(),
             { let b = inputs(bucketed) { m in m.map { lens[$0] }.max()! }; return ("length-bucketed (sorted by length)", b.inputs, b.computed) }(),
         ]
-        for s in scenarios { _ = model.forward(s.1[0]) } // warm-up
-        var times = [[UInt64]](repeating: [], count: scenarios.count)
-        for r in 0..<repeats {
-            for s in (r % 2 == 0 ? Array(scenarios.indices) : scenarios.indices.reversed()) {
-                progress?("repeat \(r + 1)/\(repeats): \(scenarios[s].0)")
-                let start = monotonicNanoseconds()
-                for input in scenarios[s].1 { _ = model.forward(input) }
-                times[s].append(monotonicNanoseconds() - start)
+        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let executes = [
+            "every batch padded to \(maxT) tokens, requests in arrival order",
+            "identical to the baseline, on a deep copy of the model: the noise floor",
+            "every batch padded to its longest request, arrival order",
+            "requests sorted by length up front (offline), then batched and padded to each batch's longest",
+        ]
+        let order = [0, 0, 1, 2]
+        let variants = order.enumerated().map { v, s in
+            EngineVariant(name: v == 1 ? scenarios[0].0 + " A/A" : scenarios[s].0, executes: executes[v],
+                          weightBytes: model.weightBytes,
+                          metrics: ["paddingWaste": 1 - Double(realTokens) / Double(scenarios[s].2),
+                                    "realTokens": Double(realTokens), "computedTokens": Double(scenarios[s].2)]) {
+                let m: InferenceModel = v == 1 ? copy : model
+                for input in scenarios[s].1 { _ = m.forward(input) }
             }
         }
-        let rows = scenarios.indices.map { s -> LengthScenarioRow in
-            let median = SampleStats(samplesNs: times[s]).median
-            return LengthScenarioRow(scenario: scenarios[s].0,
-                                     paddingWaste: 1 - Double(realTokens) / Double(scenarios[s].2),
-                                     realTokensPerSecond: Double(realTokens) / median,
-                                     sequencesPerSecond: Double(requests) / median, repeatNs: times[s],
-                                     speedup: s == 0 ? nil : Bootstrap.speedup(baselineNs: times[0], variantNs: times[s],
-                                                                               baselineName: scenarios[0].0, resamples: 2000, seed: seed &+ 1))
+        let point = WorkloadPoint(model: model.name, workload: "batches", batch: batch, sequenceLength: nil, threads: threads,
+                                  itemUnit: "seq", itemsPerRun: requests,
+                                  point: "\(requests) requests, log-normal lengths (median \(fixed(medianLength, 0)), max \(maxT))")
+        var warnings: [String] = []
+        if medianLength > Double(maxT) {
+            warnings.append("--median-len \(fixed(medianLength, 0)) exceeds the longest length served (\(maxT)); lengths are clipped to \(maxT).")
         }
-        return LengthResult(environment: EnvironmentInfo.capture(), model: model.name, requests: requests, batch: batch,
-                            meanLength: Double(realTokens) / Double(requests), maxLength: maxT, threads: threads, seed: seed, rows: rows)
-    }
-
-    public static func render(_ r: LengthResult) -> String {
-        var out: [String] = []
-        if r.environment.buildConfiguration == "debug" { out.append("!!! DEBUG BUILD: these timings mean nothing !!!") }
-        out.append("infbench lengths: \(r.model), \(r.requests) requests of log-normal length (mean \(fixed(r.meanLength, 1)) tokens, "
-                   + "max \(r.maxLength)), batches of \(r.batch), \(r.threads) thread(s)")
-        out.append("\(r.environment.timestamp) · commit \(r.environment.gitCommit) · \(r.environment.cpuModel) · \(r.environment.buildConfiguration) build")
-        out.append("")
-        out.append(contentsOf: alignedTable(
-            header: ["batching", "padding waste", "real tokens/s", "seq/s", "speedup"],
-            numeric: [false, true, true, true, false],
-            rows: r.rows.map { [$0.scenario, fixed($0.paddingWaste * 100, 1) + "%", fixed($0.realTokensPerSecond, 0),
-                                fixed($0.sequencesPerSecond, 1), $0.speedup.map(speedupCell) ?? "—"] }))
-        out.append("")
-        out.append("Padding positions are computed and masked out of attention; their outputs are discarded.")
-        return out.joined(separator: "\n") + "\n"
+        let rows = engine.measureGroup(point, variants, warnings: &warnings, progress: progress)
+        var workload = WorkloadConfiguration()
+        workload.requests = requests
+        workload.medianLength = Int(medianLength.rounded())
+        workload.maxLength = maxT
+        return engine.result(kind: .lengths, name: "lengths", models: [model.name], variants: variants.map(\.name),
+                             threads: [threads], batchSizes: [batch], sequenceLengths: [], seed: seed, workload: workload,
+                             rows: rows, warnings: warnings)
     }
 }

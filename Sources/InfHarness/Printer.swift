@@ -33,9 +33,9 @@ public func printer(for format: OutputFormat) -> ResultPrinter {
 /// This exact spelling is the one every part of infbench uses.
 public let aaVariantName = AABaseline.name
 
-/// True for the baseline-against-itself row (variant exactly `aaVariantName`).
+/// True for a baseline-against-itself row ("fp32 A/A", "no cache A/A", …).
 public func isAARow(_ row: ResultRow) -> Bool {
-    row.variant == aaVariantName
+    row.isAA
 }
 
 // MARK: Shared cells (table and Markdown print the same columns)
@@ -43,7 +43,7 @@ public func isAARow(_ row: ResultRow) -> Bool {
 /// Columns of the results table; `numeric` columns are right-aligned.
 let resultColumns: [(header: String, numeric: Bool)] = [
     ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
-    ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
+    ("n", true), ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
     ("throughput", true), ("GFLOP/s", true), ("% roofline", true), ("speedup", false),
     ("quality", false), ("test acc", true), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
 ]
@@ -61,9 +61,11 @@ func resultCells(_ row: ResultRow) -> [String] {
         String(row.batch),
         row.sequenceLength.map(String.init) ?? notApplicable,
         String(row.threads),
+        String(row.stats.count),
         fourDigits(row.stats.median * 1e3),
-        fourDigits(row.stats.p90 * 1e3),
-        fourDigits(row.stats.p99 * 1e3),
+        // A tail percentile from too few samples is just the maximum: shown only where n supports it.
+        row.stats.p90IfSupported.map { fourDigits($0 * 1e3) } ?? notApplicable,
+        row.stats.p99IfSupported.map { fourDigits($0 * 1e3) } ?? notApplicable,
         fixed(row.stats.cv * 100, 1),
         "\(fixed(row.throughput, 1)) \(row.itemUnit)/s",
         fixed(row.gflops, 1),
@@ -83,12 +85,31 @@ func speedupCell(_ s: Speedup) -> String {
     return s.withinNoise ? "\(text) \(withinNoiseMark)" : text
 }
 
-/// "max|Δ| 3.1e-04 cos 0.999998 top1 100.0%"
+/// "max|Δ| 3.1e-04 cos 0.999998 top1 100.0% n=256"
 func qualityCell(_ q: Quality) -> String {
     var text = "max|Δ| \(String(format: "%.1e", q.maxAbsDiff)) cos \(fixed(q.meanCosine, 6))"
     if let top1 = q.top1Agreement { text += " top1 \(fixed(top1 * 100, 1))%" }
     if let emb = q.embeddingCosine { text += " emb cos \(fixed(emb, 6))" }
+    if let identical = q.identical { text += identical ? " identical" : " DIFFERENT" }
+    if let n = q.n { text += " n=\(n)" }
     return text
+}
+
+/// "generate: decoder-small, 16-token prompt + 256 generated", once per distinct workload point
+/// that is not a plain forward pass; and the evaluation sets quality was measured on.
+func workloadLines(_ result: SuiteResult) -> [String] {
+    var seen = Set<String>()
+    var lines = result.rows.compactMap { row -> String? in
+        guard let w = row.workload, w != "forward" else { return nil }
+        let line = "\(w): \(row.model)" + (row.point.map { ", \($0)" } ?? "")
+        return seen.insert(line).inserted ? line : nil
+    }
+    for row in result.rows {
+        guard let q = row.quality, let set = q.evaluationSet else { continue }
+        let line = "quality of \(row.model) on \(set)" + (q.n.map { " (n = \($0))" } ?? "")
+        if seen.insert(line).inserted { lines.append(line) }
+    }
+    return lines
 }
 
 /// The line under the table that explains the speedup column.
@@ -96,7 +117,8 @@ func speedupLegend(_ result: SuiteResult) -> String? {
     guard let any = result.rows.lazy.compactMap(\.speedup).first else { return nil }
     let level = fixed(any.confidence * 100, 0)
     return "speedup = baseline median / variant median (> 1× is faster), [\(level)% bootstrap interval]; "
-        + "\(withinNoiseMark): the interval covers 1×, the difference is inside the run-to-run noise."
+        + "\(withinNoiseMark): the interval covers 1×, or the ratio lies within its group's A/A deviation. "
+        + "p90/p99 need n ≥ 20/200 (two samples beyond them), else —."
 }
 
 /// "sgemm roofline: 1 thr 98.1 GFLOP/s, 2 thr 187.0 GFLOP/s (1024³)"

@@ -2,34 +2,60 @@
 // max |Δ|, mean cosine per output row, and arg-max agreement for logits.
 import InfCore
 
-/// Rows are vectors of the last dimension: (B, T, C) hidden states, (B, T, V) or (B, classes) logits.
-public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Quality {
-    precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
-    let cols = reference.lastDim, rows = reference.rows
-    var maxAbs = 0.0, cosineSum = 0.0, agree = 0
-    reference.storage.withUnsafeBufferPointer { r in
-        output.storage.withUnsafeBufferPointer { o in
-            for row in 0..<rows {
-                var dot = 0.0, nr = 0.0, no = 0.0
-                var argR = 0, argO = 0
-                for j in 0..<cols {
-                    let a = Double(r[row * cols + j]), b = Double(o[row * cols + j])
-                    maxAbs = max(maxAbs, abs(a - b))
-                    dot += a * b
-                    nr += a * a
-                    no += b * b
-                    if r[row * cols + j] > r[row * cols + argR] { argR = j }
-                    if o[row * cols + j] > o[row * cols + argO] { argO = j }
+/// Quality over several batches of one evaluation set, accumulated batch by batch so a
+/// large set never holds every output at once. Rows are vectors of the last dimension:
+/// (B, T, C) hidden states, (B, T, V) or (B, classes) logits.
+public struct QualityAccumulator {
+    let logits: Bool
+    var maxAbs = 0.0, cosineSum = 0.0, agree = 0, rows = 0
+    var embeddingSum = 0.0, sequences = 0
+
+    public init(logits: Bool) { self.logits = logits }
+
+    public mutating func add(reference: Tensor, output: Tensor) {
+        precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
+        let cols = reference.lastDim, n = reference.rows
+        reference.storage.withUnsafeBufferPointer { r in
+            output.storage.withUnsafeBufferPointer { o in
+                for row in 0..<n {
+                    var dot = 0.0, nr = 0.0, no = 0.0
+                    var argR = 0, argO = 0
+                    for j in 0..<cols {
+                        let a = Double(r[row * cols + j]), b = Double(o[row * cols + j])
+                        maxAbs = max(maxAbs, abs(a - b))
+                        dot += a * b
+                        nr += a * a
+                        no += b * b
+                        if r[row * cols + j] > r[row * cols + argR] { argR = j }
+                        if o[row * cols + j] > o[row * cols + argO] { argO = j }
+                    }
+                    // Two zero vectors are identical; one zero vector against another is orthogonal.
+                    cosineSum += (nr == 0 && no == 0) ? 1 : (nr == 0 || no == 0) ? 0 : dot / (nr.squareRoot() * no.squareRoot())
+                    if argR == argO { agree += 1 }
                 }
-                // Two zero vectors are identical; one zero vector against another is orthogonal.
-                cosineSum += (nr == 0 && no == 0) ? 1 : (nr == 0 || no == 0) ? 0 : dot / (nr.squareRoot() * no.squareRoot())
-                if argR == argO { agree += 1 }
             }
         }
+        rows += n
+        if !logits && reference.rank == 3 {
+            embeddingSum += pooledCosine(reference, output) * Double(reference.shape[0])
+            sequences += reference.shape[0]
+        }
     }
-    return Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
-                   top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
-                   embeddingCosine: !logits && reference.rank == 3 ? pooledCosine(reference, output) : nil)
+
+    /// The figures; `n` and `set` say what they were measured on.
+    public func quality(n: Int? = nil, set: String? = nil) -> Quality {
+        Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
+                top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
+                embeddingCosine: sequences > 0 ? embeddingSum / Double(sequences) : nil,
+                n: n, evaluationSet: set)
+    }
+}
+
+/// Quality of one output against the fp32 reference on the same inputs.
+public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Quality {
+    var acc = QualityAccumulator(logits: logits)
+    acc.add(reference: reference, output: output)
+    return acc.quality()
 }
 
 /// (B, T, C) hidden states: mean over the cosines, per sequence, of the T-averaged vectors.

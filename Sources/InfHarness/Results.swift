@@ -1,10 +1,19 @@
-// The result format: one JSON document per suite run, carrying configuration,
-// seeds, environment and every raw sample, so a later run can reproduce it.
-// Printers (table, Markdown, CSV, JSON) all read this one structure.
+// The result format: one envelope for every command that measures — a suite
+// (`run`) and every scenario (generate, cache, softmax, lengths, serve,
+// sparsity, distill) alike: kind, schema version, environment, configuration
+// (enough to replay it), rows with raw samples, warnings. Printers, `show`,
+// `compare`, `reproduce` and `chart` all read this one structure; the JSON
+// Schema in Results/schema/result.schema.json describes it.
+
+/// Which command wrote a result; readers dispatch on this field, never on which keys a file has.
+public enum ResultKind: String, Codable, Sendable, CaseIterable {
+    case run, generate, cache, softmax, lengths, serve, sparsity, distill
+}
 
 public struct SuiteResult: Codable, Sendable {
-    /// Bumped when a field changes meaning.
-    public var schemaVersion: Int = 1
+    /// Bumped when a field changes meaning. 2: `kind`, workloads and one envelope for every command.
+    public var schemaVersion: Int = 2
+    public var kind: ResultKind = .run
     public var suite: String
     public var environment: EnvironmentInfo
     public var configuration: RunConfiguration
@@ -16,8 +25,9 @@ public struct SuiteResult: Codable, Sendable {
     /// True when Ctrl-C stopped the run early: the rows are complete, the grid is not. Nil: ran to the end.
     public var interrupted: Bool?
 
-    public init(suite: String, environment: EnvironmentInfo, configuration: RunConfiguration,
+    public init(kind: ResultKind = .run, suite: String, environment: EnvironmentInfo, configuration: RunConfiguration,
                 roofline: [RooflinePoint], rows: [ResultRow], warnings: [String], interrupted: Bool? = nil) {
+        self.kind = kind
         self.suite = suite
         self.environment = environment
         self.configuration = configuration
@@ -48,12 +58,25 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var bootstrapResamples: Int
     /// Who owns the threads in each phase (OpenBLAS vs infbench's own loops).
     public var threadPolicy: String
+    /// Seed of the balanced round order (nil in schema 1 files, which used A B C / C B A).
+    public var orderSeed: UInt64?
+    /// Minimum warm-up time per body, seconds.
+    public var minWarmupSeconds: Double?
+    /// n×n×n of the sgemm roofline, replayed by `reproduce`.
+    public var rooflineSize: Int?
+    /// The scenario's own parameters (prompt length, Zipf exponent, …); nil for `run`.
+    public var workload: WorkloadConfiguration?
 
     public init(models: [String], variants: [String], batchSizes: [Int], threads: [Int],
                 sequenceLengths: [Int], minSeconds: Double, minRuns: Int,
                 maxWarmupRuns: Int, maxWarmupSeconds: Double,
                 inputSeed: UInt64, bootstrapSeed: UInt64, bootstrapResamples: Int,
-                threadPolicy: String) {
+                threadPolicy: String, orderSeed: UInt64? = nil, minWarmupSeconds: Double? = nil,
+                rooflineSize: Int? = nil, workload: WorkloadConfiguration? = nil) {
+        self.orderSeed = orderSeed
+        self.minWarmupSeconds = minWarmupSeconds
+        self.rooflineSize = rooflineSize
+        self.workload = workload
         self.models = models
         self.variants = variants
         self.batchSizes = batchSizes
@@ -185,16 +208,28 @@ public struct Speedup: Codable, Sendable, Equatable {
     public var high: Double
     /// Confidence level of [low, high], e.g. 0.95.
     public var confidence: Double
-    /// True when the interval covers 1: the difference is inside the noise.
+    /// True when the interval covers 1, or the ratio lies within its group's A/A deviation:
+    /// the difference is inside the noise.
     public var withinNoise: Bool
+    /// The seed this interval's resampling used (derived per row from the run's bootstrap seed).
+    public var seed: UInt64?
+    /// The group's A/A deviation: the larger distance of the A/A interval's ends from 1 (nil: no A/A).
+    public var noiseFloor: Double?
 
-    public init(baseline: String, ratio: Double, low: Double, high: Double, confidence: Double) {
+    public init(baseline: String, ratio: Double, low: Double, high: Double, confidence: Double, seed: UInt64? = nil) {
         self.baseline = baseline
         self.ratio = ratio
         self.low = low
         self.high = high
         self.confidence = confidence
         self.withinNoise = low <= 1 && 1 <= high
+        self.seed = seed
+    }
+
+    /// Labels the ratio inside the noise also when it lies within the A/A deviation `floor`.
+    public mutating func apply(noiseFloor floor: Double) {
+        noiseFloor = floor
+        if abs(ratio - 1) <= floor { withinNoise = true }
     }
 }
 
@@ -208,12 +243,23 @@ public struct Quality: Codable, Sendable, Equatable {
     /// Encoders: mean over sequences of the cosine between mean-pooled outputs — the sentence
     /// embedding (sentence-transformers' mean pooling; L2 normalisation does not change a cosine).
     public var embeddingCosine: Double?
+    /// Inputs in the evaluation set the figures come from (nil in schema 1 files: the timed batch).
+    public var n: Int?
+    /// What the evaluation set is, e.g. "test split", "256 seeded inputs × 32 tokens".
+    public var evaluationSet: String?
+    /// Runtime techniques that must not change outputs (KV cache, prediction cache): whether
+    /// every output matched the baseline's within the stated tolerance.
+    public var identical: Bool?
 
-    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, embeddingCosine: Double? = nil) {
+    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, embeddingCosine: Double? = nil,
+                n: Int? = nil, evaluationSet: String? = nil, identical: Bool? = nil) {
         self.maxAbsDiff = maxAbsDiff
         self.meanCosine = meanCosine
         self.top1Agreement = top1Agreement
         self.embeddingCosine = embeddingCosine
+        self.n = n
+        self.evaluationSet = evaluationSet
+        self.identical = identical
     }
 }
 
@@ -252,6 +298,17 @@ public struct ResultRow: Codable, Sendable {
     public var accuracy: Double?
     /// Where a forward pass spends its time (`run --profile`, baseline rows only).
     public var profile: Profile?
+    /// What one timed run is: "forward" (a batch forward pass; nil in schema 1), "generate"
+    /// (a whole greedy generation), "stream" (a request stream), "output-layer", "serve", "spmm".
+    public var workload: String?
+    /// The workload point beyond batch, length and threads that tells rows apart, e.g. "16 + 512 tokens".
+    public var point: String?
+    /// Workload figures beside the time: hit rate, cache bytes, mean batch, …
+    public var metrics: [String: Double]?
+    /// Generation: median step time by position bucket.
+    public var positions: [PositionBucket]?
+    /// False when warm-up stopped at a limit before the timings settled.
+    public var settled: Bool?
 
     public init(model: String, variant: String, executes: String, batch: Int, sequenceLength: Int?,
                 threads: Int, itemUnit: String, itemsPerRun: Int, warmupRuns: Int,
@@ -280,6 +337,41 @@ public struct ResultRow: Codable, Sendable {
         self.accuracy = accuracy
         self.profile = profile
     }
+
+    /// Whether this row is the A/A copy of its group's baseline ("fp32 A/A", "no cache A/A", …).
+    public var isAA: Bool { variant.hasSuffix(" A/A") }
+}
+
+/// Median step time over positions start..<end of a generation, seconds.
+public struct PositionBucket: Codable, Sendable, Equatable {
+    public var start: Int
+    public var end: Int
+    public var median: Double
+    public init(start: Int, end: Int, median: Double) {
+        self.start = start
+        self.end = end
+        self.median = median
+    }
+}
+
+/// A scenario's own parameters, so `reproduce` can replay it. Each scenario sets its fields.
+public struct WorkloadConfiguration: Codable, Sendable, Equatable {
+    public var promptLength: Int?
+    public var newTokens: Int?
+    public var requests: Int?
+    public var catalogue: Int?
+    public var zipfExponent: Double?
+    public var capacity: Int?
+    public var cutoffs: [Int]?
+    public var maxBatch: Int?
+    public var maxDelaySeconds: Double?
+    public var p99BoundSeconds: Double?
+    public var trialSeconds: Double?
+    public var sparsities: [Double]?
+    public var rows: [Int]?
+    public var medianLength: Int?
+    public var maxLength: Int?
+    public init() {}
 }
 
 /// Per-phase wall time of a forward pass, from extra profiled runs made after the

@@ -37,8 +37,8 @@ public struct ServerSearch: Codable, Sendable {
     public var trials: [ServerTrial]
 }
 
+/// The rate searches, for the text report (the JSON result is the common envelope).
 public struct ServerResult: Codable, Sendable {
-    public var schemaVersion = 1
     public var environment: EnvironmentInfo
     public var model: String
     public var sequenceLength: Int
@@ -136,25 +136,60 @@ public enum ServerBench {
         return ServerSearch(policy: policy, p99Bound: p99Bound, sustainableRate: low, trials: trials)
     }
 
-    /// Batch-1 serving against `dynamic`, each searched for its sustainable rate under `p99Bound`.
+    /// Batch-1 serving against `dynamic`: first the saturation throughput of each through the
+    /// engine (one timed run drains a queue of 8 × maxBatch requests that all arrived at once,
+    /// interleaved with an A/A copy), then each policy's sustainable Poisson rate under
+    /// `p99Bound` (its own trials: a served load is an open loop, not a repeatable body).
     public static func compare(model: InferenceModel, sequenceLength: Int, threads: Int, dynamic: BatcherPolicy,
-                               p99Bound: Double, trialSeconds: Double, steps: Int, seed: UInt64,
-                               progress: ((String) -> Void)? = nil) -> ServerResult {
+                               p99Bound: Double, trialSeconds: Double, steps: Int, engine: Engine, seed: UInt64,
+                               progress: ((String) -> Void)? = nil) -> (result: SuiteResult, text: String) {
         Parallel.setThreads(threads)
-        // Start each search at half of what batch-1 serving manages back to back.
         var rng = SeededRNG(seed: seed)
         let one = model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng)
-        _ = model.forward(one)
-        let t0 = monotonicNanoseconds()
-        for _ in 0..<5 { _ = model.forward(one) }
-        let single = Double(monotonicNanoseconds() - t0) / 5e9
+        let full = model.makeInput(batch: dynamic.maxBatch, sequenceLength: sequenceLength, rng: &rng)
+        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let queued = 8 * dynamic.maxBatch
+        let point = WorkloadPoint(model: model.name, workload: "drain", batch: dynamic.maxBatch,
+                                  sequenceLength: sequenceLength > 0 ? sequenceLength : nil, threads: threads,
+                                  itemUnit: "req", itemsPerRun: queued, point: "\(queued) queued requests (saturation)")
+        var warnings: [String] = []
+        var rows = engine.measureGroup(point, [
+            EngineVariant(name: "batch-1 serving", executes: "one forward pass per request", weightBytes: model.weightBytes) {
+                for _ in 0..<queued { _ = model.forward(one) }
+            },
+            EngineVariant(name: "batch-1 serving A/A", executes: "identical, on a deep copy of the model: the noise floor",
+                          weightBytes: copy.weightBytes) {
+                for _ in 0..<queued { _ = copy.forward(one) }
+            },
+            EngineVariant(name: "dynamic batching", executes: "full batches of \(dynamic.maxBatch) (a saturated queue never waits)",
+                          weightBytes: model.weightBytes) {
+                for _ in 0..<(queued / dynamic.maxBatch) { _ = model.forward(full) }
+            },
+        ], warnings: &warnings, progress: progress)
+
+        // Start each search at half of what batch-1 serving manages back to back.
+        let single = rows[0].stats.median / Double(queued)
         let searches = [BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), dynamic].map { p in
             search(model: model, sequenceLength: sequenceLength, policy: p, p99Bound: p99Bound, startRate: 0.5 / single,
                    seconds: trialSeconds, steps: steps, seed: seed, progress: progress)
         }
+        for (row, search) in zip([0, 2], searches) {
+            rows[row].metrics = ["sustainableRate": search.sustainableRate, "p99BoundSeconds": p99Bound,
+                                 "maxAchievedRate": search.trials.map(\.achievedRate).max() ?? 0]
+        }
         let ratio = searches[0].sustainableRate > 0 ? searches[1].sustainableRate / searches[0].sustainableRate : nil
-        return ServerResult(environment: EnvironmentInfo.capture(), model: model.name, sequenceLength: sequenceLength,
-                            threads: threads, trialSeconds: trialSeconds, seed: seed, searches: searches, rateRatio: ratio)
+        let old = ServerResult(environment: EnvironmentInfo.capture(), model: model.name, sequenceLength: sequenceLength,
+                               threads: threads, trialSeconds: trialSeconds, seed: seed, searches: searches, rateRatio: ratio)
+        var workload = WorkloadConfiguration()
+        workload.maxBatch = dynamic.maxBatch
+        workload.maxDelaySeconds = dynamic.maxDelaySeconds
+        workload.p99BoundSeconds = p99Bound
+        workload.trialSeconds = trialSeconds
+        let result = engine.result(kind: .serve, name: "serve", models: [model.name], variants: rows.map(\.variant),
+                                   threads: [threads], batchSizes: [dynamic.maxBatch],
+                                   sequenceLengths: sequenceLength > 0 ? [sequenceLength] : [], seed: seed,
+                                   workload: workload, rows: rows, warnings: warnings)
+        return (result, render(old))
     }
 
     public static func render(_ r: ServerResult) -> String {

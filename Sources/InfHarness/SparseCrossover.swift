@@ -35,21 +35,44 @@ public struct CrossoverRow: Codable, Sendable, Equatable {
     public var sparseSamplesNs: [UInt64]
 }
 
-/// What `infbench sparsity --output` writes (and `infbench chart` reads): the grid
-/// and where it was measured.
-public struct SparsityResult: Codable, Sendable {
-    public var environment: EnvironmentInfo
-    /// The model whose weight shapes were measured.
-    public var model: String
-    /// nil in files written before the thread count was recorded.
-    public var threads: Int?
-    public var rows: [CrossoverRow]
+extension CrossoverRow {
+    /// The cell as two rows of the common result format: the dense baseline and the CSR
+    /// variant, with the speed-up, samples, bytes and max |Δ| carried over; sparsity,
+    /// nonzeros, N, K and calls per sample go in `metrics`.
+    public func resultRows(model: String, threads: Int) -> [ResultRow] {
+        func row(_ variant: String, _ executes: String, _ samples: [UInt64], bytes: Int) -> ResultRow {
+            let stats = SampleStats(samplesNs: samples)
+            var r = ResultRow(model: model, variant: variant, executes: executes, batch: m, sequenceLength: nil,
+                              threads: threads, itemUnit: "product", itemsPerRun: callsPerSample, warmupRuns: 0,
+                              samplesNs: samples, stats: stats, throughput: Double(callsPerSample) / stats.median,
+                              flopsPerRun: 2 * Double(m * n * k * callsPerSample),
+                              gflops: 2 * Double(m * n * k * callsPerSample) / stats.median / 1e9,
+                              rooflinePercent: nil, weightBytes: bytes, peakRSSBytes: 0, speedup: nil, quality: nil)
+            r.workload = "spmm"
+            r.point = "W \(n)×\(k), sparsity \(fixed(sparsity * 100, 1))%"
+            r.metrics = ["sparsity": sparsity, "nonzeros": Double(nonzeros), "n": Double(n), "k": Double(k),
+                         "callsPerSample": Double(callsPerSample)]
+            return r
+        }
+        let dense = row("dense sgemm", "OpenBLAS sgemm on the pruned fp32 matrix (its zeros are still multiplied)", denseSamplesNs, bytes: denseBytes)
+        var sparse = row("CSR", "infbench CSR kernel, nonzeros only (\(VectorISA.active.rawValue) path)", sparseSamplesNs, bytes: sparseBytes)
+        var s = Speedup(baseline: "dense sgemm", ratio: ratio, low: low, high: high, confidence: confidence)
+        s.withinNoise = withinNoise
+        sparse.speedup = s
+        sparse.quality = Quality(maxAbsDiff: maxAbsDiff, meanCosine: 1, top1Agreement: nil, n: m,
+                                 evaluationSet: "the timed product", identical: maxAbsDiff < 1e-4)
+        return [dense, sparse]
+    }
 
-    public init(environment: EnvironmentInfo, model: String, threads: Int?, rows: [CrossoverRow]) {
-        self.environment = environment
-        self.model = model
-        self.threads = threads
-        self.rows = rows
+    /// A row pair back as a cell (for the chart), from the metrics `resultRows` wrote.
+    init?(dense: ResultRow, sparse: ResultRow) {
+        guard let metrics = dense.metrics, let s = sparse.speedup, let sparsity = metrics["sparsity"],
+              let n = metrics["n"], let k = metrics["k"], let calls = metrics["callsPerSample"] else { return nil }
+        self.init(m: dense.batch, n: Int(n), k: Int(k), sparsity: sparsity, nonzeros: Int(metrics["nonzeros"] ?? 0),
+                  denseMedianNs: dense.stats.median * 1e9 / calls, sparseMedianNs: sparse.stats.median * 1e9 / calls,
+                  ratio: s.ratio, low: s.low, high: s.high, confidence: s.confidence, withinNoise: s.withinNoise,
+                  denseBytes: dense.weightBytes, sparseBytes: sparse.weightBytes, maxAbsDiff: sparse.quality?.maxAbsDiff ?? 0,
+                  callsPerSample: Int(calls), denseSamplesNs: dense.samplesNs, sparseSamplesNs: sparse.samplesNs)
     }
 }
 

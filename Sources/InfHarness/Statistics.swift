@@ -20,6 +20,17 @@ func sampleMedian(_ xs: [Double]) -> Double {
 }
 
 extension SampleStats {
+    /// Whether n samples support quantile q: at least two samples beyond it, so the
+    /// figure is not simply the maximum (p90 needs n ≥ 20, p99 n ≥ 200).
+    public static func supports(quantile q: Double, count n: Int) -> Bool {
+        Double(n) * (1 - q) >= 2 - 1e-9
+    }
+
+    /// p90, or nil when the sample count does not support it.
+    public var p90IfSupported: Double? { Self.supports(quantile: 0.9, count: count) ? p90 : nil }
+    /// p99, or nil when the sample count does not support it.
+    public var p99IfSupported: Double? { Self.supports(quantile: 0.99, count: count) ? p99 : nil }
+
     /// Statistics in seconds of samples measured in nanoseconds. An empty sample
     /// gives all zeros (nothing was measured); n = 1 gives stddev 0.
     public init(samplesNs: [UInt64]) {
@@ -66,7 +77,7 @@ public enum Bootstrap {
         let variant = variantNs.map { Double($0) }
         let ratio = sampleMedian(base) / sampleMedian(variant)
         guard resamples > 0 else {
-            return Speedup(baseline: baselineName, ratio: ratio, low: ratio, high: ratio, confidence: confidence)
+            return Speedup(baseline: baselineName, ratio: ratio, low: ratio, high: ratio, confidence: confidence, seed: seed)
         }
         var rng = SeededRNG(seed: seed)
         var ratios = [Double]()
@@ -85,6 +96,6 @@ public enum Bootstrap {
         return Speedup(baseline: baselineName, ratio: ratio,
                        low: samplePercentile(sorted: ratios, alpha),
                        high: samplePercentile(sorted: ratios, 1 - alpha),
-                       confidence: confidence)
+                       confidence: confidence, seed: seed)
     }
 }

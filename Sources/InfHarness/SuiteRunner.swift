@@ -56,6 +56,10 @@ public final class SuiteRunner {
         self.progress = Progress(enabled: showProgress)
     }
 
+    var engine: Engine {
+        Engine(policy: plan.policy, bootstrapResamples: plan.bootstrapResamples, bootstrapSeed: plan.bootstrapSeed)
+    }
+
     /// Loads every model and checks the plan against it before anything is measured,
     /// so a bad option fails in a second, not after minutes of measuring.
     public func loadModels() throws -> [LoadedModel] {
@@ -76,15 +80,8 @@ public final class SuiteRunner {
     public func run(models: [LoadedModel]) throws -> SuiteResult {
         let environment = EnvironmentInfo.capture()
         // The printers flag a debug build themselves, loudly, from environment.buildConfiguration.
-        var warnings: [String] = []
-        if plan.policy.minRuns < 5 {
-            warnings.append("--min-runs \(plan.policy.minRuns): with fewer than 5 samples the p90/p99 columns are the maximum and the bootstrap intervals mean little.")
-        }
-        if let load = environment.loadAverage.first, load > 0.5 {
-            warnings.append(String(format: "load average %.2f at start: other work on this machine may disturb the timings.", load))
-        }
+        var warnings = Engine.standardWarnings(environment, policy: plan.policy)
         for m in models { warnings += m.notes }
-        if let o = environment.openblasOverride { warnings.append(o) }
 
         var techniques = plan.techniques
         if !techniques.contains(where: { $0.name == FP32Baseline.name }) { techniques.insert(FP32Baseline(), at: 0) }
@@ -115,15 +112,11 @@ public final class SuiteRunner {
                 let applied = try t.apply(to: loaded)
                 return Variant(technique: t, model: applied, note: t.describe(applied, original: loaded))
             }
-            // Task accuracy on the whole test split, once per variant (all threads: it is not timed).
-            var accuracies: [String: Double] = [:]
-            if let test = loaded.model.evaluationSet {
-                Parallel.setThreads(plan.threads.max() ?? 1)
-                for v in variants {
-                    progress.say("\(loaded.model.name) \(v.technique.name): accuracy on \(test.count) test examples")
-                    accuracies[v.technique.name] = accuracy(of: predictions(v.model, test), test.labels)
-                }
-            }
+            // Quality and task accuracy on a fixed evaluation set, once per variant (all threads: it is not timed).
+            let evaluation = EvaluationSet(for: loaded.model, seed: plan.inputSeed &+ 0xE7A1)
+            Parallel.setThreads(plan.threads.max() ?? 1)
+            progress.say("\(loaded.model.name): quality of \(variants.count) variants on \(evaluation.count) evaluation inputs")
+            let evaluated = evaluation.evaluate(reference: variants[0].model, variants: variants.map(\.model))
             for batch in plan.batchSizes {
                 for seq in lengths(loaded) {
                     for threads in plan.threads {
@@ -135,12 +128,8 @@ public final class SuiteRunner {
                         groupIndex += 1
                         let label = "[\(groupIndex)/\(groups)] \(loaded.model.name) batch \(batch)"
                             + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
-                        rows += measureGroup(variants, batch: batch, sequenceLength: seq, threads: threads,
-                                             label: label, warnings: &warnings).map { row in
-                            var r = row
-                            r.accuracy = accuracies[row.variant]
-                            return r
-                        }
+                        rows += measureGroup(variants, evaluated: evaluated, batch: batch, sequenceLength: seq,
+                                             threads: threads, label: label, warnings: &warnings)
                     }
                 }
             }
@@ -156,7 +145,7 @@ public final class SuiteRunner {
             for i in rows.indices where rows[i].threads == t {
                 rows[i].rooflinePercent = 100 * rows[i].gflops / point.gflops
                 // Only sgemm rows are bounded by the sgemm roofline; bf16, sparse and fp16 kernels are not.
-                let sgemmRow = rows[i].variant == FP32Baseline.name || rows[i].variant == AABaseline.name
+                let sgemmRow = rows[i].variant == FP32Baseline.name || rows[i].isAA
                 if sgemmRow && rows[i].rooflinePercent! > 105 {
                     warnings.append(String(format: "%@ %@ batch %d × %d reached %.0f%% of the sgemm roofline: the roofline measurement was disturbed, or the FLOP count is off.",
                                            rows[i].model, rows[i].variant, rows[i].batch, t, rows[i].rooflinePercent!))
@@ -170,7 +159,8 @@ public final class SuiteRunner {
             sequenceLengths: plan.sequenceLengths, minSeconds: plan.policy.minSeconds, minRuns: plan.policy.minRuns,
             maxWarmupRuns: plan.policy.maxWarmupRuns, maxWarmupSeconds: plan.policy.maxWarmupSeconds,
             inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
-            threadPolicy: SuitePlan.threadPolicy)
+            threadPolicy: SuitePlan.threadPolicy, orderSeed: plan.policy.orderSeed,
+            minWarmupSeconds: plan.policy.minWarmupSeconds, rooflineSize: plan.rooflineSize)
         return SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
                            roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings,
                            interrupted: interrupted ? true : nil)
@@ -186,57 +176,31 @@ struct Variant {
 }
 
 extension SuiteRunner {
-    /// One group of the grid: every variant on the same input, interleaved; rows in variant order.
-    func measureGroup(_ variants: [Variant], batch: Int, sequenceLength seq: Int?, threads: Int,
-                      label: String, warnings: inout [String]) -> [ResultRow] {
+    /// One group of the grid: every variant on the same input, interleaved by the engine;
+    /// rows in variant order, quality from the evaluation set.
+    func measureGroup(_ variants: [Variant], evaluated: [(quality: Quality, accuracy: Double?)], batch: Int,
+                      sequenceLength seq: Int?, threads: Int, label: String, warnings: inout [String]) -> [ResultRow] {
         let baseline = variants[0]
         let tokens = seq ?? 0
-        progress.say("\(label): warming up")
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: plan.inputSeed)
         let input = baseline.model.makeInput(batch: batch, sequenceLength: tokens, rng: &rng)
-        // Quality on the same inputs that are timed, against the fp32 baseline's output.
-        let reference = baseline.model.forward(input)
-        let qualities = variants.map {
-            compareOutputs(reference: reference, output: $0.model.forward(input), logits: baseline.model.outputIsLogits)
+        let point = WorkloadPoint(model: baseline.model.name, workload: "forward", batch: batch, sequenceLength: seq,
+                                  threads: threads, itemUnit: baseline.model.itemUnit, itemsPerRun: batch)
+        let engineVariants = zip(variants, evaluated).enumerated().map { i, pair in
+            let (v, e) = pair
+            return EngineVariant(
+                name: v.technique.name, executes: v.technique.executes + (v.note.map { " (\($0))" } ?? ""),
+                weightBytes: v.model.weightBytes,
+                // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
+                flopsPerRun: v.model.flops(batch: batch, sequenceLength: tokens),
+                quality: i == 0 ? nil : e.quality, accuracy: e.accuracy) { _ = v.model.forward(input) }
         }
-        let measured = measureInterleaved(variants.map { v in { _ = v.model.forward(input) } }, policy: plan.policy) { round in
-            self.progress.say("\(label): measuring, round \(round)")
+        var rows = engine.measureGroup(point, engineVariants, warnings: &warnings) { self.progress.say(label + ": " + $0.components(separatedBy: ": ").last!) }
+        if plan.profile {
+            rows[0].profile = profilePhases(of: baseline.model, input: input, medianSeconds: rows[0].stats.median)
         }
-        let rss = peakRSSBytes()
-        let baselineStats = SampleStats(samplesNs: measured[0].samplesNs)
-        let profile = plan.profile ? profilePhases(of: baseline.model, input: input, medianSeconds: baselineStats.median) : nil
-        let name = baseline.model.name
-        return zip(variants, measured).enumerated().map { i, pair in
-            let (variant, m) = pair
-            let stats = SampleStats(samplesNs: m.samplesNs)
-            // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
-            let flops = variant.model.flops(batch: batch, sequenceLength: tokens)
-            let instance = "\(name) \(variant.technique.name) batch \(batch)\(seq.map { " × \($0) tokens" } ?? "") × \(threads)"
-            if !m.settled { warnings.append("\(instance): timings had not settled after \(m.warmupRuns) warm-up runs.") }
-            if stats.cv > 0.10 { warnings.append(String(format: "%@: CV %.0f%%, noisy.", instance, stats.cv * 100)) }
-            if variant.technique.name == AABaseline.name, i > 0 {
-                let s = Bootstrap.speedup(baselineNs: measured[0].samplesNs, variantNs: m.samplesNs, baselineName: "",
-                                          resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed)
-                if s.low > 1 || s.high < 1 {
-                    warnings.append(String(format: "%@: the A/A interval [%.3f–%.3f] excludes 1×: in this group, differences up to %.1f%% come from run order or neighbouring variants, not from the technique; the bootstrap interval alone is too narrow.",
-                                           instance, s.low, s.high, 100 * max(abs(s.low - 1), abs(s.high - 1))))
-                }
-            }
-            return ResultRow(
-                model: name, variant: variant.technique.name,
-                executes: variant.technique.executes + (variant.note.map { " (\($0))" } ?? ""),
-                batch: batch, sequenceLength: seq, threads: threads, itemUnit: baseline.model.itemUnit,
-                itemsPerRun: batch, warmupRuns: m.warmupRuns, samplesNs: m.samplesNs, stats: stats,
-                throughput: Double(batch) / stats.median, flopsPerRun: flops, gflops: flops / stats.median / 1e9,
-                rooflinePercent: nil, // filled in once the roofline is re-measured after the grid
-                weightBytes: variant.model.weightBytes, peakRSSBytes: rss,
-                speedup: i == 0 ? nil : Bootstrap.speedup(baselineNs: measured[0].samplesNs, variantNs: m.samplesNs,
-                                                          baselineName: baseline.technique.name,
-                                                          resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed),
-                quality: i == 0 ? nil : qualities[i],
-                profile: i == 0 ? profile : nil)
-        }
+        return rows
     }
 
     /// Runs `model` with the profiler on for about a second (at least 3 passes).

@@ -9,7 +9,8 @@ public struct TablePrinter: ResultPrinter {
         let env = result.environment
         var out: [String] = []
         if isDebug(env) { out.append(debugBuildWarning) }
-        out.append("infbench suite: \(result.suite)")
+        out.append(result.kind == .run ? "infbench suite: \(result.suite)" : "infbench \(result.kind.rawValue): \(result.suite)")
+        out.append(contentsOf: workloadLines(result).map { "workload:   \($0)" })
         out.append("timestamp:  \(env.timestamp)   commit: \(env.gitCommit)   host: \(env.hostname)")
         let features = env.cpuFeatures.isEmpty ? "no extra features" : env.cpuFeatures.joined(separator: " ")
         out.append("cpu:        \(env.cpuModel) [\(features)], \(env.logicalCores) logical cores")

@@ -15,8 +15,8 @@ struct Cache: ParsableCommand {
     @Option(name: .customLong("seq-len"), help: "Tokens per request for the transformers.")
     var sequenceLength: Int = 32
 
-    @Option(help: "Requests per stream.")
-    var requests: Int = 2000
+    @Option(help: "Requests per stream (one timed run serves a whole stream).")
+    var requests: Int = 500
 
     @Option(help: "Distinct inputs the Zipf stream draws from.")
     var catalogue: Int = 1000
@@ -27,17 +27,16 @@ struct Cache: ParsableCommand {
     @Option(help: "LRU capacity in entries.")
     var capacity: Int = 256
 
-    @Option(help: "Streams per scenario (alternating order).")
-    var repeats: Int = 3
-
     @OptionGroup var scenario: ScenarioOptions
+
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
 
     func validate() throws {
         try checkRange("--requests", requests, 1...10_000_000)
         try checkRange("--catalogue", catalogue, 1...1_000_000)
         try checkRange("--zipf", zipf, 0...10)
         try checkRange("--capacity", capacity, 1...10_000_000)
-        try checkRange("--repeats", repeats, 1...100)
         try checkRange("--seq-len", sequenceLength, 1...65536)
     }
 
@@ -50,9 +49,10 @@ struct Cache: ParsableCommand {
         let progress = scenario.progress()
         let result = CacheBench.run(model: loaded.model, sequenceLength: loaded.model.kind == .cnn ? 0 : sequenceLength,
                                     requests: requests, catalogue: catalogue, exponent: zipf, capacity: capacity,
-                                    repeats: repeats, threads: scenario.threads, seed: scenario.seed, progress: progress.say)
+                                    threads: scenario.threads, engine: scenario.engine(measurement), seed: scenario.seed,
+                                    progress: progress.say)
         progress.done()
-        print(CacheBench.render(result), terminator: "")
-        try scenario.write(result)
+        try scenario.finish(result)
+        if result.rows.contains(where: { $0.quality?.identical == false }) { throw ExitCode(1) }
     }
 }

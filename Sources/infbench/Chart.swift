@@ -20,24 +20,26 @@ struct Chart: ParsableCommand {
 
     func run() throws {
         // Read every file first, so a bad one stops the command before anything is written.
-        var inputs: [(stem: String, result: ChartableResult)] = []
+        var inputs: [(stem: String, charts: [(name: String, svg: String)])] = []
         for file in files {
-            guard let result = try ChartableResult.decode(from: try readResultFile(file), path: file) else {
-                FileHandle.standardError.write(Data("\(file): no chart draws this kind of result (cache, serve, lengths, softmax); skipped.\n".utf8))
+            let result = try ChartableResult.decode(from: try readResultFile(file), path: file)
+            let charts = ChartableResult.charts(for: result)
+            guard !charts.isEmpty else {
+                FileHandle.standardError.write(Data("\(file): no chart draws this \(result.kind.rawValue) result (it has no speed-ups); skipped.\n".utf8))
                 continue
             }
             let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             guard !inputs.contains(where: { $0.stem == stem }) else {
                 throw ValidationError("\(file): another file is also named \(stem), and their charts would overwrite each other.")
             }
-            inputs.append((stem, result))
+            inputs.append((stem, charts))
         }
         guard !inputs.isEmpty else {
-            throw ValidationError("none of the files is a run, generate or sparsity result, so there is nothing to chart.")
+            throw ValidationError("none of the files has anything to chart.")
         }
         try makeDirectory(outputDirectory)
         for input in inputs {
-            for chart in input.result.charts {
+            for chart in input.charts {
                 let path = (outputDirectory as NSString).appendingPathComponent("\(input.stem)-\(chart.name).svg")
                 try writeAtomically(chart.svg, to: path)
                 print("wrote \(path)")

@@ -137,11 +137,14 @@ struct Distill: ParsableCommand {
             }
         }
         let progress = ScenarioOptions.progressLine()
-        let result = try DistillBench.run(models, threads: threads, largeBatch: largeBatch, policy: measurement.policy, seed: seed,
+        let result = try DistillBench.run(models, threads: threads, largeBatch: largeBatch, policy: measurement.policy(seed: seed), seed: seed,
                                           progress: progress.say)
         progress.done()
         print(DistillBench.render(result), terminator: "")
-        if let output { try writeJSON(result, to: output) }
+        if let output, let envelope = result.envelope {
+            try writeAtomically(printer(for: .json).render(envelope), to: output)
+            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        }
     }
 
     /// The test accuracy a checkpoint's config.json recorded when it was trained, if any.

@@ -1,6 +1,7 @@
 // `infbench generate`: greedy decoding with and without the KV cache on a
-// GPT-style decoder; tokens/s, per-token latency against position, and a check
-// that both paths produce the same tokens.
+// GPT-style decoder, measured by the engine (interleaved with an A/A copy);
+// tokens/s, per-token latency against position, and a check that both paths
+// produce the same tokens.
 import ArgumentParser
 import Foundation
 import InfHarness
@@ -13,21 +14,20 @@ struct Generate: ParsableCommand {
     @Option(help: "A GPT-style decoder (model_type gpt): bundled name or model directory.")
     var model: String = "decoder-small"
 
-    @Option(help: "Tokens to generate.")
-    var tokens: Int = 512
+    @Option(help: "Tokens to generate (one timed run is a whole generation).")
+    var tokens: Int = 256
 
     @Option(name: .customLong("prompt-len"), help: "Length of the seeded random prompt.")
     var promptLength: Int = 16
 
-    @Option(help: "Generations per variant (alternating between the variants).")
-    var repeats: Int = 3
-
     @OptionGroup var scenario: ScenarioOptions
+
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
 
     func validate() throws {
         try checkRange("--tokens", tokens, 1...100_000)
         try checkRange("--prompt-len", promptLength, 1...100_000)
-        try checkRange("--repeats", repeats, 1...1000)
     }
 
     func run() throws {
@@ -41,10 +41,9 @@ struct Generate: ParsableCommand {
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
         let result = GenerationBench.run(model: decoder, promptLength: promptLength, newTokens: tokens, threads: scenario.threads,
-                                         repeats: repeats, seed: scenario.seed, progress: progress.say)
+                                         engine: scenario.engine(measurement), seed: scenario.seed, progress: progress.say)
         progress.done()
-        print(GenerationBench.render(result), terminator: "")
-        try scenario.write(result)
-        if !result.identicalTokens { throw ExitCode(1) }
+        try scenario.finish(result)
+        if result.rows.contains(where: { $0.quality?.identical == false }) { throw ExitCode(1) }
     }
 }

@@ -20,16 +20,15 @@ struct Lengths: ParsableCommand {
     @Option(name: .customLong("median-len"), help: "Median of the log-normal length distribution, tokens.")
     var medianLength: Double = 24
 
-    @Option(help: "Passes over all requests per scenario (alternating order).")
-    var repeats: Int = 3
-
     @OptionGroup var scenario: ScenarioOptions
+
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
 
     func validate() throws {
         try checkRange("--requests", requests, 1...1_000_000)
         try checkRange("--batch", batch, 1...4096)
         try checkRange("--median-len", medianLength, 1...4096)
-        try checkRange("--repeats", repeats, 1...100)
     }
 
     func run() throws {
@@ -40,9 +39,9 @@ struct Lengths: ParsableCommand {
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
         let result = LengthBench.run(model: encoder, requests: requests, batch: batch, medianLength: medianLength,
-                                     repeats: repeats, threads: scenario.threads, seed: scenario.seed, progress: progress.say)
+                                     threads: scenario.threads, engine: scenario.engine(measurement), seed: scenario.seed,
+                                     progress: progress.say)
         progress.done()
-        print(LengthBench.render(result), terminator: "")
-        try scenario.write(result)
+        try scenario.finish(result)
     }
 }

@@ -32,16 +32,25 @@ struct MeasurementOptions: ParsableArguments {
     @Option(name: .customLong("max-warmup-time"), help: "Stop warming up after this many seconds even if timings have not settled.")
     var maxWarmupSeconds: Double = 2.0
 
+    @Option(name: .customLong("min-warmup-time"), help: "Warm every variant up for at least this many seconds, settled or not.")
+    var minWarmupSeconds: Double = 0.2
+
     func validate() throws {
         try checkRange("--min-time", minSeconds, 0...3600)
         try checkRange("--min-runs", minRuns, 1...100_000)
         try checkRange("--max-warmup-runs", maxWarmupRuns, 1...10_000)
         try checkRange("--max-warmup-time", maxWarmupSeconds, 0...3600)
+        try checkRange("--min-warmup-time", minWarmupSeconds, 0...3600)
+        if minWarmupSeconds > maxWarmupSeconds {
+            throw ValidationError("--min-warmup-time \(minWarmupSeconds) exceeds --max-warmup-time \(maxWarmupSeconds).")
+        }
     }
 
-    var policy: MeasurementPolicy {
+    /// The policy; the round order's seed comes from the command's own seed.
+    func policy(seed: UInt64) -> MeasurementPolicy {
         MeasurementPolicy(minSeconds: minSeconds, minRuns: minRuns, maxWarmupRuns: maxWarmupRuns,
-                          maxWarmupSeconds: maxWarmupSeconds)
+                          maxWarmupSeconds: maxWarmupSeconds, minWarmupSeconds: minWarmupSeconds,
+                          orderSeed: seed &+ 2)
     }
 }
 
@@ -58,6 +67,7 @@ struct ScenarioOptions: ParsableArguments {
 
     func validate() throws {
         try checkRange("--threads", threads, 1...256)
+        try checkRange("--bootstrap-resamples", resamples, 100...1_000_000)
         if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
     }
 
@@ -70,9 +80,24 @@ struct ScenarioOptions: ParsableArguments {
                 { if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } })
     }
 
-    /// Writes `result` as pretty JSON to --output, if given (atomically).
-    func write<T: Encodable>(_ result: T) throws {
-        if let output { try writeJSON(result, to: output) }
+    @Option(name: .customLong("bootstrap-resamples"), help: "Bootstrap resamples for speed-up confidence intervals.")
+    var resamples: Int = 2000
+
+    @Option(help: "Format printed on the terminal: table, markdown, csv or json.")
+    var format: OutputFormat = .table
+
+    /// The engine every scenario measures with: the policy, the bootstrap, seeds derived from --seed.
+    func engine(_ measurement: MeasurementOptions) -> Engine {
+        Engine(policy: measurement.policy(seed: seed), bootstrapResamples: resamples, bootstrapSeed: seed &+ 1)
+    }
+
+    /// Prints `result` in --format and writes it to --output, if given, in the format its extension names.
+    func finish(_ result: SuiteResult) throws {
+        print(printer(for: format).render(result), terminator: "")
+        if let output {
+            try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
+            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        }
     }
 }
 

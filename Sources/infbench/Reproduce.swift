@@ -1,7 +1,9 @@
-// `infbench reproduce`: replay a stored suite result's configuration and seeds here.
+// `infbench reproduce`: replay a stored result's configuration and seeds here —
+// a suite (`run`) or a scenario (generate, cache, lengths, softmax, sparsity).
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfModels
 import InfTechniques
 
 struct Reproduce: ParsableCommand {
@@ -12,7 +14,7 @@ struct Reproduce: ParsableCommand {
         but not judged, since they differ between machines. Exit status 0 when every judged row reproduced, 1 otherwise.
         """)
 
-    @Argument(help: "A suite result written by `infbench run --output FILE.json` (e.g. Results/default.json).")
+    @Argument(help: "A result written with --output FILE.json by run, generate, cache, lengths, softmax or sparsity (e.g. Results/default.json).")
     var path: String
 
     @Option(help: "Also write the new run's result to this file (atomically), in the format its extension names.")
@@ -24,21 +26,8 @@ struct Reproduce: ParsableCommand {
     func run() throws {
         let reported = try decodeSuiteResult(from: try readResultFile(path), path: path)
         if let output { try checkWritable(output) }
-        let c = reported.configuration
-        let techniques = try c.variants.map { name -> Technique in
-            do { return try Techniques.parse(name) } catch let e as TechniqueError {
-                throw ValidationError("\(path): variant \"\(name)\" cannot be replayed here: \(e.message)")
-            }
-        }
-        var plan = SuitePlan(suite: reported.suite, models: c.models, techniques: techniques, batchSizes: c.batchSizes, threads: c.threads,
-                             sequenceLengths: c.sequenceLengths,
-                             policy: MeasurementPolicy(minSeconds: c.minSeconds, minRuns: c.minRuns, maxWarmupRuns: c.maxWarmupRuns,
-                                                       maxWarmupSeconds: c.maxWarmupSeconds),
-                             inputSeed: c.inputSeed, bootstrapSeed: c.bootstrapSeed, bootstrapResamples: c.bootstrapResamples, rooflineSize: 1024)
-        plan.profile = false
-        let runner = SuiteRunner(plan: plan, showProgress: true)
         Interrupt.install()
-        let fresh = try runner.run(models: try runner.loadModels())
+        let fresh = try replay(reported)
         if let output {
             try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(fresh), to: output)
             FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
@@ -53,5 +42,69 @@ struct Reproduce: ParsableCommand {
         }
         if fresh.interrupted == true { throw ExitCode(130) }
         if !result.reproduced { throw ExitCode(1) }
+    }
+
+    /// Runs the stored configuration again, through the same code that wrote it.
+    func replay(_ reported: SuiteResult) throws -> SuiteResult {
+        let c = reported.configuration
+        let policy = MeasurementPolicy(minSeconds: c.minSeconds, minRuns: c.minRuns, maxWarmupRuns: c.maxWarmupRuns,
+                                       maxWarmupSeconds: c.maxWarmupSeconds, minWarmupSeconds: c.minWarmupSeconds ?? 0,
+                                       orderSeed: c.orderSeed ?? c.inputSeed &+ 2)
+        let engine = Engine(policy: policy, bootstrapResamples: c.bootstrapResamples, bootstrapSeed: c.bootstrapSeed)
+        let w = c.workload ?? WorkloadConfiguration()
+        let threads = c.threads.first ?? 1
+        func need<T>(_ value: T?, _ field: String) throws -> T {
+            guard let value else { throw ValidationError("\(path): field configuration.workload.\(field) is missing, so the \(reported.kind.rawValue) run cannot be replayed.") }
+            return value
+        }
+        func model() throws -> LoadedModel {
+            guard let spec = c.models.first else { throw ValidationError("\(path): configuration.models is empty.") }
+            return try ModelLoader.load(spec)
+        }
+        func decoder() throws -> TransformerDecoder {
+            let m = try model()
+            guard let d = m.model as? TransformerDecoder else { throw ValidationError("\(path): \(m.model.name) is not a GPT-style decoder.") }
+            return d
+        }
+        let progress = ScenarioOptions.progressLine()
+        defer { progress.done() }
+        switch reported.kind {
+        case .run:
+            let techniques = try c.variants.map { name -> Technique in
+                do { return try Techniques.parse(name) } catch let e as TechniqueError {
+                    throw ValidationError("\(path): variant \"\(name)\" cannot be replayed here: \(e.message)")
+                }
+            }
+            let plan = SuitePlan(suite: reported.suite, models: c.models, techniques: techniques, batchSizes: c.batchSizes,
+                                 threads: c.threads, sequenceLengths: c.sequenceLengths, policy: policy, inputSeed: c.inputSeed,
+                                 bootstrapSeed: c.bootstrapSeed, bootstrapResamples: c.bootstrapResamples,
+                                 rooflineSize: c.rooflineSize ?? 1024)
+            let runner = SuiteRunner(plan: plan, showProgress: true)
+            return try runner.run(models: try runner.loadModels())
+        case .generate:
+            return GenerationBench.run(model: try decoder(), promptLength: try need(w.promptLength, "promptLength"),
+                                       newTokens: try need(w.newTokens, "newTokens"), threads: threads, engine: engine,
+                                       seed: c.inputSeed, progress: progress.say)
+        case .cache:
+            let m = try model().model
+            return CacheBench.run(model: m, sequenceLength: c.sequenceLengths.first ?? 0, requests: try need(w.requests, "requests"),
+                                  catalogue: try need(w.catalogue, "catalogue"), exponent: try need(w.zipfExponent, "zipfExponent"),
+                                  capacity: try need(w.capacity, "capacity"), threads: threads, engine: engine, seed: c.inputSeed,
+                                  progress: progress.say)
+        case .lengths:
+            guard let encoder = try model().model as? TransformerEncoder else { throw ValidationError("\(path): the model is not a BERT-style encoder.") }
+            return LengthBench.run(model: encoder, requests: try need(w.requests, "requests"), batch: c.batchSizes.first ?? 16,
+                                   medianLength: Double(try need(w.medianLength, "medianLength")), threads: threads,
+                                   engine: engine, seed: c.inputSeed, progress: progress.say)
+        case .softmax:
+            let loaded = try model()
+            guard let d = loaded.model as? TransformerDecoder else { throw ValidationError("\(path): the model is not a GPT-style decoder.") }
+            return SoftmaxBench.run(model: d, cutoffs: try need(w.cutoffs, "cutoffs"), newTokens: try need(w.newTokens, "newTokens"),
+                                    threads: threads, engine: engine, seed: c.inputSeed,
+                                    weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say)
+        case .serve, .sparsity, .distill:
+            throw ValidationError("\(path): reproduce replays run, generate, cache, lengths and softmax results; "
+                                  + "for a \(reported.kind.rawValue) result, run `infbench \(reported.kind.rawValue)` again with its options and compare the two files.")
+        }
     }
 }

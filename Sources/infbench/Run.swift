@@ -106,7 +106,7 @@ struct Run: ParsableCommand {
         }
         var plan = SuitePlan(suite: suite, models: specs, techniques: try parsedTechniques(),
                              batchSizes: batch.values, threads: threadList, sequenceLengths: sequenceLengths.values,
-                             policy: measurement.policy, inputSeed: seed, bootstrapSeed: seed &+ 1,
+                             policy: measurement.policy(seed: seed), inputSeed: seed, bootstrapSeed: seed &+ 1,
                              bootstrapResamples: resamples, rooflineSize: rooflineSize)
         plan.profile = profile
         let runner = SuiteRunner(plan: plan, showProgress: true)

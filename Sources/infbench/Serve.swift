@@ -33,6 +33,9 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var scenario: ScenarioOptions
 
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
+
     func validate() throws {
         try checkRange("--p99-ms", p99Milliseconds, 0.001...60_000)
         try checkRange("--max-batch", maxBatch, 2...4096)
@@ -50,12 +53,12 @@ struct Serve: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
-        let result = ServerBench.compare(model: m, sequenceLength: m.kind == .cnn ? 0 : sequenceLength, threads: scenario.threads,
-                                         dynamic: BatcherPolicy(maxBatch: maxBatch, maxDelaySeconds: maxDelayMilliseconds / 1e3),
-                                         p99Bound: p99Milliseconds / 1e3, trialSeconds: trialSeconds, steps: steps,
-                                         seed: scenario.seed, progress: progress.say)
+        let (result, text) = ServerBench.compare(model: m, sequenceLength: m.kind == .cnn ? 0 : sequenceLength, threads: scenario.threads,
+                                                 dynamic: BatcherPolicy(maxBatch: maxBatch, maxDelaySeconds: maxDelayMilliseconds / 1e3),
+                                                 p99Bound: p99Milliseconds / 1e3, trialSeconds: trialSeconds, steps: steps,
+                                                 engine: scenario.engine(measurement), seed: scenario.seed, progress: progress.say)
         progress.done()
-        print(ServerBench.render(result), terminator: "")
-        try scenario.write(result)
+        try scenario.finish(result)
+        if scenario.format == .table { print("\n" + text, terminator: "") } // the trials, beside the table
     }
 }

@@ -17,14 +17,13 @@ struct Softmax: ParsableCommand {
     @Option(help: "Tokens generated per run (and hidden states collected).")
     var tokens: Int = 256
 
-    @Option(help: "Generations per output layer (alternating).")
-    var repeats: Int = 3
-
     @OptionGroup var scenario: ScenarioOptions
+
+    @OptionGroup(title: "Measurement")
+    var measurement: MeasurementOptions
 
     func validate() throws {
         try checkRange("--tokens", tokens, 1...100_000)
-        try checkRange("--repeats", repeats, 1...100)
     }
 
     func run() throws {
@@ -42,12 +41,10 @@ struct Softmax: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
-        let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, repeats: repeats, threads: scenario.threads,
-                                      policy: MeasurementPolicy(minSeconds: 1, minRuns: 10, maxWarmupRuns: 10, maxWarmupSeconds: 1),
-                                      seed: scenario.seed, weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"),
-                                      progress: progress.say)
+        let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, threads: scenario.threads,
+                                      engine: scenario.engine(measurement), seed: scenario.seed,
+                                      weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say)
         progress.done()
-        print(SoftmaxBench.render(result), terminator: "")
-        try scenario.write(result)
+        try scenario.finish(result)
     }
 }

@@ -48,16 +48,32 @@ struct Sparsity: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let grid = rows.values.flatMap { m in shapes.map { (m: m, n: $0.n, k: $0.k) } }
-        let result = measureSparseCrossover(shapes: grid, sparsities: try parsedSparsities(), threads: scenario.threads,
-                                            policy: measurement.policy, seed: scenario.seed)
-        let env = EnvironmentInfo.capture()
+        let sparsityList = try parsedSparsities()
+        let progress = scenario.progress()
+        progress.say("measuring \(grid.count) shapes × \(sparsityList.count) sparsities")
+        let policy = measurement.policy(seed: scenario.seed)
+        let cells = measureSparseCrossover(shapes: grid, sparsities: sparsityList, threads: scenario.threads,
+                                           policy: policy, seed: scenario.seed)
+        progress.done()
+        let engine = scenario.engine(measurement)
+        var workload = WorkloadConfiguration()
+        workload.sparsities = sparsityList
+        workload.rows = rows.values
+        let result = engine.result(kind: .sparsity, name: "sparsity", models: [model], variants: ["dense sgemm", "CSR"],
+                                   threads: [scenario.threads], batchSizes: rows.values, sequenceLengths: [], seed: scenario.seed,
+                                   workload: workload, rows: cells.flatMap { $0.resultRows(model: loaded.model.name, threads: scenario.threads) },
+                                   warnings: [])
+        let env = result.environment
         if env.buildConfiguration == "debug" { print("!!! DEBUG BUILD: these timings mean nothing !!!") }
         print("infbench sparsity: \(loaded.model.name)'s matrix shapes, \(scenario.threads) thread(s); "
               + "dense = OpenBLAS sgemm on the pruned matrix (zeros still multiplied), sparse = infbench CSR (nonzeros only)")
         print("\(env.timestamp) · commit \(env.gitCommit) · \(env.cpuModel) · OpenBLAS core \(env.openblasCore)")
         if let o = env.openblasOverride { print("! \(o)") }
         print("")
-        print(renderCrossover(result), terminator: "")
-        try scenario.write(SparsityResult(environment: env, model: loaded.model.name, threads: scenario.threads, rows: result))
+        print(renderCrossover(cells), terminator: "")
+        if let output = scenario.output {
+            try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
+            FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        }
     }
 }

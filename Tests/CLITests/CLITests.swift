@@ -79,7 +79,7 @@ final class CLITests: XCTestCase {
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
         let rows = object?["rows"] as? [[String: Any]]
         XCTAssertEqual(rows?.count, 2)
-        XCTAssertEqual((rows?.first?["samplesNs"] as? [Any])?.count, 3, "raw samples are kept")
+        XCTAssertEqual((rows?.first?["samplesNs"] as? [Any])?.count, 4, "raw samples are kept: 3 runs rounded up to whole 2-round cycles")
         let csv = try run(["show", json.path, "--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.stderr)
         XCTAssertEqual(csv.stdout.split(separator: "\n").count, 3, "header + 2 rows")
@@ -162,7 +162,7 @@ final class CLITests: XCTestCase {
         try Data("{ not json".utf8).write(to: garbage)
         let good = reference("default.json")
         try assertRejected(["compare", good, garbage.path], mentions: "\(garbage.path) is not a JSON file.")
-        try assertRejected(["compare", reference("generate.json"), good], mentions: "generate.json is the result of a scenario command")
+        try assertRejected(["compare", reference("generate.json"), good], mentions: "generate.json is a schema 1 scenario result")
         try assertRejected(["compare", "/nonexistent/a.json", good], mentions: "/nonexistent/a.json")
         try assertRejected(["compare", good, good, "--min-change", "-1"], mentions: "--min-change")
     }
@@ -170,37 +170,59 @@ final class CLITests: XCTestCase {
     func testChartWritesTheChartsOfEachKindAndNothingOnBadInput() throws {
         let dir = try tempDir()
         let out = dir.appendingPathComponent("charts")
-        let r = try run(["chart", reference("minilm-techniques.json"), reference("generate.json"), "--output-dir", out.path])
+        let generated = dir.appendingPathComponent("generate.json").path
+        let g = try run(["generate", "--tokens", "4"] + Self.tiny + ["--output", generated])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let r = try run(["chart", reference("minilm-techniques.json"), generated, "--output-dir", out.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let written = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        XCTAssertEqual(written, ["generate-kv-cache.svg", "minilm-techniques-latency-throughput.svg", "minilm-techniques-speedup.svg"])
+        XCTAssertEqual(written, ["generate-kv-cache.svg", "generate-speedup.svg", "minilm-techniques-latency-throughput.svg",
+                                 "minilm-techniques-speedup.svg"])
         let svg = try String(contentsOf: out.appendingPathComponent("minilm-techniques-speedup.svg"), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""))
 
         let garbage = dir.appendingPathComponent("garbage.json")
         try Data("[1, 2]".utf8).write(to: garbage)
         let never = dir.appendingPathComponent("never")
-        try assertRejected(["chart", reference("generate.json"), garbage.path, "--output-dir", never.path],
+        try assertRejected(["chart", generated, garbage.path, "--output-dir", never.path],
                            mentions: "garbage.json is not an infbench result file", output: never)
-        try assertRejected(["chart", reference("cache.json"), "--output-dir", never.path], mentions: "nothing to chart", output: never)
+        try assertRejected(["chart", reference("cache.json"), "--output-dir", never.path], mentions: "schema 1 scenario result", output: never)
     }
 
+    /// Measurement settings that keep a scenario to a second or two.
+    static let tiny = ["--min-time", "0", "--min-runs", "2", "--max-warmup-runs", "1", "--min-warmup-time", "0",
+                       "--bootstrap-resamples", "100"]
+
+    /// Every scenario writes the common result; show, compare and reproduce read each kind.
     func testScenarioCommandsRunSmallAndRejectBadOptions() throws {
         let dir = try tempDir()
         let runs: [[String]] = [
-            ["generate", "--model", "decoder-small", "--tokens", "4", "--repeats", "1"],
-            ["cache", "--requests", "20", "--catalogue", "5", "--repeats", "1", "--seq-len", "8"],
-            ["lengths", "--requests", "16", "--batch", "4", "--repeats", "1"],
-            ["serve", "--seq-len", "4", "--trial-seconds", "0.1", "--steps", "0", "--p99-ms", "5"],
-            ["softmax", "--tokens", "4", "--repeats", "1"],
+            ["generate", "--model", "decoder-small", "--tokens", "4"],
+            ["cache", "--requests", "20", "--catalogue", "5", "--seq-len", "8"],
+            ["lengths", "--requests", "16", "--batch", "4"],
+            ["serve", "--seq-len", "4", "--trial-seconds", "0.1", "--steps", "0", "--p99-ms", "5", "--max-batch", "4"],
+            ["softmax", "--tokens", "4"],
+            ["sparsity", "--rows", "1", "--sparsities", "0.5"],
         ]
         for args in runs {
             let json = dir.appendingPathComponent("\(args[0]).json")
-            let r = try run(args + ["--output", json.path])
+            let r = try run(args + Self.tiny + ["--output", json.path])
             XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("infbench \(args[0])"), "\(args): \(r.stdout)")
-            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(contentsOf: json)), "\(args[0]) wrote JSON")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
+            XCTAssertEqual(object?["kind"] as? String, args[0], "\(args[0]) wrote the common envelope")
+            let shown = try run(["show", json.path, "--format", "csv"])
+            XCTAssertEqual(shown.status, 0, "show \(args[0]): \(shown.stderr)")
+            let compared = try run(["compare", json.path, json.path, "--bootstrap-resamples", "200"])
+            XCTAssertEqual(compared.status, 0, "compare \(args[0]) with itself: \(compared.stderr)")
         }
+        // Replayed from the file alone: every row of a tiny run is judged or named missing, nothing traps.
+        for kind in ["generate", "cache"] {
+            let r = try run(["reproduce", dir.appendingPathComponent("\(kind).json").path])
+            XCTAssertTrue([0, 1].contains(r.status), "reproduce \(kind): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("REPRODUCED") || r.stdout.contains("DIFFERENT"), r.stdout)
+        }
+        try assertRejected(["reproduce", dir.appendingPathComponent("serve.json").path], mentions: "run `infbench serve` again")
         let out = dir.appendingPathComponent("never.json")
         try assertRejected(["generate", "--model", "cnn-small", "--output", out.path], mentions: "GPT-style decoder", output: out)
         try assertRejected(["generate", "--tokens", "2000"], mentions: "max_position_embeddings")

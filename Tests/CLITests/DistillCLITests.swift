@@ -16,7 +16,9 @@ extension CLITests {
         XCTAssertTrue(r.stdout.contains("agrees w/ teacher"), r.stdout)
         XCTAssertTrue(r.stderr.contains("test accuracy"), r.stderr)
         let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
-        XCTAssertEqual((decoded?["rows"] as? [Any])?.count, 3)
+        XCTAssertEqual(decoded?["kind"] as? String, "distill")
+        // Teacher, its A/A copy and two students, at batch 1 and at the large batch.
+        XCTAssertEqual((decoded?["rows"] as? [Any])?.count, 8)
         // The run grid measures a trained model on its own test split and reports accuracy.
         let run = try self.run(["run", "--model", dir.appendingPathComponent("sentiment-teacher").path, "--batch", "2", "--threads", "1",
                                "--min-time", "0", "--min-runs", "2", "--max-warmup-runs", "1", "--format", "csv"])

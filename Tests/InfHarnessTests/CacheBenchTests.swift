@@ -23,14 +23,21 @@ final class CacheBenchTests: XCTestCase {
 
     func testScenarioCountsHitsOnlyForRepeatedInputs() throws {
         let model = try ModelLoader.load("cnn-small").model
+        let engine = Engine(policy: MeasurementPolicy(minSeconds: 0, minRuns: 2, maxWarmupRuns: 1, maxWarmupSeconds: 1),
+                            bootstrapResamples: 100, bootstrapSeed: 1)
         let r = CacheBench.run(model: model, sequenceLength: 0, requests: 60, catalogue: 5, exponent: 1.0,
-                               capacity: 10, repeats: 1, threads: 1, seed: 4)
-        XCTAssertEqual(r.rows.map(\.scenario).count, 3)
-        XCTAssertEqual(r.rows[0].hitRate, 0)
+                               capacity: 10, threads: 1, engine: engine, seed: 4)
+        XCTAssertEqual(r.kind, .cache)
+        XCTAssertEqual(r.rows.map(\.variant), ["no cache", "no cache A/A", "LRU cache", "LRU cache, unique stream"])
+        XCTAssertNil(r.rows[0].metrics?["hitRate"])
         // 60 requests over 5 distinct images, all of which fit: every request after a first sight hits.
-        XCTAssertGreaterThan(r.rows[1].hitRate, 0.9)
-        XCTAssertLessThanOrEqual(r.rows[1].cacheEntries, 5)
-        XCTAssertEqual(r.rows[2].hitRate, 0, "all-unique inputs never hit")
-        XCTAssertEqual(r.rows[2].cacheEntries, 10)
+        XCTAssertGreaterThan(r.rows[2].metrics!["hitRate"]!, 0.9)
+        XCTAssertLessThanOrEqual(r.rows[2].metrics!["entries"]!, 5)
+        XCTAssertEqual(r.rows[3].metrics!["hitRate"], 0, "all-unique inputs never hit")
+        XCTAssertEqual(r.rows[3].metrics!["entries"], 10)
+        XCTAssertEqual(r.rows[2].quality?.identical, true, "a hit returns exactly the uncached output")
+        XCTAssertEqual(r.rows[2].quality?.n, 60)
+        XCTAssertTrue(r.rows[1].isAA)
+        XCTAssertTrue(r.rows.allSatisfy { $0.samplesNs.count == r.rows[0].samplesNs.count && $0.itemsPerRun == 60 })
     }
 }

@@ -145,25 +145,29 @@ final class ChartTests: XCTestCase {
 
     // MARK: Generation and sparsity
 
-    static func generation(_ variants: [GenerationVariantResult]) -> GenerationResult {
-        GenerationResult(environment: PrinterTests.fixture().environment, model: "gpt<tiny>", promptLength: 16,
-                         newTokens: 64, threads: 1, repeats: 3, seed: 1, identicalTokens: true,
-                         variants: variants, warnings: [])
+    /// A `generate` result whose rows carry per-position medians.
+    static func generation(_ rows: [ResultRow]) -> SuiteResult {
+        var result = suite(rows)
+        result.kind = .generate
+        return result
     }
 
-    static func variant(_ name: String, medians: [Double]) -> GenerationVariantResult {
-        let starts = medians.indices.map { 16 + 8 * $0 }
-        return GenerationVariantResult(variant: name, executes: "test", runNs: [1, 2, 3], tokensPerSecond: 100,
-                                       stepStats: SampleStats(samplesNs: [1_000_000]), bucketStarts: starts,
-                                       bucketMedians: medians, cacheBytes: 0,
-                                       speedup: name == "KV cache" ? faster : nil)
+    static func variant(_ name: String, medians: [Double]) -> ResultRow {
+        var row = PrinterTests.fixture().rows[0]
+        row.model = "gpt<tiny>"
+        row.variant = name
+        row.workload = "generate"
+        row.speedup = name == "KV cache" ? faster : nil
+        row.positions = medians.indices.map { PositionBucket(start: 16 + 8 * $0, end: 24 + 8 * $0, median: medians[$0]) }
+        return row
     }
 
     func testKVCacheChartPlotsEveryBucket() {
         let result = Self.generation([Self.variant("no cache", medians: (1...8).map { Double($0) * 1e-3 }),
+                                      Self.variant("no cache A/A", medians: (1...8).map { Double($0) * 1e-3 }),
                                       Self.variant("KV cache", medians: Array(repeating: 5e-4, count: 8))])
         let svg = parse(kvCacheChart(result))
-        XCTAssertEqual(svg.withClass("point").count, 16)
+        XCTAssertEqual(svg.withClass("point").count, 16, "the A/A row is left out")
         XCTAssertTrue(svg.words.contains("gpt<tiny>"))
         XCTAssertTrue(svg.words.contains("not a spread"), "the caption says what the horizontal bars are")
         assertPointsInsideAxes(svg)
@@ -189,13 +193,14 @@ final class ChartTests: XCTestCase {
             [Self.crossover(m: 1, sparsity: s, dense: 20_000, sparse: 40_000 * (1 - s)),
              Self.crossover(m: 128, sparsity: s, dense: 900_000, sparse: 3_000_000 * (1 - s))]
         }
-        let result = SparsityResult(environment: PrinterTests.fixture().environment, model: "m&m", threads: 2, rows: rows)
+        var result = Self.suite(rows.flatMap { $0.resultRows(model: "m&m", threads: 2) })
+        result.kind = .sparsity
+        result.configuration.models = ["m&m"]
         let svg = parse(sparsityChart(result))
         XCTAssertEqual(svg.withClass("point").count, 12, "dense and CSR for 2 shapes × 3 sparsities")
         XCTAssertTrue(svg.words.contains("M=1 · W 384×1536: CSR faster from 90%"))
         assertPointsInsideAxes(svg)
-        let empty = SparsityResult(environment: result.environment, model: "m", threads: nil, rows: [])
-        assertPointsInsideAxes(parse(sparsityChart(empty)))
+        assertPointsInsideAxes(parse(sparsityChart(Self.suite([]))))
     }
 
     // MARK: Axes
@@ -226,27 +231,35 @@ final class ChartTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Results")
     }
 
-    private func charts(_ name: String) throws -> [String]? {
+    private func charts(_ name: String) throws -> [String] {
         let path = resultsDirectory.appendingPathComponent(name).path
-        return try ChartableResult.decode(from: try Data(contentsOf: URL(fileURLWithPath: path)), path: path)?.charts.map(\.name)
+        return ChartableResult.charts(for: try ChartableResult.decode(from: try Data(contentsOf: URL(fileURLWithPath: path)), path: path)).map(\.name)
     }
 
     func testResultKindsAreToldApart() throws {
+        // Schema 1 suite files (the committed Results/) are read as kind run.
         XCTAssertEqual(try charts("minilm-techniques.json"), ["latency-throughput", "speedup"])
         XCTAssertEqual(try charts("batch-sweep.json"), ["latency-throughput"], "no speed-up rows, no speed-up chart")
-        XCTAssertEqual(try charts("generate.json"), ["kv-cache"])
-        XCTAssertNil(try charts("cache.json"), "a scenario without a chart")
-        let sparsity = SparsityResult(environment: PrinterTests.fixture().environment, model: "m", threads: 1,
-                                      rows: [Self.crossover(m: 1, sparsity: 0.5, dense: 10, sparse: 20)])
-        let encoded = try JSONEncoder().encode(sparsity)
-        XCTAssertEqual(try ChartableResult.decode(from: encoded, path: "s.json")?.charts.map(\.name), ["sparsity"])
+        XCTAssertEqual(ChartableResult.charts(for: Self.generation([Self.variant("no cache", medians: [1e-3]),
+                                                                     Self.variant("KV cache", medians: [1e-4])])).map(\.name),
+                       ["kv-cache", "speedup"])
+        var sparsity = Self.suite(Self.crossover(m: 1, sparsity: 0.5, dense: 10, sparse: 20).resultRows(model: "m", threads: 1))
+        sparsity.kind = .sparsity
+        let encoded = Data(JSONPrinter().render(sparsity).utf8)
+        XCTAssertEqual(ChartableResult.charts(for: try ChartableResult.decode(from: encoded, path: "s.json")).map(\.name),
+                       ["sparsity", "speedup"])
+        var cache = Self.suite([PrinterTests.fixture().rows[0]])
+        cache.kind = .cache
+        XCTAssertEqual(ChartableResult.charts(for: cache).map(\.name), [], "a result without speed-ups has no chart")
 
         func error(_ text: String) -> String {
             do { _ = try ChartableResult.decode(from: Data(text.utf8), path: "x.json"); return "no error" } catch { return "\(error)" }
         }
         XCTAssertEqual(error("garbage"), "x.json is not a JSON file.")
-        XCTAssertEqual(error("{\"a\": 1}"), "x.json is not an infbench result file (it has no environment field).")
-        XCTAssertTrue(error("{\"environment\": {}, \"variants\": [], \"promptLength\": 3}")
-            .hasPrefix("x.json is not a valid infbench generate result: field"), error("{\"environment\": {}, \"variants\": [], \"promptLength\": 3}"))
+        XCTAssertEqual(error("{\"a\": 1}"), "x.json is not an infbench result file (it has no schemaVersion field).")
+        XCTAssertTrue(error("{\"schemaVersion\": 1, \"environment\": {}, \"variants\": [], \"promptLength\": 3}")
+            .hasPrefix("x.json is a schema 1 scenario result"))
+        XCTAssertEqual(error("{\"schemaVersion\": 2, \"environment\": {}}"), "x.json is not a valid infbench result file: field kind is missing.")
+        XCTAssertTrue(error("{\"schemaVersion\": 2, \"kind\": \"bake\"}").hasPrefix("x.json has result kind \"bake\""))
     }
 }

@@ -150,7 +150,8 @@ final class PrinterTests: XCTestCase {
         result.roofline[0].gflops = .nan   // a non-finite value must survive too
         let text = JSONPrinter().render(result)
         XCTAssertTrue(text.contains("\"samplesNs\""))
-        XCTAssertTrue(text.contains("\"schemaVersion\" : 1"), "keys sorted, pretty-printed")
+        XCTAssertTrue(text.contains("\"schemaVersion\" : 2"), "keys sorted, pretty-printed")
+        XCTAssertTrue(text.contains("\"kind\" : \"run\""))
         let back = try decodeSuiteResult(from: Data(text.utf8), path: "r.json")
         XCTAssertEqual(JSONPrinter().render(back), text)
         XCTAssertEqual(back.rows.map(\.samplesNs), result.rows.map(\.samplesNs))
@@ -177,9 +178,13 @@ final class PrinterTests: XCTestCase {
                        "Results/x.json is not an infbench result file (it has no schemaVersion field).")
         XCTAssertEqual(decodeError(#"{"name": "x"}"#),
                        "Results/x.json is not an infbench result file (it has no schemaVersion field).")
+        XCTAssertEqual(decodeError(#"{"schemaVersion": 3}"#),
+                       "Results/x.json has result schema version 3, but this infbench reads versions 1 and 2.")
         XCTAssertEqual(decodeError(#"{"schemaVersion": 2}"#),
-                       "Results/x.json has result schema version 2, but this infbench reads version 1.")
-        XCTAssertEqual(decodeError(#"{"schemaVersion": 1}"#),
+                       "Results/x.json is not a valid infbench result file: field kind is missing.")
+        XCTAssertEqual(decodeError(#"{"schemaVersion": 2, "kind": "run"}"#),
+                       "Results/x.json is not a valid infbench result file: field suite is missing.")
+        XCTAssertEqual(decodeError(#"{"schemaVersion": 1, "configuration": {}}"#),
                        "Results/x.json is not a valid infbench result file: field suite is missing.")
 
         // A real result with one nested field removed names that field.
@@ -199,8 +204,8 @@ final class PrinterTests: XCTestCase {
 
     func testMarkdown() {
         let text = MarkdownPrinter().render(Self.fixture(build: "debug"))
-        XCTAssertTrue(text.contains("| model | variant | batch | seq | thr | median ms |"), text)
-        XCTAssertTrue(text.contains("|---|---|---:|---:|---:|---:|"), text)
+        XCTAssertTrue(text.contains("| model | variant | batch | seq | thr | n | median ms |"), text)
+        XCTAssertTrue(text.contains("|---|---|---:|---:|---:|---:|---:|"), text)
         XCTAssertTrue(text.contains("| bert-tiny | fp16, weights only | 8 | 128 | 2 |"), text)
         XCTAssertTrue(text.contains("DEBUG BUILD"))
         XCTAssertTrue(text.contains("## Environment"))
@@ -215,7 +220,7 @@ final class PrinterTests: XCTestCase {
 
     func testFieldListCoversEveryField() {
         XCTAssertEqual(fieldList(Self.fixture().environment).count, 14)
-        XCTAssertEqual(fieldList(Self.fixture().configuration).count, 13)
+        XCTAssertEqual(fieldList(Self.fixture().configuration).count, 17)
     }
 }
 

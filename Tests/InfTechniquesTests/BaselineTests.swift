@@ -23,9 +23,20 @@ final class BaselineTests: XCTestCase {
         }
     }
 
-    func testBaselineAndAARunTheLoadedModel() throws {
+    func testBaselineRunsTheLoadedModelAndAAADeepCopy() throws {
         let loaded = try ModelLoader.load("cnn-small")
         XCTAssertTrue(try FP32Baseline().apply(to: loaded) === loaded.model)
-        XCTAssertTrue(try AABaseline().apply(to: loaded) === loaded.model)
+        let aa = try AABaseline().apply(to: loaded)
+        XCTAssertFalse(aa === loaded.model, "the A/A has its own object, scratch buffers and weights")
+        var rng = SeededRNG(seed: 1)
+        let input = loaded.model.makeInput(batch: 2, sequenceLength: 0, rng: &rng)
+        XCTAssertEqual(aa.forward(input), loaded.model.forward(input), "and computes exactly the same")
+        // Its weight matrices live in their own allocations.
+        let original = loaded.model.namedTensors().first { $0.name.hasSuffix("weight") && $0.tensor.rank >= 2 }!.tensor
+        let copy = aa.namedTensors().first { $0.name.hasSuffix("weight") && $0.tensor.rank >= 2 }!.tensor
+        XCTAssertEqual(original, copy)
+        original.storage.withUnsafeBufferPointer { a in
+            copy.storage.withUnsafeBufferPointer { b in XCTAssertNotEqual(a.baseAddress, b.baseAddress) }
+        }
     }
 }

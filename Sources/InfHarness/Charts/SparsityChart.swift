@@ -4,10 +4,12 @@
 // the sparse kernel wins.
 
 /// The chart of a `sparsity` result (an SVG document).
-public func sparsityChart(_ result: SparsityResult) -> String {
+public func sparsityChart(_ result: SuiteResult) -> String {
     var shapes: [String] = []
     var byShape: [String: [CrossoverRow]] = [:]
-    for row in result.rows {
+    let dense = result.rows.filter { $0.workload == "spmm" && $0.speedup == nil }
+    let sparse = result.rows.filter { $0.workload == "spmm" && $0.speedup != nil }
+    for row in zip(dense, sparse).compactMap({ CrossoverRow(dense: $0, sparse: $1) }) {
         let key = "M=\(row.m) · W \(row.n)×\(row.k)"
         if byShape[key] == nil { shapes.append(key) }
         byShape[key, default: []].append(row)
@@ -38,8 +40,8 @@ public func sparsityChart(_ result: SparsityResult) -> String {
         + "(magnitude pruning), x of M rows, W of N×K; both kernels multiply the same pruned matrix, timed interleaved. "
         + "Points are medians; whiskers span the middle half of the timed samples (25th–75th percentile). "
         + "\"CSR faster\" needs the bootstrap interval of dense/CSR to exclude 1."
-    let threads = result.threads.map { ", \($0) thread(s)" } ?? ""
-    return xyChart(title: "infbench sparsity: \(result.model)'s matrix shapes, dense vs CSR\(threads)",
+    let threads = result.configuration.threads.first.map { ", \($0) thread(s)" } ?? ""
+    return xyChart(title: "infbench sparsity: \(result.configuration.models.first ?? "?")'s matrix shapes, dense vs CSR\(threads)",
                    subtitle: environmentLine(result.environment), caption: caption,
                    xTitle: "sparsity (% of weights zero)", xScale: .linear,
                    yTitle: "µs per product (log)", yScale: .log, series: series, legend: legend)

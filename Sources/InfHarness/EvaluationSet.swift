@@ -1,0 +1,56 @@
+// The fixed inputs quality is measured on: once per variant, independent of the
+// timed batch, so a batch-1 row of a classifier does not report top-1 from one
+// example. Trained models use their whole test split; every other model gets
+// 256 seeded inputs (real text windows where the model carries a text sample).
+import InfCore
+import InfModels
+
+public struct EvaluationSet {
+    /// The inputs, in batches.
+    public let batches: [ModelInput]
+    /// Items (sequences, images) in all batches.
+    public let count: Int
+    /// What the set is, printed beside the figures.
+    public let description: String
+    /// Labels of a test split, for task accuracy; nil for seeded inputs.
+    public let labels: [Int32]?
+
+    /// Seeded inputs when synthetic: this many items…
+    public static let seededItems = 256
+    /// …of this many tokens (or the model's longest, if shorter), in batches of 32.
+    public static let seededLength = 32
+
+    public init(for model: InferenceModel, seed: UInt64) {
+        if let test = model.evaluationSet {
+            batches = stride(from: 0, to: test.count, by: 256).map { test.input(Array($0..<min($0 + 256, test.count))) }
+            count = test.count
+            labels = test.labels
+            description = "test split"
+            return
+        }
+        var rng = SeededRNG(seed: seed)
+        let length = min(Self.seededLength, model.maxSequenceLength ?? Self.seededLength)
+        batches = (0..<(Self.seededItems / 32)).map { _ in model.makeInput(batch: 32, sequenceLength: length, rng: &rng) }
+        count = Self.seededItems
+        labels = nil
+        description = model.kind == .cnn ? "\(count) seeded inputs" : "\(count) seeded inputs × \(length) tokens"
+    }
+
+    /// Quality of each model against `reference` (the fp32 baseline), and task accuracy where
+    /// the set has labels. Batch by batch: the reference output is copied, then every variant runs.
+    public func evaluate(reference: InferenceModel, variants: [InferenceModel]) -> [(quality: Quality, accuracy: Double?)] {
+        var acc = variants.map { _ in QualityAccumulator(logits: reference.outputIsLogits) }
+        var predicted = variants.map { _ in [Int32]() }
+        for input in batches {
+            let ref = reference.forward(input) // copied: a variant sharing the model object overwrites its buffer
+            for (i, v) in variants.enumerated() {
+                let out = v.forward(input)
+                acc[i].add(reference: ref, output: out)
+                if labels != nil { predicted[i] += argmax(out) }
+            }
+        }
+        return variants.indices.map { i in
+            (acc[i].quality(n: count, set: description), labels.map { accuracy(of: predicted[i], $0) })
+        }
+    }
+}
