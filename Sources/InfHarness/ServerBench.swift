@@ -27,6 +27,39 @@ public struct ServerTrial: Codable, Sendable {
     public var meanBatch: Double
     /// The run stopped at its time limit with requests still queued (the rate is not sustainable).
     public var backlogged: Bool
+    /// Arrivals the seeded Poisson process actually offered per second in this trial: a Poisson
+    /// count scatters by about ±√n around the target, so achieved is judged against this.
+    public var offeredRate: Double = 0
+    /// Median latency of the first and of the last third of the requests (in arrival order):
+    /// a queue that grows shows as a last third far slower than the first.
+    public var firstThirdP50: Double = 0
+    public var lastThirdP50: Double = 0
+    /// Why the rate was not accepted (nil: accepted, or not judged yet).
+    public var rejected: String?
+}
+
+/// When a served rate counts as sustainable. A trial that ends while its queue still grows can
+/// pass a p99 bound only because it ended; these rules refuse that.
+public enum ServeRules {
+    /// The achieved rate must reach this share of the rate the trial's arrivals offered.
+    public static let minAchieved = 0.99
+    /// The last third's median latency may exceed the first third's by at most this factor.
+    public static let maxTrend = 1.5
+    /// Requests a trial needs for its p99 to mean something (two samples beyond it).
+    public static let minRequests = 200
+
+    /// nil when `t` meets every rule, else the first rule it breaks, in words.
+    public static func rejection(_ t: ServerTrial, p99Bound: Double, saturation: Double) -> String? {
+        if t.targetRate >= saturation { return "at or above the saturation throughput \(fixed(saturation, 1)) req/s" }
+        if t.backlogged { return "requests still queued when the trial ended" }
+        if t.completed < minRequests { return "only \(t.completed) requests, fewer than the \(minRequests) a p99 needs" }
+        if t.achievedRate < minAchieved * t.offeredRate {
+            return "achieved \(fixed(t.achievedRate, 1)) req/s, below 99 % of the \(fixed(t.offeredRate, 1)) offered"
+        }
+        if t.lastThirdP50 > maxTrend * t.firstThirdP50 { return "latency rising: last third's median \(fixed(t.lastThirdP50 / max(t.firstThirdP50, 1e-12), 1))× the first third's" }
+        if t.p99 > p99Bound { return "p99 over the bound" }
+        return nil
+    }
 }
 
 public struct ServerSearch: Codable, Sendable {
@@ -105,23 +138,33 @@ public enum ServerBench {
         }
         let elapsed = Double(now()) / 1e9
         let stats = SampleStats(samplesNs: latencies.isEmpty ? [0] : latencies)
-        return ServerTrial(targetRate: rate, achievedRate: Double(latencies.count) / max(elapsed, 1e-9),
-                           completed: latencies.count, p50: stats.median, p90: stats.p90, p99: stats.p99,
-                           meanBatch: batches.isEmpty ? 0 : Double(batches.reduce(0, +)) / Double(batches.count),
-                           backlogged: backlogged || latencies.count < arrivals.count)
+        let third = max(latencies.count / 3, 1)
+        var result = ServerTrial(targetRate: rate, achievedRate: Double(latencies.count) / max(elapsed, 1e-9),
+                                 completed: latencies.count, p50: stats.median, p90: stats.p90, p99: stats.p99,
+                                 meanBatch: batches.isEmpty ? 0 : Double(batches.reduce(0, +)) / Double(batches.count),
+                                 backlogged: backlogged || latencies.count < arrivals.count)
+        result.offeredRate = Double(arrivals.count) / seconds
+        result.firstThirdP50 = SampleStats(samplesNs: Array(latencies.prefix(third))).median
+        result.lastThirdP50 = SampleStats(samplesNs: Array(latencies.suffix(third))).median
+        return result
     }
 
-    /// Highest Poisson rate whose p99 ≤ bound: double from `startRate` until a trial fails, then bisect.
+    /// Highest Poisson rate that `ServeRules` accept: double from `startRate` until a trial fails,
+    /// then bisect. `saturation` is the policy's throughput measured back to back (req/s): no
+    /// rate at or above it is sustainable. A trial lasts `seconds`, or long enough for
+    /// `ServeRules.minRequests` arrivals.
     public static func search(model: InferenceModel, sequenceLength: Int, policy: BatcherPolicy, p99Bound: Double,
-                              startRate: Double, seconds: Double, steps: Int, seed: UInt64,
+                              startRate: Double, seconds: Double, steps: Int, saturation: Double, seed: UInt64,
                               progress: ((String) -> Void)? = nil) -> ServerSearch {
         var trials: [ServerTrial] = []
         func ok(_ rate: Double) -> Bool {
             progress?("\(policy.name): \(fixed(rate, 1)) req/s")
-            let t = trial(model: model, sequenceLength: sequenceLength, rate: rate, seconds: seconds, policy: policy,
+            var t = trial(model: model, sequenceLength: sequenceLength, rate: rate,
+                          seconds: max(seconds, 1.2 * Double(ServeRules.minRequests) / rate), policy: policy,
                           seed: seed &+ UInt64(trials.count))
+            t.rejected = ServeRules.rejection(t, p99Bound: p99Bound, saturation: saturation)
             trials.append(t)
-            return !t.backlogged && t.p99 <= p99Bound
+            return t.rejected == nil
         }
         var low = 0.0, high = startRate
         while ok(high) {
@@ -167,14 +210,17 @@ public enum ServerBench {
             },
         ], warnings: &warnings, progress: progress)
 
-        // Start each search at half of what batch-1 serving manages back to back.
+        // Start each search at half of what batch-1 serving manages back to back; no rate at or
+        // above a policy's saturation throughput can be sustained.
         let single = rows[0].stats.median / Double(queued)
-        let searches = [BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), dynamic].map { p in
+        let policies = [BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), dynamic]
+        let searches = zip(policies, [rows[0].throughput, rows[2].throughput]).map { p, saturation in
             search(model: model, sequenceLength: sequenceLength, policy: p, p99Bound: p99Bound, startRate: 0.5 / single,
-                   seconds: trialSeconds, steps: steps, seed: seed, progress: progress)
+                   seconds: trialSeconds, steps: steps, saturation: saturation, seed: seed, progress: progress)
         }
         for (row, search) in zip([0, 2], searches) {
             rows[row].metrics = ["sustainableRate": search.sustainableRate, "p99BoundSeconds": p99Bound,
+                                 "saturationRate": rows[row].throughput,
                                  "maxAchievedRate": search.trials.map(\.achievedRate).max() ?? 0]
         }
         let ratio = searches[0].sustainableRate > 0 ? searches[1].sustainableRate / searches[0].sustainableRate : nil
@@ -202,12 +248,12 @@ public enum ServerBench {
             out.append("")
             out.append("\(s.policy.name): sustainable rate at p99 ≤ \(fixed(s.p99Bound * 1e3, 1)) ms: \(fixed(s.sustainableRate, 1)) req/s")
             out.append(contentsOf: alignedTable(
-                header: ["target req/s", "achieved", "p50 ms", "p90 ms", "p99 ms", "mean batch", "verdict"],
-                numeric: [true, true, true, true, true, true, false],
+                header: ["target req/s", "achieved", "n", "p50 ms", "p99 ms", "first/last third p50 ms", "mean batch", "verdict"],
+                numeric: [true, true, true, true, true, true, true, false],
                 rows: s.trials.map { t in
-                    [fixed(t.targetRate, 1), fixed(t.achievedRate, 1), fourDigits(t.p50 * 1e3), fourDigits(t.p90 * 1e3),
-                     fourDigits(t.p99 * 1e3), fixed(t.meanBatch, 1),
-                     t.backlogged ? "backlog" : (t.p99 <= s.p99Bound ? "meets bound" : "p99 over bound")]
+                    [fixed(t.targetRate, 1), fixed(t.achievedRate, 1), String(t.completed), fourDigits(t.p50 * 1e3),
+                     fourDigits(t.p99 * 1e3), "\(fourDigits(t.firstThirdP50 * 1e3)) / \(fourDigits(t.lastThirdP50 * 1e3))",
+                     fixed(t.meanBatch, 1), t.rejected ?? "sustainable"]
                 }).map { "  " + $0 })
         }
         if let ratio = r.rateRatio {
@@ -215,6 +261,10 @@ public enum ServerBench {
             out.append("dynamic batching sustains \(fixed(ratio, 2))× the request rate of batch-1 serving at the same p99 bound")
             out.append("(each rate is one seeded trial; the search's resolution is its last bisection step).")
         }
+        out.append("")
+        out.append("A rate is sustainable only when it is below the policy's saturation throughput (measured back to back above), the")
+        out.append("achieved rate reaches 99 % of it, no request is still queued at the end, the trial has ≥ \(ServeRules.minRequests) requests (so its")
+        out.append("p99 is not its maximum), the last third's median latency is at most \(fixed(ServeRules.maxTrend, 1))× the first third's, and p99 meets the bound.")
         return out.joined(separator: "\n") + "\n"
     }
 

@@ -50,12 +50,39 @@ final class ServerBenchTests: XCTestCase {
         XCTAssertLessThanOrEqual(dyn.meanBatch, 16)
     }
 
-    func testSearchBracketsTheSustainableRate() {
+    func testSearchBracketsTheSustainableRateBelowSaturation() {
+        // Batch-1 capacity is 1 / 1.1 ms ≈ 909 req/s: no accepted rate may reach it, whatever the trial's p99.
+        let capacity = 1 / 0.0011
         let s = ServerBench.search(model: SpinModel(), sequenceLength: 0, policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0),
-                                   p99Bound: 0.02, startRate: 200, seconds: 0.3, steps: 3, seed: 3)
-        // Batch-1 capacity is ~900 req/s; the bound is met somewhere below it.
+                                   p99Bound: 0.05, startRate: 200, seconds: 0.3, steps: 3, saturation: capacity, seed: 3)
         XCTAssertGreaterThan(s.sustainableRate, 200)
-        XCTAssertLessThan(s.sustainableRate, 1000)
-        XCTAssertTrue(s.trials.contains { $0.p99 > 0.02 || $0.backlogged }, "the search must have seen a failing rate")
+        XCTAssertLessThan(s.sustainableRate, capacity)
+        XCTAssertTrue(s.trials.contains { $0.rejected != nil }, "the search must have seen a failing rate")
+        for t in s.trials where t.rejected == nil {
+            XCTAssertGreaterThanOrEqual(t.completed, ServeRules.minRequests, "an accepted trial has enough requests for its p99")
+            XCTAssertGreaterThanOrEqual(t.achievedRate, 0.99 * t.offeredRate)
+        }
+    }
+
+    func testRulesRefuseWhatOnlyPassesBecauseTheTrialEnded() {
+        let good = ServerTrial(targetRate: 500, achievedRate: 500, completed: 1000, p50: 0.002, p90: 0.003, p99: 0.004,
+                               meanBatch: 1, backlogged: false, offeredRate: 500, firstThirdP50: 0.002, lastThirdP50: 0.0022)
+        XCTAssertNil(ServeRules.rejection(good, p99Bound: 0.01, saturation: 900))
+        var t = good
+        t.targetRate = 950
+        t.achievedRate = 950
+        XCTAssertNotNil(ServeRules.rejection(t, p99Bound: 0.01, saturation: 900), "above saturation")
+        t = good
+        t.achievedRate = 480
+        XCTAssertNotNil(ServeRules.rejection(t, p99Bound: 0.01, saturation: 900), "achieved below 99 %")
+        t = good
+        t.lastThirdP50 = 0.009
+        XCTAssertNotNil(ServeRules.rejection(t, p99Bound: 0.01, saturation: 900), "latency rising through the trial")
+        t = good
+        t.completed = 50
+        XCTAssertNotNil(ServeRules.rejection(t, p99Bound: 0.01, saturation: 900), "too few requests for a p99")
+        t = good
+        t.backlogged = true
+        XCTAssertNotNil(ServeRules.rejection(t, p99Bound: 0.01, saturation: 900))
     }
 }
