@@ -1,7 +1,9 @@
-// Comparing two suite results (two machines, two commits, two settings): rows
-// are matched by configuration, each pair gets the ratio of its medians with a
-// bootstrap interval from the raw samples, and a change is called only when the
-// interval excludes 1 and the change is larger than the noise floor.
+// Comparing results (two machines, two commits, two settings): rows are matched
+// by configuration. A verdict must survive a second run, so it never rests on the
+// spread inside one run alone: a variant with a speed-up in both sides is judged
+// on its within-run speed-ups (drift between runs cancels in a ratio measured
+// interleaved); an absolute time is judged only with several independent runs per
+// side, on run-level medians, against the run-to-run spread those runs show.
 import Foundation
 
 /// What identifies a row in both files.
@@ -26,7 +28,7 @@ public struct RowKey: Codable, Hashable, Sendable {
     }
 
     /// "encoder-small · fp16 · b8×128 · 2 thr", with the workload and point when not a forward pass.
-    var label: String {
+    public var label: String {
         "\(model) · \(variant) · b\(batch)\(sequenceLength.map { "×\($0)" } ?? "") · \(threads) thr"
             + (workload.map { " · \($0)" } ?? "") + (point.map { " (\($0))" } ?? "")
     }
@@ -38,6 +40,8 @@ public enum ChangeVerdict: String, Codable, Sendable {
     case noise = "~noise"
     /// A side has no samples or a zero median: there is nothing to compare.
     case unmeasured = "not measured"
+    /// An absolute time with one run per side: its run-to-run variance is unknown, so no verdict.
+    case unjudged = "not judged"
 }
 
 public struct RowComparison: Codable, Sendable {
@@ -52,6 +56,12 @@ public struct RowComparison: Codable, Sendable {
     /// The smallest |ratio − 1| that counts as a change for this row.
     public var noiseFloor: Double
     public var verdict: ChangeVerdict
+    /// What the verdict rests on: "speed-up" (B's speed-up over A's, within-run ratios),
+    /// "run medians" (several runs per side) or "one run per side" (shown, not judged).
+    public var basis: String = "one run per side"
+    /// Runs (files) on each side.
+    public var runsA: Int = 1
+    public var runsB: Int = 1
     public var qualityA: Quality?
     public var qualityB: Quality?
 }
@@ -83,36 +93,133 @@ public struct SuiteComparison: Codable, Sendable {
 public func compareSuites(_ a: SuiteResult, _ b: SuiteResult, pathA: String, pathB: String,
                           minChange: Double = 0.02, resamples: Int = 2000, confidence: Double = 0.95,
                           seed: UInt64 = 1) -> SuiteComparison {
-    var unmatchedB: [RowKey: [Int]] = [:]
-    for (i, row) in b.rows.enumerated() { unmatchedB[RowKey(row), default: []].append(i) }
+    compareSuites([a], [b], pathA: pathA, pathB: pathB, minChange: minChange, resamples: resamples,
+                  confidence: confidence, seed: seed)
+}
+
+/// Compares side A (one or more independent runs of the same configuration) with side B.
+public func compareSuites(_ sideA: [SuiteResult], _ sideB: [SuiteResult], pathA: String, pathB: String,
+                          minChange: Double = 0.02, resamples: Int = 2000, confidence: Double = 0.95,
+                          seed: UInt64 = 1) -> SuiteComparison {
+    let a = sideA[0], b = sideB[0]
+    func index(_ result: SuiteResult) -> [RowKey: ResultRow] {
+        Dictionary(result.rows.map { (RowKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+    let restA = sideA.map(index), restB = sideB.map(index)
+    let keysB = Set(b.rows.map(RowKey.init))
     var rows: [RowComparison] = []
-    var onlyInA: [RowKey] = []
     for rowA in a.rows {
         let key = RowKey(rowA)
-        guard let j = unmatchedB[key]?.first else { onlyInA.append(key); continue }
-        unmatchedB[key]!.removeFirst()
-        let rowB = b.rows[j]
+        guard let rowB = restB[0][key] else { continue }
+        let runsA = restA.compactMap { $0[key] }, runsB = restB.compactMap { $0[key] }
         let floor = [minChange, aaSpread(a, like: rowA), aaSpread(b, like: rowB)].compactMap { $0 }.max()!
         var c = RowComparison(key: key, medianA: rowA.stats.median, medianB: rowB.stats.median, ratio: nil, low: nil,
                               high: nil, noiseFloor: floor, verdict: .unmeasured, qualityA: rowA.quality, qualityB: rowB.quality)
-        if !rowA.samplesNs.isEmpty, !rowB.samplesNs.isEmpty, rowA.stats.median > 0, rowB.stats.median > 0 {
-            // "baseline" B over "variant" A gives medianB / medianA: the time ratio, < 1 when B is faster.
-            let s = Bootstrap.speedup(baselineNs: rowB.samplesNs, variantNs: rowA.samplesNs, baselineName: pathB,
-                                      resamples: resamples, confidence: confidence, seed: seed &+ UInt64(rows.count))
-            c.ratio = s.ratio
-            c.low = s.low
-            c.high = s.high
-            let beyondFloor = abs(s.ratio - 1) > floor
-            c.verdict = s.high < 1 && beyondFloor ? .faster : s.low > 1 && beyondFloor ? .slower : .noise
+        c.runsA = runsA.count
+        c.runsB = runsB.count
+        guard !rowA.samplesNs.isEmpty, !rowB.samplesNs.isEmpty, rowA.stats.median > 0, rowB.stats.median > 0 else {
+            rows.append(c)
+            continue
+        }
+        // Shown on every row: B/A of the medians with a bootstrap interval of the pooled samples.
+        let s = Bootstrap.speedup(baselineNs: rowB.samplesNs, variantNs: rowA.samplesNs, baselineName: pathB,
+                                  resamples: resamples, confidence: confidence, seed: seed ^ stableHash(key.label))
+        c.ratio = s.ratio
+        c.low = s.low
+        c.high = s.high
+        if rowA.isAA {
+            c.verdict = .unjudged
+            c.basis = "A/A row: the noise floor itself"
+        } else if runsA.allSatisfy({ $0.speedup != nil }) && runsB.allSatisfy({ $0.speedup != nil }) {
+            // B's speed-up against A's, in log space: the mean over each side's runs, with an
+            // uncertainty from the runs' own intervals and, with several runs, their spread.
+            func side(_ runs: [ResultRow]) -> (centre: Double, u: Double) {
+                let logs = runs.map { log($0.speedup!.ratio) }
+                let halves = runs.map { (log($0.speedup!.high) - log($0.speedup!.low)) / 2 }
+                let n = Double(runs.count), centre = logs.reduce(0, +) / n
+                let within = (halves.map { $0 * $0 }.reduce(0, +) / n).squareRoot() / n.squareRoot()
+                let between = runs.count > 1
+                    ? (logs.map { ($0 - centre) * ($0 - centre) }.reduce(0, +) / (n - 1)).squareRoot() / n.squareRoot() * 1.96 : 0
+                return (centre, max(within, between))
+            }
+            let (ca, ua) = side(runsA), (cb, ub) = side(runsB)
+            // Each run's A/A deviation is noise its bootstrap interval does not see (order, neighbours,
+            // the machine's state that run): it joins the quadrature sum.
+            let aa = [aaDeviation(a, like: rowA), aaDeviation(b, like: rowB)].compactMap { $0 }
+            let d = cb - ca, u = (ua * ua + ub * ub + aa.map { $0 * $0 }.reduce(0, +)).squareRoot()
+            // Shown as the time ratio B/A implied by the speed-ups (< 1: B's variant is relatively faster).
+            c.ratio = exp(-d)
+            c.low = exp(-d - u)
+            c.high = exp(-d + u)
+            c.basis = "speed-up"
+            let beyond = abs(d) > u && abs(exp(d) - 1) > floor
+            c.verdict = beyond ? (d > 0 ? .faster : .slower) : .noise
+        } else if runsA.count >= 2 && runsB.count >= 2 {
+            // Run-level medians: the floor is the run-to-run spread these runs show, and the two
+            // sides' ranges must not overlap.
+            let ma = runsA.map(\.stats.median), mb = runsB.map(\.stats.median)
+            let meanA = ma.reduce(0, +) / Double(ma.count), meanB = mb.reduce(0, +) / Double(mb.count)
+            let spread = max((ma.max()! - ma.min()!) / meanA, (mb.max()! - mb.min()!) / meanB)
+            c.noiseFloor = max(floor, spread)
+            c.ratio = meanB / meanA
+            c.low = mb.min()! / ma.max()!
+            c.high = mb.max()! / ma.min()!
+            c.basis = "run medians"
+            let beyond = abs(meanB / meanA - 1) > c.noiseFloor
+            c.verdict = beyond && mb.max()! < ma.min()! ? .faster : beyond && mb.min()! > ma.max()! ? .slower : .noise
+        } else {
+            c.verdict = .unjudged
+            c.basis = "one run per side"
         }
         rows.append(c)
     }
-    let onlyInB = b.rows.enumerated().filter { i, row in unmatchedB[RowKey(row)]?.contains(i) ?? false }.map { RowKey($0.1) }
-    let (differences, warnings) = environmentDifferences(a, b)
+    let keysA = Set(a.rows.map(RowKey.init))
+    let onlyInA = a.rows.map(RowKey.init).filter { !keysB.contains($0) }
+    let onlyInB = b.rows.map(RowKey.init).filter { !keysA.contains($0) }
+    var (differences, warnings) = environmentDifferences(a, b)
+    for (side, results) in [("A", sideA), ("B", sideB)] where results.count > 1 {
+        let commits = Set(results.map(\.environment.gitCommit)), hosts = Set(results.map(\.environment.hostname))
+        if commits.count > 1 || hosts.count > 1 {
+            warnings.append("the \(side) runs come from \(commits.count) commits and \(hosts.count) hosts: they are meant to repeat one configuration.")
+        }
+    }
+    if sideA.count < 2 || sideB.count < 2 {
+        warnings.append("absolute times are not judged with one run per side (run-to-run variance is unknown); "
+                        + "give each side several runs (--more-a/--more-b) to judge them.")
+    }
     return SuiteComparison(pathA: pathA, pathB: pathB, suiteA: a.suite, suiteB: b.suite,
                            environmentA: a.environment, environmentB: b.environment,
                            differences: differences, warnings: warnings, confidence: confidence,
                            resamples: resamples, minChange: minChange, rows: rows, onlyInA: onlyInA, onlyInB: onlyInB)
+}
+
+extension SuiteComparison {
+    /// Rows that break a CI gate "slower:5%" (or "faster:X%", "change:X%"): judged in that
+    /// direction and by more than the given share. Throws one sentence for a malformed gate.
+    public static func parseGate(_ text: String) throws -> (verdicts: Set<ChangeVerdict>, threshold: Double) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kinds: [String: Set<ChangeVerdict>] = ["slower": [.slower], "faster": [.faster], "change": [.slower, .faster]]
+        guard parts.count == 2, let verdicts = kinds[parts[0]],
+              let percent = Double(parts[1].hasSuffix("%") ? String(parts[1].dropLast()) : parts[1]),
+              percent.isFinite, percent >= 0 else {
+            throw HarnessError("--fail-if \"\(text)\" must read slower:P%, faster:P% or change:P%, e.g. slower:5%.")
+        }
+        return (verdicts, percent / 100)
+    }
+
+    /// The rows a gate from `parseGate` fails on.
+    public func failing(_ gate: (verdicts: Set<ChangeVerdict>, threshold: Double)) -> [RowComparison] {
+        rows.filter { r in gate.verdicts.contains(r.verdict) && abs((r.ratio ?? 1) - 1) > gate.threshold }
+    }
+}
+
+/// The A/A row's deviation in log space (the larger distance of its interval's ends from 1×)
+/// in `row`'s group, if the group has one.
+func aaDeviation(_ result: SuiteResult, like row: ResultRow) -> Double? {
+    result.rows.first { isAARow($0) && $0.model == row.model && $0.batch == row.batch
+        && $0.sequenceLength == row.sequenceLength && $0.threads == row.threads
+        && $0.workload == row.workload && $0.point == row.point }?
+        .speedup.map { max(abs(log($0.low)), abs(log($0.high))) }
 }
 
 /// |ratio − 1| of the A/A row measured with `row`'s model, batch, tokens and threads, if any.
@@ -167,7 +274,7 @@ public func renderComparison(_ c: SuiteComparison, format: OutputFormat) -> Stri
 private let comparisonColumns: [(header: String, numeric: Bool)] = [
     ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
     ("A median ms", true), ("B median ms", true), ("change %", true), ("B/A [interval]", false),
-    ("verdict", false), ("quality A → B", false),
+    ("verdict", false), ("basis", false), ("quality A → B", false),
 ]
 
 private func comparisonCells(_ r: RowComparison) -> [String] {
@@ -176,7 +283,7 @@ private func comparisonCells(_ r: RowComparison) -> [String] {
     let interval = r.ratio.map { "\(fixed($0, 3)) [\(fixed(r.low!, 3))–\(fixed(r.high!, 3))]" } ?? notApplicable
     return [k.model, k.variant, String(k.batch), k.sequenceLength.map(String.init) ?? notApplicable, String(k.threads),
             fourDigits(r.medianA * 1e3), fourDigits(r.medianB * 1e3), change, interval, r.verdict.rawValue,
-            qualityChange(r.qualityA, r.qualityB)]
+            r.basis + (r.runsA > 1 || r.runsB > 1 ? " (\(r.runsA)+\(r.runsB) runs)" : ""), qualityChange(r.qualityA, r.qualityB)]
 }
 
 /// "identical", "cos 0.999998 → 0.999990", "A only: …", or "—". Fields are compared
@@ -203,10 +310,14 @@ func qualityChange(_ a: Quality?, _ b: Quality?) -> String {
 
 /// What the columns mean and how a change is called.
 private func comparisonLegend(_ c: SuiteComparison) -> String {
-    "change = B median / A median − 1 (negative: B is faster); interval: \(fixed(c.confidence * 100, 0))% bootstrap "
-        + "interval of B/A from the raw samples (\(c.resamples) resamples); faster/slower: the interval excludes 1 and "
-        + "|change| exceeds the noise floor (\(fixed(c.minChange * 100, 1))%, or the A/A row's |ratio − 1| of either file "
-        + "when larger); \(ChangeVerdict.noise.rawValue) otherwise."
+    "change = B time / A time − 1 (negative: B is faster). basis speed-up: a variant measured against its baseline in "
+        + "both runs is judged on its speed-ups (B's over A's; shown as the time ratio they imply), faster/slower when "
+        + "the difference exceeds both runs' intervals combined in quadrature and the noise floor "
+        + "(\(fixed(c.minChange * 100, 1))%, or either file's A/A deviation when larger). basis run medians: an absolute "
+        + "time with several runs per side, judged when the sides' run medians do not overlap and differ by more than "
+        + "the floor and the run-to-run spread. One run per side: absolute times are shown with a "
+        + "\(fixed(c.confidence * 100, 0))% bootstrap interval of the samples but not judged — a single run's spread "
+        + "says nothing about the next run."
 }
 
 private func comparisonReport(_ c: SuiteComparison, markdown: Bool) -> String {
@@ -254,6 +365,7 @@ private func comparisonReport(_ c: SuiteComparison, markdown: Bool) -> String {
     let count = { (v: ChangeVerdict) in c.rows.filter { $0.verdict == v }.count }
     var summary = "\(c.rows.count) matched rows: \(count(.faster)) faster, \(count(.slower)) slower, "
         + "\(count(.noise)) \(ChangeVerdict.noise.rawValue)"
+    if count(.unjudged) > 0 { summary += ", \(count(.unjudged)) not judged" }
     if count(.unmeasured) > 0 { summary += ", \(count(.unmeasured)) not measured" }
     out.append(summary + "; \(c.onlyInA.count) only in A, \(c.onlyInB.count) only in B.")
     return out.joined(separator: "\n") + "\n"
@@ -261,7 +373,7 @@ private func comparisonReport(_ c: SuiteComparison, markdown: Bool) -> String {
 
 private func comparisonCSV(_ c: SuiteComparison) -> String {
     let header = ["model", "variant", "batch", "seq", "threads", "in", "median_a_s", "median_b_s",
-                  "ratio_b_over_a", "ratio_low", "ratio_high", "noise_floor", "verdict"]
+                  "ratio_b_over_a", "ratio_low", "ratio_high", "noise_floor", "verdict", "basis"]
     var lines = [header.joined(separator: ",")]
     func line(_ k: RowKey, _ present: String, _ rest: [String]) {
         let fields = [k.model, k.variant, String(k.batch), k.sequenceLength.map(String.init) ?? "", String(k.threads), present] + rest
@@ -269,9 +381,9 @@ private func comparisonCSV(_ c: SuiteComparison) -> String {
     }
     for r in c.rows {
         line(r.key, "both", ["\(r.medianA)", "\(r.medianB)", r.ratio.map { "\($0)" } ?? "", r.low.map { "\($0)" } ?? "",
-                             r.high.map { "\($0)" } ?? "", "\(r.noiseFloor)", r.verdict.rawValue])
+                             r.high.map { "\($0)" } ?? "", "\(r.noiseFloor)", r.verdict.rawValue, r.basis])
     }
-    for k in c.onlyInA { line(k, "A", Array(repeating: "", count: 7)) }
-    for k in c.onlyInB { line(k, "B", Array(repeating: "", count: 7)) }
+    for k in c.onlyInA { line(k, "A", Array(repeating: "", count: 8)) }
+    for k in c.onlyInB { line(k, "B", Array(repeating: "", count: 8)) }
     return lines.joined(separator: "\n") + "\n"
 }

@@ -2,8 +2,10 @@
 // configuration and seeds, row by row. Speed-ups (ratios within one run) and
 // quality are judged; absolute times are shown but not judged, since they
 // differ between machines.
-//   speed-up: REPRODUCED when |new / reported − 1| ≤ tolerance, where the tolerance is the
-//             sum of both runs' relative interval half-widths and A/A noise floors (≥ 2 %);
+//   speed-up: REPRODUCED when the verdict class is the same (faster / within noise / slower),
+//             the new interval excludes 1× wherever the reported one did (on the same side),
+//             and |ln(new / reported)| ≤ the two runs' log half-widths and A/A deviations
+//             combined in quadrature (at least 2 %); A/A rows are the noise floor, not judged;
 //   quality:  REPRODUCED when accuracy and top-1 agree within 0.5 points, cosines within
 //             1e-4 and max|Δ| within a factor of 2 — fp32 arithmetic on the same inputs
 //             and weights leaves little room, so the bounds are tight.
@@ -32,6 +34,8 @@ public struct ReproducedRow: Codable, Sendable {
     public var qualityVerdict: ReproduceVerdict
     /// What differed in quality, if anything.
     public var qualityNote: String?
+    /// Why the speed-up did not reproduce, if it did not.
+    public var speedupNote: String?
 
     public var verdict: ReproduceVerdict {
         if speedupVerdict == .different || qualityVerdict == .different { return .different }
@@ -61,14 +65,15 @@ public func reproduce(reported: SuiteResult, new: SuiteResult, path: String) -> 
                                 reportedSpeedup: old.speedup, newSpeedup: fresh.speedup, tolerance: nil, speedupVerdict: .notJudged,
                                 reportedQuality: old.quality, newQuality: fresh.quality,
                                 reportedAccuracy: old.accuracy, newAccuracy: fresh.accuracy, qualityVerdict: .notJudged, qualityNote: nil)
-        if let a = old.speedup, let b = fresh.speedup {
-            func halfWidth(_ s: Speedup) -> Double { (s.high - s.low) / 2 / max(s.ratio, 1e-12) }
-            let tolerance = max(0.02, halfWidth(a) + halfWidth(b) + (aaSpread(reported, like: old) ?? 0) + (aaSpread(new, like: fresh) ?? 0))
+        if let a = old.speedup, let b = fresh.speedup, !old.isAA {
+            let (tolerance, reason) = judgeSpeedup(reported: a, new: b,
+                                                   aaReported: aaDeviation(reported, like: old), aaNew: aaDeviation(new, like: fresh))
             row.tolerance = tolerance
-            row.speedupVerdict = abs(b.ratio / a.ratio - 1) <= tolerance ? .reproduced : .different
+            row.speedupVerdict = reason == nil ? .reproduced : .different
+            row.speedupNote = reason
         }
         let differences = qualityDifferences(old, fresh)
-        if old.quality != nil || old.accuracy != nil {
+        if (old.quality != nil || old.accuracy != nil) && !old.isAA {
             row.qualityVerdict = differences.isEmpty ? .reproduced : .different
             row.qualityNote = differences.isEmpty ? nil : differences.joined(separator: "; ")
         }
@@ -77,6 +82,28 @@ public func reproduce(reported: SuiteResult, new: SuiteResult, path: String) -> 
     var warnings = environmentDifferences(reported, new).warnings
     warnings.append("Absolute times are shown for reference and not judged: they differ between machines. Speed-ups are ratios measured within one run, so they travel.")
     return Reproduction(path: path, reported: reported.environment, new: new.environment, rows: rows, missing: missing, warnings: warnings)
+}
+
+/// The class of a speed-up: faster, within the noise, or slower.
+func verdictClass(_ s: Speedup) -> String {
+    s.withinNoise ? "within noise" : (s.ratio > 1 ? "faster" : "slower")
+}
+
+/// The tolerance (relative) a reported speed-up is judged with, and nil when `new` reproduces
+/// it, else the reason in words.
+func judgeSpeedup(reported a: Speedup, new b: Speedup, aaReported: Double?, aaNew: Double?) -> (Double, String?) {
+    func half(_ s: Speedup) -> Double { (log(max(s.high, 1e-12)) - log(max(s.low, 1e-12))) / 2 }
+    let parts = [half(a), half(b), aaReported ?? 0, aaNew ?? 0]
+    let tolerance = max(log(1.02), parts.map { $0 * $0 }.reduce(0, +).squareRoot())
+    if verdictClass(a) != verdictClass(b) {
+        return (exp(tolerance) - 1, "reported \(verdictClass(a)), now \(verdictClass(b))")
+    }
+    if a.low > 1 && !(b.low > 1) { return (exp(tolerance) - 1, "the new interval no longer excludes 1× (faster side)") }
+    if a.high < 1 && !(b.high < 1) { return (exp(tolerance) - 1, "the new interval no longer excludes 1× (slower side)") }
+    if abs(log(b.ratio / a.ratio)) > tolerance {
+        return (exp(tolerance) - 1, String(format: "moved %.1f%%, beyond ±%.1f%%", 100 * (b.ratio / a.ratio - 1), 100 * (exp(tolerance) - 1)))
+    }
+    return (exp(tolerance) - 1, nil)
 }
 
 /// Quality fields that moved beyond the tight bounds, as "field reported → new".
@@ -118,7 +145,7 @@ public func renderReproduction(_ r: Reproduction) -> String {
                     fourDigits(row.reportedMedian * 1e3), fourDigits(row.newMedian * 1e3),
                     row.reportedSpeedup.map(speedupCell) ?? notApplicable, row.newSpeedup.map(speedupCell) ?? notApplicable,
                     row.tolerance.map { "±" + fixed($0 * 100, 1) + "%" } ?? notApplicable,
-                    row.speedupVerdict.rawValue,
+                    row.speedupVerdict == .different ? "DIFFERENT: \(row.speedupNote ?? "")" : row.speedupVerdict.rawValue,
                     row.qualityVerdict == .different ? "DIFFERENT: \(row.qualityNote ?? "")" : row.qualityVerdict.rawValue,
                     row.verdict.rawValue]
         }))

@@ -1,8 +1,10 @@
-// Comparing two suite results: rows match by configuration, a clearly faster B
-// is called faster, identical samples and changes inside the noise floor are
-// ~noise, unmatched rows are listed, and differing environments are named.
+// Comparing results: rows match by configuration; absolute times are judged only
+// with several runs per side, speed-ups on the within-run ratios; identical runs
+// and changes inside the noise floor are ~noise, one run per side is not judged,
+// unmatched rows are listed, and differing environments are named.
 import Foundation
 import InfCore
+import InfTechniques
 import XCTest
 @testable import InfHarness
 
@@ -37,51 +39,99 @@ final class CompareTests: XCTestCase {
         compareSuites(Self.suite(a), Self.suite(b), pathA: "a.json", pathB: "b.json", minChange: minChange, resamples: 500)
     }
 
-    func testAClearlyFasterBIsFasterAndASlowerOneSlower() {
-        let a = [Self.row(batch: 1, samples: Self.samples(centreNs: 10e6, seed: 1)),
-                 Self.row(batch: 8, samples: Self.samples(centreNs: 10e6, seed: 2))]
-        let b = [Self.row(batch: 1, samples: Self.samples(centreNs: 7e6, seed: 3)),
-                 Self.row(batch: 8, samples: Self.samples(centreNs: 13e6, seed: 4))]
-        let c = compare(a, b)
-        XCTAssertEqual(c.rows.map(\.verdict), [.faster, .slower])
-        XCTAssertEqual(c.rows[0].ratio!, 0.7, accuracy: 0.02, "B median / A median")
-        XCTAssertLessThan(c.rows[0].high!, 1)
-        XCTAssertGreaterThan(c.rows[1].low!, 1)
-        XCTAssertTrue(c.onlyInA.isEmpty && c.onlyInB.isEmpty)
-        let table = renderComparison(c, format: .table)
-        XCTAssertTrue(table.contains("2 matched rows: 1 faster, 1 slower, 0 ~noise"), table)
+    /// Several runs per side: `centres` are each run's median for one row.
+    private func compareRuns(_ a: [Double], _ b: [Double], minChange: Double = 0.02) -> RowComparison {
+        func side(_ centres: [Double], _ seed: UInt64) -> [SuiteResult] {
+            centres.enumerated().map { i, c in Self.suite([Self.row(samples: Self.samples(centreNs: c, spread: 0.001, seed: seed + UInt64(i)))]) }
+        }
+        return compareSuites(side(a, 1), side(b, 100), pathA: "a", pathB: "b", minChange: minChange, resamples: 500).rows[0]
     }
 
-    func testIdenticalSamplesAreNoise() {
+    func testAbsoluteTimesNeedSeveralRunsPerSide() {
+        // One run per side: a 30% difference is shown but not judged — one run's spread says nothing of the next.
+        let one = compare([Self.row(samples: Self.samples(centreNs: 10e6, seed: 1))], [Self.row(samples: Self.samples(centreNs: 7e6, seed: 3))])
+        XCTAssertEqual(one.rows[0].verdict, .unjudged)
+        XCTAssertEqual(one.rows[0].ratio!, 0.7, accuracy: 0.02, "B median / A median is still shown")
+        XCTAssertTrue(one.warnings.contains { $0.contains("not judged with one run per side") })
+        // Three runs per side: clearly faster, clearly slower.
+        let faster = compareRuns([10e6, 10.1e6, 9.9e6], [7e6, 7.1e6, 6.9e6])
+        XCTAssertEqual(faster.verdict, .faster)
+        XCTAssertEqual(faster.basis, "run medians")
+        XCTAssertEqual(faster.ratio!, 0.7, accuracy: 0.01)
+        XCTAssertEqual(compareRuns([10e6, 10.1e6], [13e6, 13.2e6]).verdict, .slower)
+        // Runs that scatter by 8% between themselves: a 5% change is inside that run-to-run spread.
+        let scattered = compareRuns([10e6, 10.8e6], [9.7e6, 10.1e6])
+        XCTAssertEqual(scattered.verdict, .noise)
+        XCTAssertEqual(scattered.noiseFloor, 0.08, accuracy: 0.005)
+        // Overlapping ranges are never a verdict, whatever the means.
+        XCTAssertEqual(compareRuns([10e6, 9e6], [9.5e6, 8.5e6], minChange: 0).verdict, .noise)
+        let table = renderComparison(compareSuites([Self.suite([Self.row(samples: Self.samples(centreNs: 10e6, seed: 1))]),
+                                                    Self.suite([Self.row(samples: Self.samples(centreNs: 10.1e6, seed: 2))])],
+                                                   [Self.suite([Self.row(samples: Self.samples(centreNs: 7e6, seed: 3))]),
+                                                    Self.suite([Self.row(samples: Self.samples(centreNs: 7.1e6, seed: 4))])],
+                                                   pathA: "a", pathB: "b", resamples: 200), format: .table)
+        XCTAssertTrue(table.contains("1 matched rows: 1 faster, 0 slower, 0 ~noise"), table)
+        XCTAssertTrue(table.contains("run medians (2+2 runs)"), table)
+    }
+
+    /// A variant is judged on its within-run speed-up, which travels between runs.
+    func testSpeedUpsAreJudgedFromOneRunEach() {
+        func variant(_ ratio: Double, _ half: Double) -> ResultRow {
+            Self.row("fp16", samples: Self.samples(centreNs: 5e6, seed: 9),
+                     speedup: Speedup(baseline: "fp32", ratio: ratio, low: ratio - half, high: ratio + half, confidence: 0.95))
+        }
+        let worse = compare([variant(1.50, 0.03)], [variant(1.20, 0.03)]).rows[0]
+        XCTAssertEqual(worse.verdict, .slower, "the speed-up fell from 1.5× to 1.2×")
+        XCTAssertEqual(worse.basis, "speed-up")
+        XCTAssertEqual(worse.ratio!, 1.25, accuracy: 1e-9, "the time ratio the speed-ups imply")
+        XCTAssertEqual(compare([variant(1.20, 0.03)], [variant(1.50, 0.03)]).rows[0].verdict, .faster)
+        XCTAssertEqual(compare([variant(1.50, 0.03)], [variant(1.52, 0.03)]).rows[0].verdict, .noise, "inside both intervals")
+        XCTAssertEqual(compare([variant(1.50, 0.001)], [variant(1.51, 0.001)]).rows[0].verdict, .noise, "tight, but under the 2% floor")
+    }
+
+    func testIdenticalRunsAreNoiseOrNotJudged() {
         let rows = [Self.row(samples: Self.samples(centreNs: 5e6, spread: 0.05, seed: 7)),
-                    Self.row("fp16", samples: Self.samples(centreNs: 3e6, spread: 0.001, seed: 8))]
+                    Self.row("fp16", samples: Self.samples(centreNs: 3e6, spread: 0.001, seed: 8),
+                             speedup: Speedup(baseline: "fp32", ratio: 1.6, low: 1.55, high: 1.65, confidence: 0.95))]
         let c = compare(rows, rows)
-        XCTAssertEqual(c.rows.map(\.verdict), [.noise, .noise])
+        XCTAssertEqual(c.rows.map(\.verdict), [.unjudged, .noise])
         for r in c.rows {
-            XCTAssertEqual(r.ratio, 1)
+            XCTAssertEqual(r.ratio!, 1, accuracy: 1e-12)
             XCTAssertLessThanOrEqual(r.low!, 1)
             XCTAssertGreaterThanOrEqual(r.high!, 1)
         }
         XCTAssertTrue(c.differences.isEmpty)
-        XCTAssertTrue(c.warnings.isEmpty)
+        let twice = compareSuites([Self.suite(rows), Self.suite(rows)], [Self.suite(rows), Self.suite(rows)],
+                                  pathA: "a", pathB: "b", resamples: 200)
+        XCTAssertEqual(twice.rows.map(\.verdict), [.noise, .noise])
     }
 
     func testAChangeInsideTheNoiseFloorIsNoise() {
-        // 1.5% faster with tight samples: the interval excludes 1, but the change is below the 2% floor.
-        let a = [Self.row(samples: Self.samples(centreNs: 10e6, spread: 0.001, seed: 1))]
-        let b = [Self.row(samples: Self.samples(centreNs: 9.85e6, spread: 0.001, seed: 2))]
-        let c = compare(a, b)
-        XCTAssertLessThan(c.rows[0].high!, 1, "the interval alone would call it")
-        XCTAssertEqual(c.rows[0].verdict, .noise)
-        XCTAssertEqual(compare(a, b, minChange: 0.005).rows[0].verdict, .faster, "a lower floor lets it through")
+        // 1.5% faster over tight runs: the runs do not overlap, but the change is below the 2% floor.
+        XCTAssertEqual(compareRuns([10e6, 10.01e6], [9.85e6, 9.86e6]).verdict, .noise)
+        XCTAssertEqual(compareRuns([10e6, 10.01e6], [9.85e6, 9.86e6], minChange: 0.005).verdict, .faster, "a lower floor lets it through")
 
         // An A/A row that drifted 3% raises the floor of its instance above a 2.5% change.
+        let a = [Self.row(samples: Self.samples(centreNs: 10e6, spread: 0.001, seed: 1))]
         let aa = Speedup(baseline: "fp32", ratio: 0.97, low: 0.96, high: 0.98, confidence: 0.95)
         let withAA = a + [Self.row(aaVariantName, samples: a[0].samplesNs, speedup: aa)]
         let slower = [Self.row(samples: Self.samples(centreNs: 10.25e6, spread: 0.001, seed: 3))]
         let r = compareSuites(Self.suite(withAA), Self.suite(slower), pathA: "a", pathB: "b", resamples: 500).rows[0]
         XCTAssertEqual(r.noiseFloor, 0.03, accuracy: 1e-12)
-        XCTAssertEqual(r.verdict, .noise)
+        XCTAssertNotEqual(r.verdict, .slower)
+    }
+
+    func testFailIfGate() throws {
+        let c = compareSuites([Self.suite([Self.row(samples: Self.samples(centreNs: 10e6, seed: 1))]),
+                               Self.suite([Self.row(samples: Self.samples(centreNs: 10.1e6, seed: 2))])],
+                              [Self.suite([Self.row(samples: Self.samples(centreNs: 13e6, seed: 3))]),
+                               Self.suite([Self.row(samples: Self.samples(centreNs: 13.1e6, seed: 4))])],
+                              pathA: "a", pathB: "b", resamples: 200)
+        XCTAssertEqual(c.failing(try SuiteComparison.parseGate("slower:5%")).count, 1)
+        XCTAssertEqual(c.failing(try SuiteComparison.parseGate("slower:50%")).count, 0, "30% slower is within a 50% gate")
+        XCTAssertEqual(c.failing(try SuiteComparison.parseGate("faster:5")).count, 0)
+        XCTAssertThrowsError(try SuiteComparison.parseGate("worse:5%"))
+        XCTAssertThrowsError(try SuiteComparison.parseGate("slower:x"))
     }
 
     func testUnmatchedRowsAreListedAndMatchingUsesTheWholeConfiguration() {
@@ -129,7 +179,21 @@ final class CompareTests: XCTestCase {
         let s = Self.samples(centreNs: 1e6, seed: 1)
         let c = compare([Self.row(samples: s)], [Self.row(samples: s), Self.row("fp16", samples: s)])
         let back = try JSONDecoder().decode(SuiteComparison.self, from: Data(renderComparison(c, format: .json).utf8))
-        XCTAssertEqual(back.rows.map(\.verdict), [.noise])
+        XCTAssertEqual(back.rows.map(\.verdict), [.unjudged])
         XCTAssertEqual(back.onlyInB, c.onlyInB)
+    }
+
+    /// Two real runs of the same build and configuration: no row may be called faster or slower.
+    func testTwoRealRunsOfTheSameBuildGiveNoVerdict() throws {
+        let plan = SuitePlan(suite: "aa", models: ["encoder-small"], techniques: [FP32Baseline(), AABaseline(), try Techniques.parse("bf16")],
+                             batchSizes: [1, 4], threads: [1], sequenceLengths: [16],
+                             policy: MeasurementPolicy(minSeconds: 0.05, minRuns: 10, maxWarmupRuns: 5, maxWarmupSeconds: 1, orderSeed: 3),
+                             inputSeed: 1, bootstrapSeed: 2, bootstrapResamples: 500, rooflineSize: 32)
+        let runner = SuiteRunner(plan: plan, showProgress: false)
+        let models = try runner.loadModels()
+        let first = try runner.run(models: models), second = try runner.run(models: models)
+        let c = compareSuites(first, second, pathA: "first", pathB: "second", resamples: 500)
+        XCTAssertEqual(c.rows.count, 6)
+        for r in c.rows { XCTAssertFalse([.faster, .slower].contains(r.verdict), "\(r.key.label): \(r.verdict) \(r.basis)") }
     }
 }

@@ -37,13 +37,38 @@ final class ReproduceTests: XCTestCase {
         XCTAssertEqual(r.rows[1].speedupVerdict, .different)
         XCTAssertEqual(r.rows[1].tolerance!, 0.02, accuracy: 1e-9, "narrow intervals: the 2 % floor")
         XCTAssertFalse(r.reproduced)
-        // Wide intervals widen the tolerance: the sum of both relative half-widths.
+        // Wide intervals widen the tolerance: both log half-widths in quadrature, not their sum.
         var wide = rows(speedup: 1.5), wider = rows(speedup: 1.35)
         wide[1].speedup = speedup(1.5, halfWidth: 0.15)
         wider[1].speedup = speedup(1.35, halfWidth: 0.135)
         let noisy = judge(wide, wider)
-        XCTAssertEqual(noisy.rows[1].tolerance!, 0.2, accuracy: 1e-9)
-        XCTAssertEqual(noisy.rows[1].speedupVerdict, .reproduced, "a 10 % move inside ±20 % of noise")
+        let h = (log(1.65) - log(1.35)) / 2
+        XCTAssertEqual(noisy.rows[1].tolerance!, exp((2 * h * h).squareRoot()) - 1, accuracy: 1e-9)
+        XCTAssertEqual(noisy.rows[1].speedupVerdict, .reproduced, "a 10 % move inside ±14 % of noise")
+    }
+
+    func testAReversedSpeedupIsDifferentWhateverTheIntervals() {
+        // Reported 1.285× faster; a new 0.97× would sit inside the old sum-of-widths tolerance.
+        var reported = rows(speedup: 1.285), reversed = rows(speedup: 0.97)
+        reported[1].speedup = speedup(1.285, halfWidth: 0.2)
+        reversed[1].speedup = speedup(0.97, halfWidth: 0.01)
+        let r = judge(reported, reversed)
+        XCTAssertEqual(r.rows[1].speedupVerdict, .different)
+        XCTAssertTrue(r.rows[1].speedupNote!.contains("reported faster, now slower"), r.rows[1].speedupNote!)
+        // Same class, but the new interval reaches 1×: the reported finding no longer holds.
+        var covers = rows(speedup: 1.2)
+        covers[1].speedup = Speedup(baseline: "fp32", ratio: 1.2, low: 0.99, high: 1.4, confidence: 0.95)
+        covers[1].speedup!.withinNoise = false
+        XCTAssertEqual(judge(rows(speedup: 1.2), covers).rows[1].speedupVerdict, .different)
+    }
+
+    func testAARowsAreNotJudged() {
+        var reported = rows(speedup: 1.5), new = rows(speedup: 1.5)
+        reported[1].variant = aaVariantName
+        new[1].variant = aaVariantName
+        new[1].speedup = speedup(0.5)
+        let r = judge(reported, new)
+        XCTAssertEqual(r.rows[1].verdict, .notJudged, "the A/A row is the noise floor, not a finding")
     }
 
     func testQualityMustReproduceTightly() {
