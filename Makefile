@@ -29,28 +29,40 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing   # the tests are XCTest; skip the empty Swift Testing pass
 
-bench: build     ## the full suite into Results/ (~30 min): default grid, technique and pruning tables, distillation, scenarios, SVG charts
-	$(RELEASE) run --profile --output Results/default.json $(ARGS)
-	$(RELEASE) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
+# The best correct fp32 baseline: OpenBLAS's own kernel choice. Some machines force an older core
+# (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) for older OpenBLAS builds; bench unsets them for its own
+# processes only, after checking that MiniLM still matches its reference fixture under its own
+# choice, and every result records the variables that ran. Tests and CI never change them.
+BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(RELEASE)
+
+bench: build     ## the full suite into Results/ (~30 min) from a clean tree: default grid, technique and pruning tables, distillation, scenarios, SVG charts
+	@if [ -n "$$(git status --porcelain)" ]; then echo "make bench: the tree has uncommitted changes; Results/ must come from one clean commit (commit or stash first)"; exit 1; fi
+	@if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then \
+	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(SWIFT) test --filter SentenceEmbeddingTests --disable-swift-testing > .build/minilm-check.log 2>&1 \
+	    || { tail -20 .build/minilm-check.log; echo "make bench: MiniLM does not match its reference under OpenBLAS's own kernel choice; run with the forced core and say so"; exit 1; }; \
+	  echo "MiniLM matches its reference fixture under OpenBLAS's own kernel choice"; fi
+	rm -rf Results/*.json Results/*.md Results/*.txt Results/charts   # regenerated in full: nothing stale stays
+	$(BENCH) run --profile --output Results/default.json $(ARGS)
+	$(BENCH) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
-	$(RELEASE) run --suite pruning-shapes --model shapes-teacher --batch 1,32 \
+	$(BENCH) run --suite pruning-shapes --model shapes-teacher --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-channels:0.5,prune-channels:0.5+ft --output Results/pruning-shapes.json > /dev/null
-	$(RELEASE) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
+	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
-	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(RELEASE) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
+	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(BENCH) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
 	  --batch 1,32 --seq-len 16,128 --threads 1 --techniques fp16,bf16,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
-	$(RELEASE) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
+	$(BENCH) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
 	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques batch-sweep; do \
-	  [ -f Results/$$s.json ] || continue; $(RELEASE) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
-	$(RELEASE) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
-	$(RELEASE) generate --tokens 512 --min-runs 6 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
-	$(RELEASE) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
-	$(RELEASE) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
-	$(RELEASE) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt
-	$(RELEASE) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
-	$(RELEASE) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
-	$(RELEASE) chart Results/*.json --output-dir Results/charts
+	  [ -f Results/$$s.json ] || continue; $(BENCH) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
+	$(BENCH) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
+	$(BENCH) generate --tokens 512 --min-runs 6 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
+	$(BENCH) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
+	$(BENCH) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
+	$(BENCH) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt
+	$(BENCH) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
+	$(BENCH) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
+	$(BENCH) chart Results/*.json --output-dir Results/charts
 
 distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; about 20 min on 1 thread) and compare them
 	$(RELEASE) distill $(ARGS)

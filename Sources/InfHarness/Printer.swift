@@ -44,7 +44,7 @@ public func isAARow(_ row: ResultRow) -> Bool {
 let resultColumns: [(header: String, numeric: Bool)] = [
     ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
     ("n", true), ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
-    ("throughput", true), ("GFLOP/s", true), ("% roofline", true), ("speedup", false),
+    ("throughput", true), ("GFLOP/s", true), ("% OpenBLAS sgemm", true), ("speedup", false),
     ("quality", false), ("test acc", true), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
 ]
 
