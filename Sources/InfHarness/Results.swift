@@ -367,6 +367,7 @@ public struct WorkloadConfiguration: Codable, Sendable, Equatable {
     public var maxDelaySeconds: Double?
     public var p99BoundSeconds: Double?
     public var trialSeconds: Double?
+    public var steps: Int?
     public var sparsities: [Double]?
     public var rows: [Int]?
     public var medianLength: Int?

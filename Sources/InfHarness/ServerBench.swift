@@ -231,6 +231,7 @@ public enum ServerBench {
         workload.maxDelaySeconds = dynamic.maxDelaySeconds
         workload.p99BoundSeconds = p99Bound
         workload.trialSeconds = trialSeconds
+        workload.steps = steps
         let result = engine.result(kind: .serve, name: "serve", models: [model.name], variants: rows.map(\.variant),
                                    threads: [threads], batchSizes: [dynamic.maxBatch],
                                    sequenceLengths: sequenceLength > 0 ? [sequenceLength] : [], seed: seed,

@@ -2,6 +2,7 @@
 // CSR kernel against OpenBLAS sgemm on the *same* pruned matrix (whose zeros sgemm
 // still multiplies), timed interleaved, with a bootstrap interval on the ratio.
 import InfCore
+import InfModels
 import InfTechniques
 
 /// One (shape, sparsity) cell of the crossover grid. Times are per product y = x · Wᵀ.
@@ -36,34 +37,6 @@ public struct CrossoverRow: Codable, Sendable, Equatable {
 }
 
 extension CrossoverRow {
-    /// The cell as two rows of the common result format: the dense baseline and the CSR
-    /// variant, with the speed-up, samples, bytes and max |Δ| carried over; sparsity,
-    /// nonzeros, N, K and calls per sample go in `metrics`.
-    public func resultRows(model: String, threads: Int) -> [ResultRow] {
-        func row(_ variant: String, _ executes: String, _ samples: [UInt64], bytes: Int) -> ResultRow {
-            let stats = SampleStats(samplesNs: samples)
-            var r = ResultRow(model: model, variant: variant, executes: executes, batch: m, sequenceLength: nil,
-                              threads: threads, itemUnit: "product", itemsPerRun: callsPerSample, warmupRuns: 0,
-                              samplesNs: samples, stats: stats, throughput: Double(callsPerSample) / stats.median,
-                              flopsPerRun: 2 * Double(m * n * k * callsPerSample),
-                              gflops: 2 * Double(m * n * k * callsPerSample) / stats.median / 1e9,
-                              rooflinePercent: nil, weightBytes: bytes, peakRSSBytes: 0, speedup: nil, quality: nil)
-            r.workload = "spmm"
-            r.point = "W \(n)×\(k), sparsity \(fixed(sparsity * 100, 1))%"
-            r.metrics = ["sparsity": sparsity, "nonzeros": Double(nonzeros), "n": Double(n), "k": Double(k),
-                         "callsPerSample": Double(callsPerSample)]
-            return r
-        }
-        let dense = row("dense sgemm", "OpenBLAS sgemm on the pruned fp32 matrix (its zeros are still multiplied)", denseSamplesNs, bytes: denseBytes)
-        var sparse = row("CSR", "infbench CSR kernel, nonzeros only (\(VectorISA.active.rawValue) path)", sparseSamplesNs, bytes: sparseBytes)
-        var s = Speedup(baseline: "dense sgemm", ratio: ratio, low: low, high: high, confidence: confidence)
-        s.withinNoise = withinNoise
-        sparse.speedup = s
-        sparse.quality = Quality(maxAbsDiff: maxAbsDiff, meanCosine: 1, top1Agreement: nil, n: m,
-                                 evaluationSet: "the timed product", identical: maxAbsDiff < 1e-4)
-        return [dense, sparse]
-    }
-
     /// A row pair back as a cell (for the chart), from the metrics `resultRows` wrote.
     init?(dense: ResultRow, sparse: ResultRow) {
         guard let metrics = dense.metrics, let s = sparse.speedup, let sparsity = metrics["sparsity"],
@@ -77,18 +50,20 @@ extension CrossoverRow {
 }
 
 /// Measures the grid `shapes` × `sparsities` on `threads` threads (restored afterwards).
-/// Per shape, one seeded random W (N, K) is magnitude-pruned to each sparsity and every
-/// dense and sparse body of that shape runs in one `measureInterleaved` call, so drift
-/// hits all of them alike. Sparsities must lie in [0, 1].
+/// Per shape, one seeded random W (N, K) is magnitude-pruned to each sparsity; each cell is
+/// one engine group: dense sgemm on the pruned matrix (the baseline), its A/A copy (a second
+/// allocation of the same matrix) and the CSR kernel, interleaved. Returns the cells and
+/// their rows in the common format. Sparsities must lie in [0, 1].
 public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsities: [Double], threads: Int,
-                                   policy: MeasurementPolicy, seed: UInt64) -> [CrossoverRow] {
+                                   engine: Engine, seed: UInt64, model: String = "matrix",
+                                   warnings: inout [String], progress: ((String) -> Void)? = nil) -> (cells: [CrossoverRow], rows: [ResultRow]) {
     precondition(threads >= 1, "threads must be ≥ 1")
     precondition(sparsities.allSatisfy { $0 >= 0 && $0 <= 1 }, "sparsities must lie in [0, 1], got \(sparsities)")
     let previousThreads = Parallel.threads
     Parallel.setThreads(threads)
     defer { Parallel.setThreads(previousThreads) }
 
-    var rows: [CrossoverRow] = []
+    var cells: [CrossoverRow] = [], rows: [ResultRow] = []
     for (shapeIndex, shape) in shapes.enumerated() {
         let (m, n, k) = shape
         precondition(m > 0 && n > 0 && k > 0, "crossover shapes must be positive, got \(shape)")
@@ -97,64 +72,65 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
         let x = Tensor.randomNormal([m, k], std: 1, rng: &rng)
         let xp = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
         xp.initialize(from: x.storage, count: m * k)
-
-        struct Pair {
-            var dense: DenseWeights, sparse: CSRWeights
-            var yDense, ySparse: UnsafeMutablePointer<Float>
-            var calls: Int
+        let ys = (0..<3).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * n) }
+        for y in ys { y.initialize(repeating: 0, count: m * n) }
+        defer {
+            xp.deallocate()
+            for y in ys { y.deallocate() }
         }
-        var pairs: [Pair] = []
         for s in sparsities {
             let pruned = MagnitudePruning.pruneLayer(weight, sparsity: s)
-            let yd = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-            let ys = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-            yd.initialize(repeating: 0, count: m * n)
-            ys.initialize(repeating: 0, count: m * n)
-            var pair = Pair(dense: DenseWeights(pruned), sparse: CSRWeights(pruned), yDense: yd, ySparse: ys, calls: 1)
-            // Calls per sample from the faster of the two, after one warm call each.
-            pair.dense.multiply(xp, rows: m, into: yd)
-            pair.sparse.multiply(xp, rows: m, into: ys)
-            func once(_ body: () -> Void) -> UInt64 {
+            let kernels: [any LinearWeights] = [DenseWeights(pruned), DenseWeights(Tensor(shape: pruned.shape, storage: pruned.storage.map { $0 })),
+                                                CSRWeights(pruned)]
+            // Calls per sample, so a sample is ≥ ~20 µs (well above the clock's resolution), from the faster kernel.
+            for (w, y) in zip(kernels, ys) { w.multiply(xp, rows: m, into: y) }
+            func once(_ w: any LinearWeights) -> UInt64 {
                 let t0 = monotonicNanoseconds()
-                body()
+                w.multiply(xp, rows: m, into: ys[0])
                 return Swift.max(monotonicNanoseconds() &- t0, 1)
             }
-            let fastest = Swift.min(once { pair.dense.multiply(xp, rows: m, into: yd) },
-                                    once { pair.sparse.multiply(xp, rows: m, into: ys) })
-            pair.calls = Swift.min(Swift.max(Int(20_000 / fastest), 1), 10_000)
-            pairs.append(pair)
-        }
-
-        var bodies: [() -> Void] = []
-        for p in pairs {
-            let calls = p.calls
-            bodies.append { for _ in 0..<calls { p.dense.multiply(xp, rows: m, into: p.yDense) } }
-            bodies.append { for _ in 0..<calls { p.sparse.multiply(xp, rows: m, into: p.ySparse) } }
-        }
-        let measured = measureInterleaved(bodies, policy: policy)
-
-        for (i, p) in pairs.enumerated() {
-            let dense = measured[2 * i].samplesNs, sparse = measured[2 * i + 1].samplesNs
-            let speedup = Bootstrap.speedup(baselineNs: dense, variantNs: sparse, baselineName: "dense sgemm",
-                                            resamples: 2000, seed: seed &+ UInt64(1000 * shapeIndex + i))
+            let calls = Swift.min(Swift.max(Int(20_000 / Swift.min(once(kernels[0]), once(kernels[2]))), 1), 10_000)
+            let names = ["dense sgemm", "dense sgemm A/A", "CSR"]
+            let executes = ["OpenBLAS sgemm on the pruned fp32 matrix (its zeros are still multiplied)",
+                            "the same dense product on a second copy of the matrix: the noise floor",
+                            "infbench CSR kernel, nonzeros only (\(VectorISA.active.rawValue) path)"]
+            let point = WorkloadPoint(model: model, workload: "spmm", batch: m, sequenceLength: nil, threads: threads,
+                                      itemUnit: "product", itemsPerRun: calls,
+                                      point: "W \(n)×\(k), sparsity \(fixed(s * 100, 1))%")
             var maxDiff = 0.0
-            for j in 0..<(m * n) { maxDiff = Swift.max(maxDiff, Double(abs(p.yDense[j] - p.ySparse[j]))) }
-            let calls = Double(p.calls)
-            rows.append(CrossoverRow(
-                m: m, n: n, k: k, sparsity: sparsities[i], nonzeros: p.sparse.nonzeroCount,
-                denseMedianNs: SampleStats(samplesNs: dense).median * 1e9 / calls,
-                sparseMedianNs: SampleStats(samplesNs: sparse).median * 1e9 / calls,
+            for j in 0..<(m * n) { maxDiff = Swift.max(maxDiff, Double(abs(ys[0][j] - ys[2][j]))) }
+            let group = engine.measureGroup(point, (0..<3).map { v in
+                EngineVariant(name: names[v], executes: executes[v], weightBytes: kernels[v].byteCount,
+                              flopsPerRun: 2 * Double(m * n * k * calls),
+                              quality: v == 2 ? Quality(maxAbsDiff: maxDiff, meanCosine: 1, top1Agreement: nil, n: m,
+                                                        evaluationSet: "the timed product", identical: maxDiff < 1e-4) : nil,
+                              metrics: ["sparsity": s, "nonzeros": Double((kernels[2] as! CSRWeights).nonzeroCount),
+                                        "n": Double(n), "k": Double(k), "callsPerSample": Double(calls)]) {
+                    for _ in 0..<calls { kernels[v].multiply(xp, rows: m, into: ys[v]) }
+                }
+            }, warnings: &warnings, progress: progress)
+            let speedup = group[2].speedup!
+            cells.append(CrossoverRow(
+                m: m, n: n, k: k, sparsity: s, nonzeros: (kernels[2] as! CSRWeights).nonzeroCount,
+                denseMedianNs: group[0].stats.median * 1e9 / Double(calls), sparseMedianNs: group[2].stats.median * 1e9 / Double(calls),
                 ratio: speedup.ratio, low: speedup.low, high: speedup.high, confidence: speedup.confidence,
-                withinNoise: speedup.withinNoise,
-                denseBytes: p.dense.byteCount, sparseBytes: p.sparse.byteCount,
-                maxAbsDiff: maxDiff, callsPerSample: p.calls,
-                denseSamplesNs: dense, sparseSamplesNs: sparse))
-            p.yDense.deallocate()
-            p.ySparse.deallocate()
+                withinNoise: speedup.withinNoise, denseBytes: kernels[0].byteCount, sparseBytes: kernels[2].byteCount,
+                maxAbsDiff: maxDiff, callsPerSample: calls, denseSamplesNs: group[0].samplesNs, sparseSamplesNs: group[2].samplesNs))
+            rows += group
         }
-        xp.deallocate()
     }
-    return rows
+    return (cells, rows)
+}
+
+/// The distinct (out, in) shapes of a model's weight matrices, in checkpoint order: the
+/// products a sparse kernel would replace.
+public func matrixShapes(of model: InferenceModel) -> [(n: Int, k: Int)] {
+    var shapes: [(n: Int, k: Int)] = []
+    _ = model.transformingWeights { _, w in
+        if !shapes.contains(where: { $0 == (w.outFeatures, w.inFeatures) }) { shapes.append((w.outFeatures, w.inFeatures)) }
+        return w
+    }
+    return shapes
 }
 
 /// The grid as an aligned text table, one row per (shape, sparsity), with a legend

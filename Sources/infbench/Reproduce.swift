@@ -1,10 +1,11 @@
 // `infbench reproduce`: replay a stored result's configuration and seeds here —
-// a suite (`run`) or a scenario (generate, cache, lengths, softmax, sparsity).
+// a suite (`run`) or any scenario, from the configuration the file carries.
 import ArgumentParser
 import Foundation
 import InfHarness
 import InfModels
 import InfTechniques
+import InfTrain
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct Reproduce: ParsableCommand {
         but not judged, since they differ between machines. Exit status 0 when every judged row reproduced, 1 otherwise.
         """)
 
-    @Argument(help: "A result written with --output FILE.json by run, generate, cache, lengths, softmax or sparsity (e.g. Results/default.json).")
+    @Argument(help: "A result written with --output FILE.json by any command (run, generate, cache, lengths, serve, softmax, sparsity, distill).")
     var path: String
 
     @Option(help: "Also write the new run's result to this file (atomically), in the format its extension names.")
@@ -102,9 +103,39 @@ struct Reproduce: ParsableCommand {
             return SoftmaxBench.run(model: d, cutoffs: try need(w.cutoffs, "cutoffs"), newTokens: try need(w.newTokens, "newTokens"),
                                     threads: threads, engine: engine, seed: c.inputSeed,
                                     weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say)
-        case .serve, .sparsity, .distill:
-            throw ValidationError("\(path): reproduce replays run, generate, cache, lengths and softmax results; "
-                                  + "for a \(reported.kind.rawValue) result, run `infbench \(reported.kind.rawValue)` again with its options and compare the two files.")
+        case .serve:
+            let m = try model().model
+            return ServerBench.compare(model: m, sequenceLength: c.sequenceLengths.first ?? 0, threads: threads,
+                                       dynamic: BatcherPolicy(maxBatch: try need(w.maxBatch, "maxBatch"),
+                                                              maxDelaySeconds: try need(w.maxDelaySeconds, "maxDelaySeconds")),
+                                       p99Bound: try need(w.p99BoundSeconds, "p99BoundSeconds"),
+                                       trialSeconds: try need(w.trialSeconds, "trialSeconds"), steps: try need(w.steps, "steps"),
+                                       engine: engine, seed: c.inputSeed, progress: progress.say).result
+        case .sparsity:
+            let m = try model().model
+            let shapes = matrixShapes(of: m)
+            let grid = try need(w.rows, "rows").flatMap { rows in shapes.map { (m: rows, n: $0.n, k: $0.k) } }
+            var warnings: [String] = []
+            let (_, rows) = measureSparseCrossover(shapes: grid, sparsities: try need(w.sparsities, "sparsities"), threads: threads,
+                                                   engine: engine, seed: c.inputSeed, model: m.name, warnings: &warnings,
+                                                   progress: progress.say)
+            return engine.result(kind: .sparsity, name: reported.suite, models: c.models, variants: c.variants, threads: c.threads,
+                                 batchSizes: c.batchSizes, sequenceLengths: [], seed: c.inputSeed, workload: w, rows: rows,
+                                 warnings: warnings)
+        case .distill:
+            var models: [(task: String, role: String, loaded: LoadedModel)] = []
+            for name in c.models {
+                guard let task = DistillationTask.all.first(where: { $0.name == name }) else {
+                    throw ValidationError("\(path): \"\(name)\" is not a distillation task.")
+                }
+                for role in DistillationTask.Role.allCases {
+                    models.append((task.name, role.rawValue, try ModelLoader.load("\(ModelLoader.modelsDirectory)/\(task.checkpointName(role))")))
+                }
+            }
+            let result = try DistillBench.run(models, threads: threads, largeBatch: try need(w.maxBatch, "maxBatch"), policy: policy,
+                                              seed: c.inputSeed, bootstrapResamples: c.bootstrapResamples, progress: progress.say)
+            guard let envelope = result.envelope else { throw ValidationError("\(path): the distill replay produced no result.") }
+            return envelope
         }
     }
 }

@@ -41,28 +41,24 @@ struct Sparsity: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        var shapes: [(n: Int, k: Int)] = []
-        _ = loaded.model.transformingWeights { _, w in
-            if !shapes.contains(where: { $0 == (w.outFeatures, w.inFeatures) }) { shapes.append((w.outFeatures, w.inFeatures)) }
-            return w
-        }
+        let shapes = matrixShapes(of: loaded.model)
         if let output = scenario.output { try checkWritable(output) }
         let grid = rows.values.flatMap { m in shapes.map { (m: m, n: $0.n, k: $0.k) } }
         let sparsityList = try parsedSparsities()
         let progress = scenario.progress()
         progress.say("measuring \(grid.count) shapes × \(sparsityList.count) sparsities")
-        let policy = measurement.policy(seed: scenario.seed)
-        let cells = measureSparseCrossover(shapes: grid, sparsities: sparsityList, threads: scenario.threads,
-                                           policy: policy, seed: scenario.seed)
-        progress.done()
         let engine = scenario.engine(measurement)
+        var warnings: [String] = []
+        let (cells, measuredRows) = measureSparseCrossover(shapes: grid, sparsities: sparsityList, threads: scenario.threads,
+                                                           engine: engine, seed: scenario.seed, model: loaded.model.name,
+                                                           warnings: &warnings, progress: progress.say)
+        progress.done()
         var workload = WorkloadConfiguration()
         workload.sparsities = sparsityList
         workload.rows = rows.values
-        let result = engine.result(kind: .sparsity, name: "sparsity", models: [model], variants: ["dense sgemm", "CSR"],
+        let result = engine.result(kind: .sparsity, name: "sparsity", models: [model], variants: ["dense sgemm", "dense sgemm A/A", "CSR"],
                                    threads: [scenario.threads], batchSizes: rows.values, sequenceLengths: [], seed: scenario.seed,
-                                   workload: workload, rows: cells.flatMap { $0.resultRows(model: loaded.model.name, threads: scenario.threads) },
-                                   warnings: [])
+                                   workload: workload, rows: measuredRows, warnings: warnings)
         let env = result.environment
         if env.buildConfiguration == "debug" { print("!!! DEBUG BUILD: these timings mean nothing !!!") }
         print("infbench sparsity: \(loaded.model.name)'s matrix shapes, \(scenario.threads) thread(s); "

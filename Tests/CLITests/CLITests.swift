@@ -217,12 +217,11 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(compared.status, 0, "compare \(args[0]) with itself: \(compared.stderr)")
         }
         // Replayed from the file alone: every row of a tiny run is judged or named missing, nothing traps.
-        for kind in ["generate", "cache"] {
+        for kind in ["generate", "cache", "serve", "sparsity"] {
             let r = try run(["reproduce", dir.appendingPathComponent("\(kind).json").path])
             XCTAssertTrue([0, 1].contains(r.status), "reproduce \(kind): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("REPRODUCED") || r.stdout.contains("DIFFERENT"), r.stdout)
         }
-        try assertRejected(["reproduce", dir.appendingPathComponent("serve.json").path], mentions: "run `infbench serve` again")
         let out = dir.appendingPathComponent("never.json")
         try assertRejected(["generate", "--model", "cnn-small", "--output", out.path], mentions: "GPT-style decoder", output: out)
         try assertRejected(["generate", "--tokens", "2000"], mentions: "max_position_embeddings")

@@ -263,3 +263,34 @@ final class ChartTests: XCTestCase {
         XCTAssertTrue(error("{\"schemaVersion\": 2, \"kind\": \"bake\"}").hasPrefix("x.json has result kind \"bake\""))
     }
 }
+
+extension CrossoverRow {
+    /// The cell as two rows of the common result format: the dense baseline and the CSR
+    /// variant, with the speed-up, samples, bytes and max |Δ| carried over; sparsity,
+    /// nonzeros, N, K and calls per sample go in `metrics`.
+    func resultRows(model: String, threads: Int) -> [ResultRow] {
+        func row(_ variant: String, _ executes: String, _ samples: [UInt64], bytes: Int) -> ResultRow {
+            let stats = SampleStats(samplesNs: samples)
+            var r = ResultRow(model: model, variant: variant, executes: executes, batch: m, sequenceLength: nil,
+                              threads: threads, itemUnit: "product", itemsPerRun: callsPerSample, warmupRuns: 0,
+                              samplesNs: samples, stats: stats, throughput: Double(callsPerSample) / stats.median,
+                              flopsPerRun: 2 * Double(m * n * k * callsPerSample),
+                              gflops: 2 * Double(m * n * k * callsPerSample) / stats.median / 1e9,
+                              rooflinePercent: nil, weightBytes: bytes, peakRSSBytes: 0, speedup: nil, quality: nil)
+            r.workload = "spmm"
+            r.point = "W \(n)×\(k), sparsity \(fixed(sparsity * 100, 1))%"
+            r.metrics = ["sparsity": sparsity, "nonzeros": Double(nonzeros), "n": Double(n), "k": Double(k),
+                         "callsPerSample": Double(callsPerSample)]
+            return r
+        }
+        let dense = row("dense sgemm", "OpenBLAS sgemm on the pruned fp32 matrix (its zeros are still multiplied)", denseSamplesNs, bytes: denseBytes)
+        var sparse = row("CSR", "infbench CSR kernel, nonzeros only", sparseSamplesNs, bytes: sparseBytes)
+        var s = Speedup(baseline: "dense sgemm", ratio: ratio, low: low, high: high, confidence: confidence)
+        s.withinNoise = withinNoise
+        sparse.speedup = s
+        sparse.quality = Quality(maxAbsDiff: maxAbsDiff, meanCosine: 1, top1Agreement: nil, n: m,
+                                 evaluationSet: "the timed product", identical: maxAbsDiff < 1e-4)
+        return [dense, sparse]
+    }
+
+}

@@ -125,10 +125,12 @@ final class ResultSchemaTests: XCTestCase {
                                               dynamic: BatcherPolicy(maxBatch: 2, maxDelaySeconds: 0.001), p99Bound: 0.5,
                                               trialSeconds: 0.05, steps: 0, engine: engine, seed: 1)
         try assertValid(served)
-        let cells = measureSparseCrossover(shapes: [(m: 1, n: 8, k: 8)], sparsities: [0.5], threads: 1, policy: engine.policy, seed: 1)
-        try assertValid(engine.result(kind: .sparsity, name: "s", models: ["m"], variants: ["dense sgemm", "CSR"], threads: [1],
-                                      batchSizes: [1], sequenceLengths: [], seed: 1, workload: WorkloadConfiguration(),
-                                      rows: cells.flatMap { $0.resultRows(model: "m", threads: 1) }, warnings: []))
+        var warnings: [String] = []
+        let (_, rows) = measureSparseCrossover(shapes: [(m: 1, n: 8, k: 8)], sparsities: [0.5], threads: 1, engine: engine, seed: 1,
+                                               warnings: &warnings)
+        try assertValid(engine.result(kind: .sparsity, name: "s", models: ["m"], variants: ["dense sgemm", "dense sgemm A/A", "CSR"],
+                                      threads: [1], batchSizes: [1], sequenceLengths: [], seed: 1, workload: WorkloadConfiguration(),
+                                      rows: rows, warnings: warnings))
     }
 
     func testSoftmaxAndDistillResultsMatchTheSchema() throws {

@@ -8,7 +8,7 @@ public func sparsityChart(_ result: SuiteResult) -> String {
     var shapes: [String] = []
     var byShape: [String: [CrossoverRow]] = [:]
     let dense = result.rows.filter { $0.workload == "spmm" && $0.speedup == nil }
-    let sparse = result.rows.filter { $0.workload == "spmm" && $0.speedup != nil }
+    let sparse = result.rows.filter { $0.workload == "spmm" && $0.speedup != nil && !$0.isAA }
     for row in zip(dense, sparse).compactMap({ CrossoverRow(dense: $0, sparse: $1) }) {
         let key = "M=\(row.m) · W \(row.n)×\(row.k)"
         if byShape[key] == nil { shapes.append(key) }
