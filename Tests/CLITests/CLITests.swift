@@ -154,7 +154,13 @@ final class CLITests: XCTestCase {
         let rows = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
         let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
         XCTAssertEqual(rows.count, (stored?["rows"] as? [Any])?.count)
-        XCTAssertEqual(Set(rows.map { $0["verdict"] as? String }), ["~noise"])
+        XCTAssertEqual(Set(rows.map { $0["verdict"] as? String }), ["not judged"], "one run per side: absolute times are not judged")
+        // The same file as two runs per side: every baseline row is judged, and within the noise.
+        let twice = try run(["compare", file, file, "--more-a", file, "--more-b", file, "--format", "json",
+                             "--bootstrap-resamples", "200", "--fail-if", "slower:1%"])
+        XCTAssertEqual(twice.status, 0, twice.stderr)
+        let judged = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(twice.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+        XCTAssertEqual(Set(judged.filter { $0["basis"] as? String == "run medians" }.map { $0["verdict"] as? String }), ["~noise"])
     }
 
     func testCompareRejectsFilesThatAreNotSuiteResults() throws {
