@@ -1,12 +1,14 @@
 // DepthwiseConv2D (direct kernel, shifted rows) against the seven-loop convolution run per
 // channel: kernels 3 and 5, strides 1 and 2, symmetric and TensorFlow-"same" asymmetric
-// padding, planes narrower than the kernel, fused ReLU6, and 1 vs 2 threads.
+// padding, planes narrower than the kernel, fused ReLU6, 1 vs 2 threads, and every
+// instruction-set path of the C kernel this CPU has.
 import InfCore
 import XCTest
 
 final class DepthwiseConvTests: XCTestCase {
     override func tearDown() {
         Parallel.setThreads(1)
+        VectorISA.select(.best)
         super.tearDown()
     }
 
@@ -66,6 +68,17 @@ final class DepthwiseConvTests: XCTestCase {
         var y = Tensor(zeros: [0])
         dw(Tensor(shape: [1, 2, 1, 2], storage: [0.3, 1, 0.3, 1]), into: &y)
         XCTAssertEqual(y.storage, [3, 6, 0, 0])
+    }
+
+    func testEveryInstructionSetPath() {
+        let paths = VectorISA.allCases.filter { VectorISA.select($0) }
+        XCTAssertTrue(paths.contains(.generic))
+        for (i, isa) in paths.enumerated() {
+            XCTAssertTrue(VectorISA.select(isa))
+            // 13 wide: not a multiple of any vector width, so every path runs its remainder loop.
+            check(h: 13, w: 13, k: 3, stride: 1, padding: 1, paddingEnd: 1, relu6: true, seed: 60 + UInt64(i))
+            check(h: 13, w: 13, k: 5, stride: 2, padding: 1, paddingEnd: 2, seed: 70 + UInt64(i))
+        }
     }
 
     func testThreadsSplitPlanesWithoutChangingResults() {

@@ -55,12 +55,17 @@ public struct DepthwiseConv2D: Sendable {
                 weight.storage.withUnsafeBufferPointer { wp in
                     let (xb, yb, wb) = (xp.baseAddress!, yp.baseAddress!, wp.baseAddress!)
                     Profiler.measure("conv.depthwise") {
+                        let scratchCount = depthwiseScratchCount(kernel: k, stride: s, outH: oh, outW: ow)
                         Parallel.forChunks(b * c, minChunk: 8) { _, planes in
-                            for plane in planes {
-                                let ch = plane % c
-                                depthwiseConv2dPlaneKernel(yb + plane * oh * ow, xb + plane * h * w, wb + ch * k * k,
-                                                           bias: bias?.storage[ch] ?? 0, height: h, width: w, kernel: k, stride: s,
-                                                           padTop: pad, padLeft: pad, outH: oh, outW: ow, relu6: relu6)
+                            // One scratch per chunk (thread), reused by its planes.
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                                for plane in planes {
+                                    let ch = plane % c
+                                    depthwiseConv2dPlaneKernel(yb + plane * oh * ow, xb + plane * h * w, wb + ch * k * k,
+                                                               bias: bias?.storage[ch] ?? 0, height: h, width: w, kernel: k, stride: s,
+                                                               padTop: pad, padLeft: pad, outH: oh, outW: ow, relu6: relu6,
+                                                               scratch: scratch.baseAddress!)
+                                }
                             }
                         }
                     }
