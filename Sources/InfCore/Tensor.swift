@@ -44,12 +44,16 @@ public struct Tensor: Equatable, Sendable {
     }
 
     /// Makes this tensor `newShape`, reallocating only when the element count
-    /// changes; contents are unspecified afterwards. This is the arena step:
-    /// after the first call for a batch shape, later calls allocate nothing.
+    /// outgrows the storage's capacity; contents are unspecified afterwards. This is
+    /// the arena step: after the first call for a batch shape, later calls allocate
+    /// nothing, even when one buffer takes maps of several sizes in turn (the blocks
+    /// of an EfficientNet), where a fresh array per size would be page-faulted anew.
     public mutating func resize(_ newShape: [Int]) {
         let n = newShape.reduce(1, *)
-        if n != storage.count {
-            storage = [Float](repeating: 0, count: n)
+        if n < storage.count {
+            storage.removeLast(storage.count - n)
+        } else if n > storage.count {
+            if n > storage.capacity { storage = [Float](repeating: 0, count: n) } else { storage.append(contentsOf: repeatElement(0, count: n - storage.count)) }
         }
         shape = newShape
     }
