@@ -20,6 +20,7 @@ final class PruneStructuredTests: XCTestCase {
         case .bert: model = try TransformerEncoder(name: "tiny", config: config.transformer!, weights: weights)
         case .gpt: model = try TransformerDecoder(name: "tiny", config: config.transformer!, weights: weights)
         case .cnn: model = try CNN(name: "tiny", config: config.cnn!, weights: weights)
+        case .efficientnet: model = try EfficientNet(name: "tiny", config: config.efficientnet!, weights: weights)
         }
         return LoadedModel(model: model, config: config, source: "test.json", weightsSource: "test")
     }
@@ -38,6 +39,7 @@ final class PruneStructuredTests: XCTestCase {
         case .bert: return try TransformerEncoder(name: "z", config: loaded.config.transformer!, weights: w)
         case .gpt: return try TransformerDecoder(name: "z", config: loaded.config.transformer!, weights: w)
         case .cnn: return try CNN(name: "z", config: loaded.config.cnn!, weights: w)
+        case .efficientnet: return try EfficientNet(name: "z", config: loaded.config.efficientnet!, weights: w)
         }
     }
 
