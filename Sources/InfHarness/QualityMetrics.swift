@@ -1,12 +1,13 @@
 // Output quality of a variant against the fp32 reference on the same inputs:
-// max |Δ|, mean cosine per output row, and arg-max agreement for logits.
+// max |Δ|, mean cosine per output row, and arg-max and top-5 agreement for logits.
 import InfCore
 
 /// Rows are vectors of the last dimension: (B, T, C) hidden states, (B, T, V) or (B, classes) logits.
 public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Quality {
     precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
     let cols = reference.lastDim, rows = reference.rows
-    var maxAbs = 0.0, cosineSum = 0.0, agree = 0
+    var maxAbs = 0.0, cosineSum = 0.0, agree = 0, agree5 = 0
+    let top5 = logits && cols > 5
     reference.storage.withUnsafeBufferPointer { r in
         output.storage.withUnsafeBufferPointer { o in
             for row in 0..<rows {
@@ -24,12 +25,25 @@ public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Q
                 // Two zero vectors are identical; one zero vector against another is orthogonal.
                 cosineSum += (nr == 0 && no == 0) ? 1 : (nr == 0 || no == 0) ? 0 : dot / (nr.squareRoot() * no.squareRoot())
                 if argR == argO { agree += 1 }
+                if top5 && Set(topFive(r.baseAddress! + row * cols, cols)) == Set(topFive(o.baseAddress! + row * cols, cols)) { agree5 += 1 }
             }
         }
     }
     return Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
                    top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
+                   top5Agreement: top5 ? Double(agree5) / Double(max(rows, 1)) : nil,
                    embeddingCosine: !logits && reference.rank == 3 ? pooledCosine(reference, output) : nil)
+}
+
+/// Indices of the five largest of x[0..<n] (n ≥ 5), by insertion into a sorted list of five.
+func topFive(_ x: UnsafePointer<Float>, _ n: Int) -> [Int] {
+    var best = Array(0..<5).sorted { x[$0] > x[$1] }
+    for j in 5..<n where x[j] > x[best[4]] {
+        best[4] = j
+        var i = 4
+        while i > 0 && x[best[i]] > x[best[i - 1]] { best.swapAt(i, i - 1); i -= 1 }
+    }
+    return best
 }
 
 /// (B, T, C) hidden states: mean over the cosines, per sequence, of the T-averaged vectors.
