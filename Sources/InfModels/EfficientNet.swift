@@ -18,10 +18,13 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
         public var expandRatio: Int
         public var kernelSize: Int
         public var stride: Int
+        /// Channels of the depthwise stage when not in · ratio: set by channel pruning
+        /// ("infbench_expanded_channels", infbench's own key).
+        public var expandedChannelsOverride: Int?
 
         enum CodingKeys: String, CodingKey {
             case inChannels = "in_channels", outChannels = "out_channels", expandRatio = "expand_ratio"
-            case kernelSize = "kernel_size", stride
+            case kernelSize = "kernel_size", stride, expandedChannelsOverride = "infbench_expanded_channels"
         }
 
         public init(inChannels: Int, outChannels: Int, expandRatio: Int, kernelSize: Int, stride: Int) {
@@ -29,7 +32,7 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
         }
 
         /// Channels of the depthwise stage.
-        public var expandedChannels: Int { inChannels * expandRatio }
+        public var expandedChannels: Int { expandedChannelsOverride ?? inChannels * expandRatio }
         /// The skip connection exists when the block keeps the shape.
         public var hasSkip: Bool { stride == 1 && inChannels == outChannels }
     }
@@ -104,6 +107,9 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
             guard (1...65536).contains(b.outChannels), (1...64).contains(b.expandRatio), (1...64).contains(b.kernelSize),
                   (1...64).contains(b.stride), b.kernelSize % 2 == 1 else {
                 return "block \(i) needs out_channels in 1...65536 and expand_ratio, stride and an odd kernel_size in 1...64"
+            }
+            if let e = b.expandedChannelsOverride, b.expandRatio == 1 || !(1...65536).contains(e) {
+                return "block \(i): infbench_expanded_channels needs expand_ratio > 1 and a value in 1...65536, got \(e)"
             }
             channels = b.outChannels
         }

@@ -7,6 +7,8 @@
 //   FFN neuron j:   ‖W_up[j, :]‖₂ · ‖W_down[:, j]‖₂   (what flows in times what flows out)
 //   head h:         ‖W_q,k,v rows of h‖₂ · ‖W_o columns of h‖₂
 //   conv channel o: ‖filter o‖₁   (Li et al., "Pruning Filters for Efficient ConvNets", 2017)
+//   EfficientNet expanded channel j of a block: ‖W_expand[j, :]‖₂ · ‖W_project[:, j]‖₂ (BN folded),
+//     as for an FFN neuron: the block's input and output widths stay, so the skips still fit
 import Foundation
 import InfCore
 import InfModels
@@ -61,7 +63,12 @@ public struct PruneStructured: Technique {
             let t = original.config.transformer!
             shape = "heads \(t.numHeads) → \(kept(t.numHeads)) of width \(t.headSize)"
         case .channels:
-            shape = "channels " + original.config.cnn!.stages.map { "\($0.outChannels)→\(kept($0.outChannels))" }.joined(separator: ", ")
+            if let net = original.config.efficientnet {
+                let expanded = net.blocks.filter { $0.expandRatio != 1 }.map(\.expandedChannels)
+                shape = "expanded channels per block " + Set(expanded).sorted().map { "\($0)→\(kept($0))" }.joined(separator: ", ")
+            } else {
+                shape = "channels " + original.config.cnn!.stages.map { "\($0.outChannels)→\(kept($0.outChannels))" }.joined(separator: ", ")
+            }
         }
         return String(format: "parameters %.2fM → %.2fM; ", Double(before) / 1e6, Double(after) / 1e6) + shape
     }
@@ -162,8 +169,33 @@ public struct PruneStructured: Technique {
             }
             return try rebuild(like: loaded.model, cnn: config, tensors: tensors, label: label)
 
+        case (.channels, .efficientnet):
+            // The expanded channels of each inverted residual block: expand rows, their BN, the
+            // depthwise filters and their BN, project columns. Block 0 has no expansion (its
+            // depthwise stage reads the stem, whose width the skips elsewhere do not constrain,
+            // but the stem is 32 channels of 27 weights: left alone).
+            var config = loaded.config.efficientnet!
+            for (i, b) in config.blocks.enumerated() where b.expandRatio != 1 {
+                let p = "_blocks.\(i)", e = b.expandedChannels
+                let expand = tensors["\(p)._expand_conv.weight"]!.reshaped([e, b.inChannels])
+                let project = tensors["\(p)._project_conv.weight"]!.reshaped([b.outChannels, e])
+                let keep = topIndices((0..<e).map { rowNorm(expand, $0) * columnNorm(project, $0) }, kept(e))
+                tensors["\(p)._expand_conv.weight"] = selectRows(expand, keep).reshaped([keep.count, b.inChannels, 1, 1])
+                let dw = tensors["\(p)._depthwise_conv.weight"]!
+                tensors["\(p)._depthwise_conv.weight"] = selectRows(dw.reshaped([e, dw.count / e]), keep).reshaped([keep.count] + Array(dw.shape.dropFirst()))
+                for bn in ["_bn0", "_bn1"] {
+                    for part in ["weight", "bias", "running_mean", "running_var"] {
+                        let name = "\(p).\(bn).\(part)"
+                        tensors[name] = selectRows(tensors[name]!.reshaped([e, 1]), keep).reshaped([keep.count])
+                    }
+                }
+                tensors["\(p)._project_conv.weight"] = selectColumns(project, keep).reshaped([b.outChannels, keep.count, 1, 1])
+                config.blocks[i].expandedChannelsOverride = keep.count
+            }
+            return try rebuild(like: loaded.model, efficientnet: config, tensors: tensors, label: label)
+
         default:
-            throw TechniqueError(message: "\(name) does not apply to \(model.name) (a \(loaded.config.kind.rawValue) model): heads and ffn prune transformers, channels prune CNNs.")
+            throw TechniqueError(message: "\(name) does not apply to \(model.name) (a \(loaded.config.kind.rawValue) model): heads and ffn prune transformers, channels prune CNNs and EfficientNets.")
         }
     }
 }
@@ -171,7 +203,7 @@ public struct PruneStructured: Technique {
 /// A model of `original`'s kind built from `tensors` (under `transformer` or `cnn` when the shapes
 /// changed), fed the same inputs as the original: its tokenised text and its dataset's test split.
 func rebuild(like original: InferenceModel, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil,
-             tensors: [String: Tensor], label: String) throws -> InferenceModel {
+             efficientnet: EfficientNetConfig? = nil, tensors: [String: Tensor], label: String) throws -> InferenceModel {
     let weights = TensorDictionaryWeights(tensors, label: label)
     switch original {
     case let encoder as TransformerEncoder:
@@ -183,6 +215,10 @@ func rebuild(like original: InferenceModel, transformer: TransformerConfig? = ni
     case let net as CNN:
         let model = try CNN(name: net.name, config: cnn ?? net.config, weights: weights)
         model.evaluation = net.evaluation
+        return model
+    case let net as EfficientNet:
+        let model = try EfficientNet(name: net.name, config: efficientnet ?? net.config, weights: weights)
+        (model.evaluation, model.imageNames) = (net.evaluation, net.imageNames)
         return model
     default:
         throw TechniqueError(message: "\(label): cannot rebuild a \(original.kind.rawValue) model of this type.")
