@@ -58,6 +58,30 @@ public struct Tensor: Equatable, Sendable {
         shape = newShape
     }
 
+    /// Items `range` of the outermost dimension (images of a batch) into `out`, reusing its buffer.
+    public func copyItems(_ range: Range<Int>, into out: inout Tensor) {
+        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "items \(range) of \(shape)")
+        let per = shape[0] == 0 ? 0 : count / shape[0]
+        out.resize([range.count] + shape.dropFirst())
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                if per * range.count > 0 { dst.baseAddress!.update(from: src.baseAddress! + range.lowerBound * per, count: per * range.count) }
+            }
+        }
+    }
+
+    /// Writes `items` (k, …) over items start..<start+k of the outermost dimension.
+    public mutating func setItems(_ start: Int, from items: Tensor) {
+        precondition(!shape.isEmpty && Array(items.shape.dropFirst()) == Array(shape.dropFirst()) && start >= 0
+                     && start + items.shape[0] <= shape[0], "cannot write \(items.shape) at item \(start) of \(shape)")
+        let per = shape[0] == 0 ? 0 : count / shape[0]
+        items.storage.withUnsafeBufferPointer { src in
+            storage.withUnsafeMutableBufferPointer { dst in
+                if src.count > 0 { (dst.baseAddress! + start * per).update(from: src.baseAddress!, count: src.count) }
+            }
+        }
+    }
+
     @inlinable
     public subscript(flat i: Int) -> Float {
         get { storage[i] }

@@ -84,6 +84,16 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(u.storage.withUnsafeBufferPointer { $0.baseAddress }, base, "a buffer that takes maps of several sizes is allocated once")
     }
 
+    func testCopyAndSetItems() {
+        let batch = Tensor(shape: [3, 2, 2]) { Float($0) }
+        var one = Tensor(zeros: [0])
+        batch.copyItems(1..<3, into: &one)
+        XCTAssertEqual(one, Tensor(shape: [2, 2, 2], storage: (4..<12).map(Float.init)))
+        var out = Tensor(zeros: [3, 2, 2])
+        out.setItems(1, from: one)
+        XCTAssertEqual(out.storage, [0, 0, 0, 0] + (4..<12).map(Float.init))
+    }
+
     func testSeededGeneratorsAreReproducible() {
         var a = SeededRNG(seed: 42), b = SeededRNG(seed: 42), c = SeededRNG(seed: 43)
         let sa = (0..<8).map { _ in a.next() }, sb = (0..<8).map { _ in b.next() }, sc = (0..<8).map { _ in c.next() }
