@@ -195,6 +195,27 @@ final class EfficientNetTests: XCTestCase {
         }
     }
 
+    func testImagesOfTheWrongShapeAreOneSentence() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("effnet-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyEfficientNet)) as! [String: Any]
+        json["model_type"] = "efficientnet"
+        json["infbench_seed"] = 3
+        json["infbench_images"] = "images.safetensors"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: "\(dir)/config.json"))
+        try SafetensorsWriter.write([("images", Tensor(zeros: [2, 3, 8, 8]))], to: "\(dir)/images.safetensors")
+        XCTAssertThrowsError(try ModelLoader.load(dir)) {
+            XCTAssertEqual("\($0)", "\(dir)/images.safetensors: needs a tensor \"images\" of shape (N, 3, 10, 10).")
+        }
+        // The right shape: the images become the inputs, labelled by the model's own top-1.
+        var rng = SeededRNG(seed: 8)
+        try SafetensorsWriter.write([("images", Tensor.randomUniform([2, 3, 10, 10], in: -1...1, rng: &rng))], to: "\(dir)/images.safetensors")
+        let net = try XCTUnwrap(try ModelLoader.load(dir).model as? EfficientNet)
+        let eval = try XCTUnwrap(net.evaluation)
+        XCTAssertEqual(eval.labels.map(Int.init), EfficientNet.top(1, of: net.forward(.images(eval.images))).map { $0[0] })
+    }
+
     // MARK: - The real EfficientNet-Lite0 on real photographs
 
     struct Reference: Decodable {
@@ -254,6 +275,7 @@ final class EfficientNetTests: XCTestCase {
         XCTAssertEqual(loaded.config.kind, .efficientnet)
         XCTAssertEqual(net.kind, .cnn, "the harness runs image models once per batch size")
         XCTAssertTrue(loaded.notes.contains { $0.contains("real photographs") }, "\(loaded.notes)")
+        XCTAssertTrue(ModelLoader.defaultSuite().contains("efficientnet-lite0"), "the default suite includes it once fetched")
         XCTAssertEqual(net.parameterCount, 4_631_000, "as executed, BN folded (4.65M in the checkpoint, with BN scales)")
         let eval = try XCTUnwrap(net.evaluationSet as? LabelledImages)
         XCTAssertEqual(eval.count, 24)
