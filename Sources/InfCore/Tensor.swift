@@ -44,14 +44,42 @@ public struct Tensor: Equatable, Sendable {
     }
 
     /// Makes this tensor `newShape`, reallocating only when the element count
-    /// changes; contents are unspecified afterwards. This is the arena step:
-    /// after the first call for a batch shape, later calls allocate nothing.
+    /// outgrows the storage's capacity; contents are unspecified afterwards. This is
+    /// the arena step: after the first call for a batch shape, later calls allocate
+    /// nothing, even when one buffer takes maps of several sizes in turn (the blocks
+    /// of an EfficientNet), where a fresh array per size would be page-faulted anew.
     public mutating func resize(_ newShape: [Int]) {
         let n = newShape.reduce(1, *)
-        if n != storage.count {
-            storage = [Float](repeating: 0, count: n)
+        if n < storage.count {
+            storage.removeLast(storage.count - n)
+        } else if n > storage.count {
+            if n > storage.capacity { storage = [Float](repeating: 0, count: n) } else { storage.append(contentsOf: repeatElement(0, count: n - storage.count)) }
         }
         shape = newShape
+    }
+
+    /// Items `range` of the outermost dimension (images of a batch) into `out`, reusing its buffer.
+    public func copyItems(_ range: Range<Int>, into out: inout Tensor) {
+        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "items \(range) of \(shape)")
+        let per = shape[0] == 0 ? 0 : count / shape[0]
+        out.resize([range.count] + shape.dropFirst())
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                if per * range.count > 0 { dst.baseAddress!.update(from: src.baseAddress! + range.lowerBound * per, count: per * range.count) }
+            }
+        }
+    }
+
+    /// Writes `items` (k, …) over items start..<start+k of the outermost dimension.
+    public mutating func setItems(_ start: Int, from items: Tensor) {
+        precondition(!shape.isEmpty && Array(items.shape.dropFirst()) == Array(shape.dropFirst()) && start >= 0
+                     && start + items.shape[0] <= shape[0], "cannot write \(items.shape) at item \(start) of \(shape)")
+        let per = shape[0] == 0 ? 0 : count / shape[0]
+        items.storage.withUnsafeBufferPointer { src in
+            storage.withUnsafeMutableBufferPointer { dst in
+                if src.count > 0 { (dst.baseAddress! + start * per).update(from: src.baseAddress!, count: src.count) }
+            }
+        }
     }
 
     @inlinable

@@ -89,6 +89,7 @@ func speedupCell(_ s: Speedup) -> String {
 func qualityCell(_ q: Quality) -> String {
     var text = "max|Δ| \(String(format: "%.1e", q.maxAbsDiff)) cos \(fixed(q.meanCosine, 6))"
     if let top1 = q.top1Agreement { text += " top1 \(fixed(top1 * 100, 1))%" }
+    if let top5 = q.top5Agreement { text += " top5 \(fixed(top5 * 100, 1))%" }
     if let emb = q.embeddingCosine { text += " emb cos \(fixed(emb, 6))" }
     if let identical = q.identical { text += identical ? " identical" : " DIFFERENT" }
     if let n = q.n { text += " n=\(n)" }

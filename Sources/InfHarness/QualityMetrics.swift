@@ -1,5 +1,5 @@
 // Output quality of a variant against the fp32 reference on the same inputs:
-// max |Δ|, mean cosine per output row, and arg-max agreement for logits.
+// max |Δ|, mean cosine per output row, and arg-max and top-5 agreement for logits.
 import InfCore
 
 /// Quality over several batches of one evaluation set, accumulated batch by batch so a
@@ -7,7 +7,7 @@ import InfCore
 /// (B, T, C) hidden states, (B, T, V) or (B, classes) logits.
 public struct QualityAccumulator {
     let logits: Bool
-    var maxAbs = 0.0, cosineSum = 0.0, agree = 0, rows = 0
+    var maxAbs = 0.0, cosineSum = 0.0, agree = 0, agree5 = 0, rows = 0, top5 = false
     var embeddingSum = 0.0, sequences = 0
 
     public init(logits: Bool) { self.logits = logits }
@@ -15,6 +15,7 @@ public struct QualityAccumulator {
     public mutating func add(reference: Tensor, output: Tensor) {
         precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
         let cols = reference.lastDim, n = reference.rows
+        top5 = logits && cols > 5
         reference.storage.withUnsafeBufferPointer { r in
             output.storage.withUnsafeBufferPointer { o in
                 for row in 0..<n {
@@ -32,6 +33,7 @@ public struct QualityAccumulator {
                     // Two zero vectors are identical; one zero vector against another is orthogonal.
                     cosineSum += (nr == 0 && no == 0) ? 1 : (nr == 0 || no == 0) ? 0 : dot / (nr.squareRoot() * no.squareRoot())
                     if argR == argO { agree += 1 }
+                    if top5 && Set(topFive(r.baseAddress! + row * cols, cols)) == Set(topFive(o.baseAddress! + row * cols, cols)) { agree5 += 1 }
                 }
             }
         }
@@ -46,6 +48,7 @@ public struct QualityAccumulator {
     public func quality(n: Int? = nil, set: String? = nil) -> Quality {
         Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
                 top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
+                top5Agreement: top5 ? Double(agree5) / Double(max(rows, 1)) : nil,
                 embeddingCosine: sequences > 0 ? embeddingSum / Double(sequences) : nil,
                 n: n, evaluationSet: set)
     }
@@ -56,6 +59,17 @@ public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Q
     var acc = QualityAccumulator(logits: logits)
     acc.add(reference: reference, output: output)
     return acc.quality()
+}
+
+/// Indices of the five largest of x[0..<n] (n ≥ 5), by insertion into a sorted list of five.
+func topFive(_ x: UnsafePointer<Float>, _ n: Int) -> [Int] {
+    var best = Array(0..<5).sorted { x[$0] > x[$1] }
+    for j in 5..<n where x[j] > x[best[4]] {
+        best[4] = j
+        var i = 4
+        while i > 0 && x[best[i]] > x[best[i - 1]] { best.swapAt(i, i - 1); i -= 1 }
+    }
+    return best
 }
 
 /// (B, T, C) hidden states: mean over the cosines, per sequence, of the T-averaged vectors.

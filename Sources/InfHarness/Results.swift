@@ -240,6 +240,9 @@ public struct Quality: Codable, Sendable, Equatable {
     public var meanCosine: Double
     /// Fraction of rows whose arg-max (class or next token) matches; nil where meaningless.
     public var top1Agreement: Double?
+    /// Fraction of rows whose five largest logits are the same classes (in any order); nil where
+    /// meaningless (not logits, or ≤ 5 classes). ImageNet models are judged by top-5 as well as top-1.
+    public var top5Agreement: Double?
     /// Encoders: mean over sequences of the cosine between mean-pooled outputs — the sentence
     /// embedding (sentence-transformers' mean pooling; L2 normalisation does not change a cosine).
     public var embeddingCosine: Double?
@@ -251,11 +254,12 @@ public struct Quality: Codable, Sendable, Equatable {
     /// every output matched the baseline's within the stated tolerance.
     public var identical: Bool?
 
-    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, embeddingCosine: Double? = nil,
-                n: Int? = nil, evaluationSet: String? = nil, identical: Bool? = nil) {
+    public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, top5Agreement: Double? = nil,
+                embeddingCosine: Double? = nil, n: Int? = nil, evaluationSet: String? = nil, identical: Bool? = nil) {
         self.maxAbsDiff = maxAbsDiff
         self.meanCosine = meanCosine
         self.top1Agreement = top1Agreement
+        self.top5Agreement = top5Agreement
         self.embeddingCosine = embeddingCosine
         self.n = n
         self.evaluationSet = evaluationSet

@@ -8,6 +8,7 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
     case bert   // encoder, post-LayerNorm, learned positions, GELU FFN
     case gpt    // decoder, pre-LayerNorm, causal, tied LM head
     case cnn    // conv–ReLU–pool stacks and a linear head
+    case efficientnet // EfficientNet-Lite: inverted residual blocks with depthwise convs (EfficientNet.swift)
 }
 
 public struct TransformerConfig: Codable, Sendable, Equatable {
@@ -211,6 +212,7 @@ public struct ModelConfig: Sendable {
     public var seed: UInt64?
     public var transformer: TransformerConfig?
     public var cnn: CNNConfig?
+    public var efficientnet: EfficientNetConfig?
     /// The generated dataset a trained model belongs to ("infbench_dataset"): its test split
     /// becomes the model's inputs and the harness reports accuracy on it.
     public var dataset: DatasetSpec?
@@ -251,7 +253,7 @@ public struct ModelConfig: Sendable {
         do {
             let header = try decoder.decode(Header.self, from: data)
             guard let kind = ModelKind(rawValue: header.modelType) else {
-                throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (bert, gpt, cnn).")
+                throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (\(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))).")
             }
             var config = ModelConfig(kind: kind, seed: header.seed)
             if let d = header.dataset, let p = d.problem() { throw ModelError("\(path): \(p).") }
@@ -267,6 +269,10 @@ public struct ModelConfig: Sendable {
                 let c = try decoder.decode(CNNConfig.self, from: data)
                 if case .failure(let p) = c.featureShapes() { throw ModelError("\(path): \(p.message).") }
                 config.cnn = c
+            case .efficientnet:
+                let e = try decoder.decode(EfficientNetConfig.self, from: data)
+                if let p = e.problem() { throw ModelError("\(path): \(p).") }
+                config.efficientnet = e
             }
             return config
         } catch let e as ModelError {

@@ -112,8 +112,10 @@ public enum ModelLoader {
         case .bert: model = try TransformerEncoder(name: name, config: config.transformer!, weights: weights)
         case .gpt: model = try TransformerDecoder(name: name, config: config.transformer!, weights: weights)
         case .cnn: model = try CNN(name: name, config: config.cnn!, weights: weights)
+        case .efficientnet: model = try EfficientNet(name: name, config: config.efficientnet!, weights: weights)
         }
         var notes: [String] = []
+        if let net = model as? EfficientNet, let note = try net.attachImages(configPath: configPath) { notes.append(note) }
         if let encoder = model as? TransformerEncoder, let directory,
            FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
             notes += attachText(to: encoder, directory: directory)

@@ -33,7 +33,7 @@ public enum Techniques {
         ("prune-unstructured-global:S", "magnitude-prune to sparsity S with one threshold over all matrices; CSR sparse kernel"),
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
-        ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm; smaller dense model (CNN)"),
+        ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm (CNN), or of the expanded channels in every block (EfficientNet); smaller dense model"),
         ("prune-unstructured:S+ft", "any pruning technique + \"+ft\" or \"+ft:E\": prune, then fine-tune E epochs (default 2) on the model's dataset (models trained by `infbench distill`)"),
     ]
 

@@ -1,5 +1,6 @@
 // Conv2D (im2col + GEMM) against a direct seven-loop convolution: stride 1 and 2, padding 0
-// and 1, non-square input and kernel, with and without bias, several images per batch.
+// and 1, asymmetric padding, non-square input and kernel, with and without bias, several images
+// per batch, and the pointwise (1×1) path that skips im2col.
 import InfCore
 import XCTest
 
@@ -7,25 +8,25 @@ final class ConvTests: XCTestCase {
     /// Tolerance: each output is a fp32 dot product of IC·KH·KW terms plus the bias, so it is
     /// within γ_{K+1} · (Σ|w||x| + |b|) of the exact value (im2col only copies and writes zeros).
     private func check(b: Int = 2, ic: Int = 3, h: Int, w: Int, oc: Int = 4, kh: Int, kw: Int,
-                       stride: Int, padding: Int, bias: Bool = true, seed: UInt64,
+                       stride: Int, padding: Int, paddingEnd: Int? = nil, bias: Bool = true, seed: UInt64,
                        file: StaticString = #filePath, line: UInt = #line) {
         var rng = SeededRNG(seed: seed)
         let x = randn(b * ic * h * w, rng: &rng)
         let wt = randn(oc * ic * kh * kw, std: 0.3, rng: &rng)
         let bv: [Float]? = bias ? randn(oc, rng: &rng) : nil
         let conv = Conv2D(weight: Tensor(shape: [oc, ic, kh, kw], storage: wt), bias: bv.map { Tensor(shape: [oc], storage: $0) },
-                          stride: stride, padding: padding)
+                          stride: stride, padding: padding, paddingEnd: paddingEnd)
         var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
         conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
         let ref = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: kh, kw: kw, bias: bv,
-                             stride: stride, padding: padding)
+                             stride: stride, padding: padding, paddingEnd: paddingEnd)
         XCTAssertEqual(y.shape, [b, oc, ref.oh, ref.ow], file: file, line: line)
         let (oh, ow) = conv.outputSize(height: h, width: w)
         XCTAssertEqual(oh, ref.oh, file: file, line: line)
         XCTAssertEqual(ow, ref.ow, file: file, line: line)
         let bound = Ref.conv2d(x.map(abs), b: b, ic: ic, h: h, w: w, weight: wt.map(abs), oc: oc, kh: kh, kw: kw,
-                               bias: bv?.map(abs), stride: stride, padding: padding).y.max()!
-        let name = "conv \(h)×\(w) k\(kh)×\(kw) s\(stride) p\(padding) bias=\(bias)"
+                               bias: bv?.map(abs), stride: stride, padding: padding, paddingEnd: paddingEnd).y.max()!
+        let name = "conv \(h)×\(w) k\(kh)×\(kw) s\(stride) p\(padding)+\(paddingEnd ?? padding) bias=\(bias)"
         assertClose(y.storage, ref.y, absTol: gamma(ic * kh * kw + 1) * bound, relTol: 0, name, file: file, line: line)
     }
 
@@ -48,6 +49,24 @@ final class ConvTests: XCTestCase {
         check(h: 4, w: 6, oc: 5, kh: 1, kw: 1, stride: 1, padding: 0, seed: 21)
         // A kernel as large as the padded input: one output position.
         check(b: 1, h: 3, w: 4, kh: 5, kw: 6, stride: 1, padding: 1, seed: 22)
+    }
+
+    func testAsymmetricPadding() {
+        // TensorFlow "same" on an even side at stride 2: nothing above/left, one row/column below/right.
+        check(h: 8, w: 8, kh: 3, kw: 3, stride: 2, padding: 0, paddingEnd: 1, seed: 40)
+        check(h: 7, w: 9, kh: 5, kw: 5, stride: 2, padding: 1, paddingEnd: 2, seed: 41)
+        check(b: 1, h: 4, w: 4, kh: 3, kw: 3, stride: 1, padding: 2, paddingEnd: 0, bias: false, seed: 42)
+    }
+
+    func testPointwiseSkipsIm2colAndMatches() {
+        // 1×1, stride 1, no padding multiplies the image itself; several images, with and without bias.
+        check(b: 3, ic: 5, h: 3, w: 7, oc: 6, kh: 1, kw: 1, stride: 1, padding: 0, seed: 43)
+        check(b: 2, ic: 4, h: 2, w: 2, oc: 3, kh: 1, kw: 1, stride: 1, padding: 0, bias: false, seed: 44)
+        var rng = SeededRNG(seed: 45)
+        let conv = Conv2D(weight: Tensor.randomNormal([3, 2, 1, 1], std: 1, rng: &rng), bias: nil)
+        var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
+        conv(Tensor.randomNormal([2, 2, 4, 4], std: 1, rng: &rng), into: &y, col: &col)
+        XCTAssertEqual(col.count, 0, "a pointwise conv needs no im2col scratch")
     }
 
     func testScratchReuseAndFlops() {

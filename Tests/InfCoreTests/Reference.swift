@@ -285,12 +285,13 @@ enum Ref {
     }
 
     /// Direct convolution, NCHW, seven nested loops.
-    /// x (B, IC, H, W), w (OC, IC, KH, KW), bias (OC) → (B, OC, OH, OW), OH = (H + 2P − KH)/S + 1.
+    /// x (B, IC, H, W), w (OC, IC, KH, KW), bias (OC) → (B, OC, OH, OW), OH = (H + P + P_end − KH)/S + 1
+    /// (P_end, the padding below/right, is P unless given).
     static func conv2d(_ x: [Float], b: Int, ic: Int, h: Int, w: Int,
                        weight: [Float], oc: Int, kh: Int, kw: Int, bias: [Float]?,
-                       stride: Int, padding: Int) -> (y: [Double], oh: Int, ow: Int) {
-        let oh = (h + 2 * padding - kh) / stride + 1
-        let ow = (w + 2 * padding - kw) / stride + 1
+                       stride: Int, padding: Int, paddingEnd: Int? = nil) -> (y: [Double], oh: Int, ow: Int) {
+        let oh = (h + padding + (paddingEnd ?? padding) - kh) / stride + 1
+        let ow = (w + padding + (paddingEnd ?? padding) - kw) / stride + 1
         var y = [Double](repeating: 0, count: b * oc * oh * ow)
         for bi in 0..<b {
             for o in 0..<oc {
@@ -302,7 +303,7 @@ enum Ref {
                                 for kx in 0..<kw {
                                     let iy = oy * stride - padding + ky
                                     let ix = ox * stride - padding + kx
-                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue } // zero padding
                                     s += Double(x[((bi * ic + ci) * h + iy) * w + ix])
                                         * Double(weight[((o * ic + ci) * kh + ky) * kw + kx])
                                 }
@@ -311,6 +312,23 @@ enum Ref {
                         y[((bi * oc + o) * oh + oy) * ow + ox] = s
                     }
                 }
+            }
+        }
+        return (y, oh, ow)
+    }
+
+    /// Depthwise convolution: channel c of x (B, C, H, W) convolved with w[c] (C, 1, K, K) alone,
+    /// plus bias[c]: the direct convolution above run once per channel with one input channel.
+    static func depthwiseConv2d(_ x: [Float], b: Int, c: Int, h: Int, w: Int, weight: [Float], k: Int, bias: [Float]?,
+                                stride: Int, padding: Int, paddingEnd: Int) -> (y: [Double], oh: Int, ow: Int) {
+        let oh = (h + padding + paddingEnd - k) / stride + 1, ow = (w + padding + paddingEnd - k) / stride + 1
+        var y = [Double](repeating: 0, count: b * c * oh * ow)
+        for bi in 0..<b {
+            for ch in 0..<c {
+                let plane = Array(x[((bi * c + ch) * h * w)..<((bi * c + ch + 1) * h * w)])
+                let r = conv2d(plane, b: 1, ic: 1, h: h, w: w, weight: Array(weight[(ch * k * k)..<((ch + 1) * k * k)]),
+                               oc: 1, kh: k, kw: k, bias: bias.map { [$0[ch]] }, stride: stride, padding: padding, paddingEnd: paddingEnd)
+                for i in 0..<(oh * ow) { y[(bi * c + ch) * oh * ow + i] = r.y[i] }
             }
         }
         return (y, oh, ow)

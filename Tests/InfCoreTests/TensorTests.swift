@@ -1,5 +1,5 @@
 // Tensor semantics: construction, reshape (same storage, new shape), flatten against the
-// reference, resize (the arena step: no reallocation for the same element count), rows, and
+// reference, resize (the arena step: no reallocation for the same or a smaller element count), rows, and
 // the seeded generators behind every test's data.
 import Foundation
 import InfCore
@@ -73,6 +73,25 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(t.storage.count, 25)
         t.resize([0])
         XCTAssertEqual(t.count, 0)
+        // Smaller then larger again within the capacity once reached: still the same buffer.
+        var u = Tensor(zeros: [64])
+        let base = u.storage.withUnsafeBufferPointer { $0.baseAddress }
+        u.resize([2, 8])
+        u.resize([3, 10])
+        u.resize([8, 8])
+        XCTAssertEqual(u.shape, [8, 8])
+        XCTAssertEqual(u.count, 64)
+        XCTAssertEqual(u.storage.withUnsafeBufferPointer { $0.baseAddress }, base, "a buffer that takes maps of several sizes is allocated once")
+    }
+
+    func testCopyAndSetItems() {
+        let batch = Tensor(shape: [3, 2, 2]) { Float($0) }
+        var one = Tensor(zeros: [0])
+        batch.copyItems(1..<3, into: &one)
+        XCTAssertEqual(one, Tensor(shape: [2, 2, 2], storage: (4..<12).map(Float.init)))
+        var out = Tensor(zeros: [3, 2, 2])
+        out.setItems(1, from: one)
+        XCTAssertEqual(out.storage, [0, 0, 0, 0] + (4..<12).map(Float.init))
     }
 
     func testSeededGeneratorsAreReproducible() {

@@ -20,6 +20,7 @@ final class PruneStructuredTests: XCTestCase {
         case .bert: model = try TransformerEncoder(name: "tiny", config: config.transformer!, weights: weights)
         case .gpt: model = try TransformerDecoder(name: "tiny", config: config.transformer!, weights: weights)
         case .cnn: model = try CNN(name: "tiny", config: config.cnn!, weights: weights)
+        case .efficientnet: model = try EfficientNet(name: "tiny", config: config.efficientnet!, weights: weights)
         }
         return LoadedModel(model: model, config: config, source: "test.json", weightsSource: "test")
     }
@@ -38,6 +39,7 @@ final class PruneStructuredTests: XCTestCase {
         case .bert: return try TransformerEncoder(name: "z", config: loaded.config.transformer!, weights: w)
         case .gpt: return try TransformerDecoder(name: "z", config: loaded.config.transformer!, weights: w)
         case .cnn: return try CNN(name: "z", config: loaded.config.cnn!, weights: w)
+        case .efficientnet: return try EfficientNet(name: "z", config: loaded.config.efficientnet!, weights: w)
         }
     }
 
@@ -128,6 +130,33 @@ final class PruneStructuredTests: XCTestCase {
             }
         }
         assertClose(pruned.forward(input(pruned)), zeroed.forward(input(zeroed)), "channels")
+    }
+
+    func testEfficientNetChannelPruningEqualsZeroedProjectColumns() throws {
+        let json = #"{"infbench_seed": 7, "model_type": "efficientnet", "input_shape": [3, 10, 10], "stem_channels": 4, "stem_kernel_size": 3, "stem_stride": 2, "blocks": [{"in_channels": 4, "out_channels": 4, "expand_ratio": 1, "kernel_size": 3, "stride": 1}, {"in_channels": 4, "out_channels": 6, "expand_ratio": 4, "kernel_size": 3, "stride": 2}, {"in_channels": 6, "out_channels": 6, "expand_ratio": 3, "kernel_size": 5, "stride": 1}], "head_channels": 8, "num_classes": 5, "batch_norm_eps": 0.001, "padding": "same", "activation": "relu6"}"#
+        let loaded = try load(json)
+        let technique = PruneStructured(unit: .channels, fraction: 0.5)
+        let pruned = try technique.apply(to: loaded)
+        let names = Dictionary(uniqueKeysWithValues: pruned.namedTensors().map { ($0.name, $0.tensor) })
+        XCTAssertEqual(names["_blocks.1._expand_conv.weight"]?.shape, [8, 4, 1, 1], "16 expanded channels → 8")
+        XCTAssertEqual(names["_blocks.1._depthwise_conv.weight"]?.shape, [8, 1, 3, 3])
+        XCTAssertEqual(names["_blocks.2._project_conv.weight"]?.shape, [6, 9, 1, 1], "18 → 9")
+        XCTAssertEqual(names["_blocks.0._depthwise_conv.weight"]?.shape, [4, 1, 3, 3], "block 0 has no expansion: untouched")
+        XCTAssertEqual(technique.describe(pruned, original: loaded)?.contains("expanded channels per block 16→8, 18→9"), true)
+        // A dropped channel contributes only through its project column: zero those in the original.
+        let zeroed = try zeroedOriginal(loaded, pruned) { t in
+            for (i, (e, c)) in [(1, (16, 6)), (2, (18, 6))] {
+                let p = "_blocks.\(i)"
+                let k = i == 1 ? 9 : 25
+                let orig = t["\(p)._depthwise_conv.weight"]!, kept = names["\(p)._depthwise_conv.weight"]!
+                let keptFilters = Set((0..<(e / 2)).map { Array(kept.storage[($0 * k)..<(($0 + 1) * k)]) })
+                for j in 0..<e where !keptFilters.contains(Array(orig.storage[(j * k)..<((j + 1) * k)])) {
+                    for o in 0..<c { t["\(p)._project_conv.weight"]!.storage[o * e + j] = 0 }
+                }
+            }
+        }
+        assertClose(pruned.forward(input(pruned)), zeroed.forward(input(zeroed)), "efficientnet channels")
+        XCTAssertLessThan(pruned.parameterCount, loaded.model.parameterCount)
     }
 
     func testTheLeastImportantUnitsGo() throws {

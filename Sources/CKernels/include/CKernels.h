@@ -61,3 +61,6 @@ float ib_erff(float x);
 #if __has_include("ib_sparse.h")
 #include "ib_sparse.h"
 #endif
+#if __has_include("ib_depthwise.h")
+#include "ib_depthwise.h"
+#endif

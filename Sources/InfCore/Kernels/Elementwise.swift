@@ -21,6 +21,16 @@ public func reluKernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<
     }
 }
 
+/// min(max(0, x), 6): ReLU6, as MobileNet/EfficientNet-Lite use (a bounded range quantises well). In place allowed.
+@inlinable
+public func relu6Kernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count: Int) {
+    if UnsafePointer(out) == inp {
+        for i in 0..<count { out[i] = min(max(out[i], 0), 6) }
+    } else {
+        for i in 0..<count { out[i] = min(max(inp[i], 0), 6) }
+    }
+}
+
 /// x (rows, cols) += bias (cols), row by row.
 @inlinable
 public func addBiasKernel(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, cols: Int) {

@@ -33,3 +33,15 @@ public func avgPool2dKernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoi
         }
     }
 }
+
+/// inp (planes, n) → out (planes): the mean of each plane's n values (global average pooling).
+@inlinable
+public func globalAvgPoolKernel(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, planes: Int, count n: Int) {
+    let inv = 1 / Float(n)
+    for p in 0..<planes {
+        let src = inp + p * n
+        var s: Float = 0
+        for i in 0..<n { s += src[i] }
+        out[p] = s * inv
+    }
+}

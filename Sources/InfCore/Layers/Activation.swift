@@ -15,6 +15,12 @@ public func relu(_ x: inout Tensor) {
     x.storage.withUnsafeMutableBufferPointer { p in reluKernel(p.baseAddress!, p.baseAddress!, count: n) }
 }
 
+/// ReLU6, min(max(0, x), 6), in place.
+public func relu6(_ x: inout Tensor) {
+    let n = x.count
+    x.storage.withUnsafeMutableBufferPointer { p in relu6Kernel(p.baseAddress!, p.baseAddress!, count: n) }
+}
+
 /// Softmax over the last dimension, in place (numerically stable).
 public func softmax(_ x: inout Tensor) {
     let rows = x.rows, cols = x.lastDim

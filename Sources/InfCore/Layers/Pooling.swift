@@ -1,4 +1,4 @@
-// Max and average pooling over each (H, W) plane of an NCHW tensor.
+// Max and average pooling over each (H, W) plane of an NCHW tensor, and global average pooling.
 
 public struct Pool2D: Sendable {
     public enum Kind: String, Codable, Sendable { case max, avg }
@@ -35,5 +35,15 @@ public struct Pool2D: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Global average pooling: x (B, C, H, W) → y (B, C), the mean of each plane.
+public func globalAveragePool(_ x: Tensor, into y: inout Tensor) {
+    precondition(x.rank == 4, "global pooling expects (B, C, H, W), got \(x.shape)")
+    let (b, c, n) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+    y.resize([b, c])
+    x.storage.withUnsafeBufferPointer { xp in
+        y.storage.withUnsafeMutableBufferPointer { yp in globalAvgPoolKernel(yp.baseAddress!, xp.baseAddress!, planes: b * c, count: n) }
     }
 }
