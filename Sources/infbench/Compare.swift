@@ -38,7 +38,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         let resultA = try decodeSuiteResult(from: try readResultFile(a), path: a)
         let resultB = try decodeSuiteResult(from: try readResultFile(b), path: b)
-        if let output { try checkWritable(output) }
+        if let output { try checkOutput(output, inputs: [a, b]) }
         let comparison = compareSuites(resultA, resultB, pathA: a, pathB: b, minChange: minChangePercent / 100,
                                        resamples: resamples, seed: seed)
         let text = renderComparison(comparison, format: format)
