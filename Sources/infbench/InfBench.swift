@@ -1,5 +1,6 @@
 // The infbench command line: argument parsing and wiring only.
 import ArgumentParser
+import Foundation
 
 @main
 struct InfBench: ParsableCommand {
@@ -12,4 +13,9 @@ struct InfBench: ParsableCommand {
         """,
         subcommands: [Run.self, List.self, Distill.self, Embed.self, Generate.self, Cache.self, Serve.self, Lengths.self, Softmax.self,
                       Sparsity.self, Show.self, Compare.self, Reproduce.self, Chart.self, Export.self])
+
+    /// Negative numbers are joined to their option first (see `joiningNegativeNumbers`).
+    static func main() {
+        main(joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -18,12 +18,15 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Also write the new run's result to this file (atomically), in the format its extension names.")
     var output: String?
 
+    @Flag(name: .customLong("allow-long"), help: "Replay even when the stored grid is estimated to take more than an hour here.")
+    var allowLong = false
+
     @Option(help: "Format printed on the terminal: table or json.")
     var format: OutputFormat = .table
 
     func run() throws {
         let reported = try decodeSuiteResult(from: try readResultFile(path), path: path)
-        if let output { try checkWritable(output) }
+        if let output { try checkOutput(output, inputs: [path]) }
         let c = reported.configuration
         let techniques = try c.variants.map { name -> Technique in
             do { return try Techniques.parse(name) } catch let e as TechniqueError {
@@ -38,7 +41,10 @@ struct Reproduce: ParsableCommand {
         plan.profile = false
         let runner = SuiteRunner(plan: plan, showProgress: true)
         Interrupt.install()
-        let fresh = try runner.run(models: try runner.loadModels())
+        let loaded = try runner.loadModels()
+        try checkDistinctModelNames(zip(c.models, loaded).map { ($0, $1.model.name) })
+        if !allowLong { try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops())) }
+        let fresh = try runner.run(models: loaded)
         if let output {
             try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(fresh), to: output)
             FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
