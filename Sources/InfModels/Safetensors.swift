@@ -110,6 +110,8 @@ public struct SafetensorsFile: Sendable {
         guard !isDirectory.boolValue else {
             throw fail(.unreadable, "is a directory, not a .safetensors file")
         }
+        // A FIFO or a device (/dev/zero) cannot be mapped, and reading one may never end.
+        if let problem = regularFileProblem(path) { throw fail(.unreadable, problem) }
         let bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)

@@ -1,6 +1,7 @@
 // Which charts a result file gets: reads any infbench result JSON, tells the
 // kinds apart by their fields, and lists the charts that apply to it.
 import Foundation
+import InfModels
 
 public enum ChartableResult {
     /// `infbench run`: latency vs throughput, and speed-up bars when techniques were measured.
@@ -53,6 +54,6 @@ private func decodeScenario<T: Decodable>(_ type: T.Type, kind: String, data: Da
     do {
         return try decoder.decode(type, from: data)
     } catch let error as DecodingError {
-        throw HarnessError("\(path) is not a valid infbench \(kind) result: \(describe(error)).")
+        throw HarnessError("\(path) is not a valid infbench \(kind) result: \(describe(error, data: data, type: T.self)).")
     }
 }
