@@ -1,10 +1,17 @@
 // Output quality of a variant against the fp32 reference on the same inputs:
 // max |Δ|, mean cosine per output row, and arg-max agreement for logits.
+// A NaN or ±inf anywhere in either output makes every column NaN: comparisons
+// with NaN are false, so the loops below would otherwise skip it and report a
+// perfect score (an all-NaN query matrix printed "cos 1.000000").
 import InfCore
 
 /// Rows are vectors of the last dimension: (B, T, C) hidden states, (B, T, V) or (B, classes) logits.
 public func compareOutputs(reference: Tensor, output: Tensor, logits: Bool) -> Quality {
     precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
+    if nonFiniteCount(reference) > 0 || nonFiniteCount(output) > 0 {
+        return Quality(maxAbsDiff: .nan, meanCosine: .nan, top1Agreement: logits ? .nan : nil,
+                       embeddingCosine: !logits && reference.rank == 3 ? .nan : nil)
+    }
     let cols = reference.lastDim, rows = reference.rows
     var maxAbs = 0.0, cosineSum = 0.0, agree = 0
     reference.storage.withUnsafeBufferPointer { r in
@@ -51,4 +58,28 @@ func pooledCosine(_ a: Tensor, _ b: Tensor) -> Double {
         total += na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / (na * nb)
     }
     return total / Double(max(batch, 1))
+}
+
+/// NaN and ±inf entries of a tensor.
+public func nonFiniteCount(_ t: Tensor) -> Int {
+    t.storage.withUnsafeBufferPointer { p in
+        var n = 0
+        for x in p where !x.isFinite { n += 1 }
+        return n
+    }
+}
+
+/// Warnings for one group: the baseline's own output holds NaN or ±inf, or a variant's
+/// quality is NaN (its output does). A NaN anywhere is never silent.
+public func nonFiniteWarnings(reference: Tensor, qualities: [(variant: String, quality: Quality)], label: String) -> [String] {
+    var warnings: [String] = []
+    let bad = nonFiniteCount(reference)
+    if bad > 0 {
+        warnings.append("\(label): the fp32 baseline's output has \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or ±inf) of \(reference.storage.count); every quality column of this group is NaN.")
+    } else {
+        for q in qualities where q.quality.maxAbsDiff.isNaN || q.quality.meanCosine.isNaN {
+            warnings.append("\(label): \(q.variant)'s output has non-finite values (NaN or ±inf); its quality columns are NaN.")
+        }
+    }
+    return warnings
 }

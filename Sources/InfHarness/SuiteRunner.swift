@@ -200,6 +200,7 @@ extension SuiteRunner {
         let qualities = variants.map {
             compareOutputs(reference: reference, output: $0.model.forward(input), logits: baseline.model.outputIsLogits)
         }
+        warnings += nonFiniteWarnings(reference: reference, qualities: Array(zip(variants.map(\.technique.name), qualities).dropFirst()), label: label)
         let measured = measureInterleaved(variants.map { v in { _ = v.model.forward(input) } }, policy: plan.policy) { round in
             self.progress.say("\(label): measuring, round \(round)")
         }

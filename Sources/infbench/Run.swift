@@ -44,6 +44,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("allow-long"), help: "Run even when the grid is estimated to take more than an hour.")
     var allowLong = false
 
+    @Flag(name: .customLong("allow-nonfinite"), help: "Load checkpoints with NaN or ±inf weights (for experiments; quality columns will be NaN) instead of refusing them.")
+    var allowNonFinite = false
+
     @Option(name: .customLong("bootstrap-resamples"), help: "Bootstrap resamples for speed-up confidence intervals.")
     var resamples: Int = 2000
 
@@ -117,6 +120,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if allowNonFinite { ModelLoader.allowNonFiniteWeights = true }
         let modelSpecs = try modelSpecs()
         let specs = modelSpecs.isEmpty ? ModelLoader.defaultSuite() : modelSpecs
         guard !specs.isEmpty else {
