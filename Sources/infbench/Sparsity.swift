@@ -34,9 +34,8 @@ struct Sparsity: ParsableCommand {
 
     func validate() throws {
         _ = try parsedSparsities()
-        guard rows.values.allSatisfy({ (1...65536).contains($0) }) else {
-            throw ValidationError("--rows must be between 1 and 65536, got \(rows.defaultValueDescription).")
-        }
+        try rows.check("--rows", 1...65536)
+        if let dup = firstDuplicateEntry(try parsedSparsities()) { throw ValidationError("--sparsities lists \(dup) twice; the rows would not be told apart.") }
     }
 
     func run() throws {
@@ -48,8 +47,15 @@ struct Sparsity: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let grid = rows.values.flatMap { m in shapes.map { (m: m, n: $0.n, k: $0.k) } }
-        let result = measureSparseCrossover(shapes: grid, sparsities: try parsedSparsities(), threads: scenario.threads,
-                                            policy: measurement.policy, seed: scenario.seed)
+        // One shape at a time (same seeds as one call: seed + shape index), so a terminal shows progress.
+        let progress = scenario.progress()
+        var result: [CrossoverRow] = []
+        for (i, shape) in grid.enumerated() {
+            progress.say("[\(i + 1)/\(grid.count)] \(shape.m)×\(shape.n)×\(shape.k): dense vs CSR")
+            result += measureSparseCrossover(shapes: [shape], sparsities: try parsedSparsities(), threads: scenario.threads,
+                                             policy: measurement.policy, seed: scenario.seed &+ UInt64(i))
+        }
+        progress.done()
         let env = EnvironmentInfo.capture()
         if env.buildConfiguration == "debug" { print("!!! DEBUG BUILD: these timings mean nothing !!!") }
         print("infbench sparsity: \(loaded.model.name)'s matrix shapes, \(scenario.threads) thread(s); "
