@@ -18,6 +18,9 @@ struct InfBench: ParsableCommand {
     /// message is printed whole only when it is short: a hostile input (a 20 MB model_type) must
     /// not be echoed in full, and the parser's word-wrapping of it takes minutes.
     static func main() {
+        // Past a file-size limit, write(2) then fails with EFBIG and the atomic write cleans up and
+        // says so, instead of the signal killing infbench with its temporary file left behind.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)

@@ -101,7 +101,7 @@ struct Run: ParsableCommand {
     }
 
     func parsedTechniques() throws -> [Technique] {
-        let names = techniques.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = techniques.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("--techniques needs comma-separated names, got \"\(techniques)\".")
         }

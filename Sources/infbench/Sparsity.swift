@@ -25,7 +25,7 @@ struct Sparsity: ParsableCommand {
     @OptionGroup var scenario: ScenarioOptions
 
     func parsedSparsities() throws -> [Double] {
-        let values = sparsities.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let values = sparsities.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! < 1 }) else {
             throw ValidationError("--sparsities must be comma-separated numbers in [0, 1), got \"\(sparsities)\".")
         }
