@@ -76,7 +76,7 @@ public func jsonSyntaxLocation(in data: Data, error: Error) -> String? {
     let text = "\(error)"
     guard let range = text.range(of: "around character ") ?? text.range(of: "around character: ") else { return nil }
     let digits = text[range.upperBound...].prefix { $0.isNumber }
-    guard let offset = Int(digits) else { return nil }
+    guard let offset = Int(digits), offset > 0 else { return nil } // at the first byte: nothing to point at
     let bytes = [UInt8](data.prefix(offset + 1))
     let line = bytes.filter { $0 == UInt8(ascii: "\n") }.count + 1
     let column = offset - (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
