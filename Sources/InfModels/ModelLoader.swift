@@ -187,6 +187,20 @@ public enum ModelLoader {
     /// so the directory loads as a checkpoint.
     public static func save(_ loaded: LoadedModel, to directory: String) throws {
         let fm = FileManager.default
+        // Never over the checkpoint being read, and only over regular files: export replaces
+        // (renames over) its two files, so a link or device there would be destroyed, not written.
+        let sourceDirectory = loaded.source.hasSuffix(".json") ? (loaded.source as NSString).deletingLastPathComponent : loaded.source
+        var a = stat(), b = stat()
+        if stat(directory, &a) == 0, stat(sourceDirectory, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino {
+            throw ModelError("\(directory): is the directory of the model being exported; write the export somewhere else.")
+        }
+        for name in ["model.safetensors", "config.json"] {
+            let target = (directory as NSString).appendingPathComponent(name)
+            var info = stat()
+            if lstat(target, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+                throw ModelError("\(target): refusing to replace it: it is not a regular file (a symbolic link, device, FIFO or directory).")
+            }
+        }
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
