@@ -28,6 +28,7 @@ struct Embed: ParsableCommand {
 
     func validate() throws {
         try checkRange("--threads", threads, 1...256)
+        warnAboutOversubscription([threads])
     }
 
     func run() throws {

@@ -43,6 +43,7 @@ struct Reproduce: ParsableCommand {
         Interrupt.install()
         let loaded = try runner.loadModels()
         try checkDistinctModelNames(zip(c.models, loaded).map { ($0, $1.model.name) })
+        warnAboutOversubscription(c.threads)
         if !allowLong { try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops())) }
         let fresh = try runner.run(models: loaded)
         if let output {
