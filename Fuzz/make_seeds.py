@@ -161,6 +161,7 @@ def seeds_results():
     variant("bad-resamples-zero", lambda r: r["configuration"].__setitem__("bootstrapResamples", 0))
     variant("nan-strings", lambda r: (r["rows"][2]["quality"].__setitem__("meanCosine", "nan"),
                                       r["rows"][1]["speedup"].__setitem__("high", "inf")))
+    variant("denormal-throughputs", lambda r: [x.__setitem__("throughput", 5e-324) for x in r["rows"]])
     variant("bad-duplicate-row", lambda r: r["rows"].append(r["rows"][0]))
     variant("bad-row-batch", lambda r: r["rows"][0].__setitem__("batch", 64))
     variant("no-optional-fields", lambda r: [x.pop(k, None) for x in r["rows"] for k in ("rooflinePercent", "quality", "speedup")])
