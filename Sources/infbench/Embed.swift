@@ -34,6 +34,7 @@ struct Embed: ParsableCommand {
     func run() throws {
         var texts = sentences
         if let file {
+            if let problem = regularFileProblem(file) { throw HarnessError("--file \(file): \(problem).") }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ValidationError("--file \(file): cannot read it (missing or unreadable).")
             }
