@@ -43,6 +43,7 @@ final class HostileInputTests: XCTestCase {
         var key: String?
         var value: JSONValue?
         var tensor: String?
+        var field: String?
         var index: Int?
         var count: Int?
         var specials: Bool?
@@ -217,6 +218,8 @@ final class HostileInputTests: XCTestCase {
         let target = path(s.path ?? s.to, dir)
         try? fm.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         switch s.op {
+        case "result": // a small suite result of this build's format (one tiny run, shared by all cases)
+            try fm.copyItem(atPath: try baseResult(), toPath: target)
         case "copy": // a file or a directory
             try fm.copyItem(atPath: path(s.from, dir), toPath: target)
         case "write":
@@ -230,6 +233,10 @@ final class HostileInputTests: XCTestCase {
         case "set": // a JSON value at a dotted path ("rows.3.stats.count")
             var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: target)))
             object = setting(object, at: s.key!.split(separator: ".").map(String.init)[...], to: s.value?.any ?? NSNull())
+            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: target))
+        case "each": // `field` set to `value` in every element of the array at `key`
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: target))) as! [String: Any]
+            object[s.key!] = (object[s.key!] as! [[String: Any]]).map { var e = $0; e[s.field!] = s.value?.any ?? NSNull(); return e }
             try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: target))
         case "fifo":
             XCTAssertEqual(mkfifo(target, 0o644), 0)
@@ -274,6 +281,31 @@ final class HostileInputTests: XCTestCase {
         default:
             XCTFail("unknown setup step \(s.op)")
         }
+    }
+
+    nonisolated(unsafe) static var base: String?
+
+    /// Two models, three variants, two batch sizes: 12 rows written by the binary under test,
+    /// so the replay cases follow the result format wherever it goes.
+    func baseResult() throws -> String {
+        if let base = Self.base { return base }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infbench-hostile-base-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/base.json"
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["run", "--model", "encoder-small,cnn-small", "--techniques", "fp16", "--batch", "1,2", "--threads", "1",
+                       "--seq-len", "8", "--min-time", "0", "--min-runs", "3", "--max-warmup-runs", "2", "--roofline-size", "64",
+                       "--output", path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("the tiny run that makes the base result failed (status \(p.terminationStatus))")
+        }
+        Self.base = path
+        return path
     }
 
     func setting(_ node: Any, at keys: ArraySlice<String>, to value: Any) -> Any {
