@@ -42,7 +42,7 @@ public final class CheckpointWeights: WeightSource {
             guard allowNonFinite else {
                 throw ModelError("\(file.path): \(what); fix the checkpoint, or pass --allow-nonfinite (INFBENCH_ALLOW_NONFINITE=1 for any command) to load it for an experiment.")
             }
-            nonFiniteNotes.append("\(file.path): \(what), loaded because non-finite weights are allowed: outputs may be NaN (quality columns then say nan) or silently wrong (a NaN some kernels swallow).")
+            nonFiniteNotes.append("\(file.path): \(what), loaded because non-finite weights are allowed: outputs may be NaN, and then their quality columns say nan.")
         }
         return t
     }
