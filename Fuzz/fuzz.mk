@@ -1,11 +1,12 @@
 # Builds and runs the libFuzzer targets (run by the top-level Makefile's `fuzz` target).
-# No SwiftPM: swiftc compiles InfCore and InfModels as modules with fuzzer coverage and
+# No SwiftPM: swiftc compiles InfCore and InfModels (and, for the result-file target,
+# InfTrain, InfTechniques and InfHarness) as modules with fuzzer coverage and
 # AddressSanitizer, then links each Fuzz/*Fuzz.swift against them; CKernels' C is plain clang.
 # Everything lands in .build-fuzz/; make rebuilds only what changed.
 
 FUZZ_DIR     := .build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := safetensors config tokenizer
+FUZZ_TARGETS := safetensors config tokenizer results
 SWIFTC       ?= swiftc
 CLANG        ?= clang
 
@@ -19,8 +20,12 @@ fuzz_swiftflags  := -swift-version 5 -O -g -parse-as-library -enable-testing -sa
 
 fuzz_core_sources   := $(shell find Sources/InfCore -name '*.swift' | sort)
 fuzz_models_sources := $(shell find Sources/InfModels -name '*.swift' | sort)
+fuzz_train_sources  := $(shell find Sources/InfTrain -name '*.swift' | sort)
+fuzz_tech_sources   := $(shell find Sources/InfTechniques -name '*.swift' | sort)
+fuzz_harness_sources := $(shell find Sources/InfHarness -name '*.swift' | sort)
 fuzz_c_objects      := $(patsubst Sources/CKernels/%.c,$(FUZZ_DIR)/obj/%.o,$(wildcard Sources/CKernels/*.c))
 fuzz_libs           := $(FUZZ_DIR)/obj/InfModels.o $(FUZZ_DIR)/obj/InfCore.o $(fuzz_c_objects)
+fuzz_harness_libs   := $(FUZZ_DIR)/obj/InfHarness.o $(FUZZ_DIR)/obj/InfTechniques.o $(FUZZ_DIR)/obj/InfTrain.o $(fuzz_libs)
 fuzz_binaries       := $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_TARGETS))
 
 .PHONY: fuzz-build fuzz-run
@@ -45,11 +50,27 @@ $(FUZZ_DIR)/obj/InfModels.o: $(fuzz_models_sources) $(FUZZ_DIR)/obj/InfCore.o
 	$(SWIFTC) $(fuzz_swiftflags) -module-name InfModels -wmo -c $(fuzz_models_sources) -o $@ \
 	  -emit-module -emit-module-path $(FUZZ_DIR)/modules/InfModels.swiftmodule
 
+# The libraries above InfModels, for the result-file target (show, compare, reproduce, chart).
+$(FUZZ_DIR)/obj/InfTrain.o: $(fuzz_train_sources) $(FUZZ_DIR)/obj/InfModels.o
+	$(SWIFTC) $(fuzz_swiftflags) -module-name InfTrain -wmo -c $(fuzz_train_sources) -o $@ \
+	  -emit-module -emit-module-path $(FUZZ_DIR)/modules/InfTrain.swiftmodule
+
+$(FUZZ_DIR)/obj/InfTechniques.o: $(fuzz_tech_sources) $(FUZZ_DIR)/obj/InfTrain.o
+	$(SWIFTC) $(fuzz_swiftflags) -module-name InfTechniques -wmo -c $(fuzz_tech_sources) -o $@ \
+	  -emit-module -emit-module-path $(FUZZ_DIR)/modules/InfTechniques.swiftmodule
+
+$(FUZZ_DIR)/obj/InfHarness.o: $(fuzz_harness_sources) $(FUZZ_DIR)/obj/InfTechniques.o
+	$(SWIFTC) $(fuzz_swiftflags) -module-name InfHarness -wmo -c $(fuzz_harness_sources) -o $@ \
+	  -emit-module -emit-module-path $(FUZZ_DIR)/modules/InfHarness.swiftmodule
+
 $(FUZZ_DIR)/fuzz-safetensors: Fuzz/SafetensorsFuzz.swift $(fuzz_libs)
 $(FUZZ_DIR)/fuzz-config: Fuzz/ConfigFuzz.swift $(fuzz_libs)
 $(FUZZ_DIR)/fuzz-tokenizer: Fuzz/TokenizerFuzz.swift $(fuzz_libs)
-$(fuzz_binaries):
+$(FUZZ_DIR)/fuzz-results: Fuzz/ResultsFuzz.swift $(fuzz_harness_libs)
+$(FUZZ_DIR)/fuzz-safetensors $(FUZZ_DIR)/fuzz-config $(FUZZ_DIR)/fuzz-tokenizer:
 	$(SWIFTC) $(fuzz_swiftflags) -use-ld=lld -module-name Fuzz $< $(fuzz_libs) $(fuzz_blas_libs) -o $@
+$(FUZZ_DIR)/fuzz-results:
+	$(SWIFTC) $(fuzz_swiftflags) -use-ld=lld -module-name Fuzz $< $(fuzz_harness_libs) $(fuzz_blas_libs) -o $@
 
 # Each target fuzzes a scratch copy of its seeds (the committed corpus stays as it is) for
 # FUZZ_SECONDS; crash inputs go to .build-fuzz/crashes/. Non-zero exit if any target failed.

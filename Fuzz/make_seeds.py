@@ -115,7 +115,63 @@ def seeds_tokenizer():
     write("tokenizer", "invalid-utf8-vocab", bytes([1]) + b"\xff\xfe[UNK]\n\x00\xc3\x28 text")
 
 
+# MARK: results (a suite result file, as show / compare / reproduce / chart read it)
+
+def suite_result():
+    env = {"buildConfiguration": "release", "cpuFeatures": ["avx2", "fma"], "cpuModel": "CPU", "gitCommit": "0123abcd",
+           "hostname": "h", "kernelISA": "avx2", "loadAverage": [0.1, 0.2, 0.3], "logicalCores": 2,
+           "openblasConfig": "OpenBLAS 0.3.21", "openblasCore": "Haswell", "os": "Linux", "swiftVersion": "6.3",
+           "timestamp": "2026-01-01T00:00:00Z", "variables": {"OPENBLAS_CORETYPE": "Haswell"}}
+    config = {"batchSizes": [1, 8], "bootstrapResamples": 200, "bootstrapSeed": 43, "inputSeed": 42, "maxWarmupRuns": 30,
+              "maxWarmupSeconds": 2, "minRuns": 10, "minSeconds": 1, "models": ["encoder-small"],
+              "sequenceLengths": [128], "threadPolicy": "p", "threads": [1], "variants": ["fp32", "fp32 A/A", "fp16"]}
+
+    def row(variant, batch, median, speedup=None, quality=None):
+        samples = [median - 1000, median, median + 3000]
+        m = median / 1e9
+        r = {"batch": batch, "executes": "x", "flopsPerRun": 1e9, "gflops": 1 / m, "itemUnit": "seq", "itemsPerRun": batch,
+             "model": "encoder-small", "peakRSSBytes": 100000000, "rooflinePercent": 40.0, "samplesNs": samples,
+             "sequenceLength": 128, "stats": {"count": 3, "cv": 0.01, "max": m + 3e-6, "mean": m + 6e-7, "median": m,
+             "min": m - 1e-6, "p90": m + 3e-6, "p99": m + 3e-6, "stddev": 2e-6}, "threads": 1, "throughput": batch / m,
+             "variant": variant, "warmupRuns": 4, "weightBytes": 20000000}
+        if speedup: r["speedup"] = {"baseline": "fp32", "confidence": 0.95, "high": speedup * 1.02, "low": speedup * 0.98,
+                                    "ratio": speedup, "withinNoise": False}
+        if quality: r["quality"] = quality
+        return r
+    q = {"maxAbsDiff": 3e-4, "meanCosine": 0.99999, "embeddingCosine": 0.99999}
+    rows = [row("fp32", 1, 2000000), row("fp32 A/A", 1, 2001000, 1.0, {"maxAbsDiff": 0, "meanCosine": 1}),
+            row("fp16", 1, 1500000, 1.33, q), row("fp32", 8, 9000000), row("fp16", 8, 7000000, 1.28, q)]
+    roof = [{"gflops": 100.0, "gflopsAfter": 100.0, "gflopsBefore": 99.0, "k": 64, "m": 64, "n": 64, "samplesNs": [5000, 5100], "threads": 1}]
+    return {"schemaVersion": 1, "suite": "default", "environment": env, "configuration": config, "roofline": roof,
+            "rows": rows, "warnings": ["w"]}
+
+
+def seeds_results():
+    good = suite_result()
+    write("results", "valid", json.dumps(good, indent=2))
+    write("results", "valid-compact", json.dumps(good, separators=(",", ":")))
+
+    def variant(name, edit):
+        r = json.loads(json.dumps(good))
+        edit(r)
+        write("results", name, json.dumps(r, indent=1))
+    variant("bad-batch-negative", lambda r: r["configuration"].__setitem__("batchSizes", [-3]))
+    variant("bad-threads-zero", lambda r: r["configuration"].__setitem__("threads", [0]))
+    variant("bad-minruns-float", lambda r: r["configuration"].__setitem__("minRuns", 1.5))
+    variant("bad-resamples-zero", lambda r: r["configuration"].__setitem__("bootstrapResamples", 0))
+    variant("nan-strings", lambda r: (r["rows"][2]["quality"].__setitem__("meanCosine", "nan"),
+                                      r["rows"][1]["speedup"].__setitem__("high", "inf")))
+    variant("denormal-throughputs", lambda r: [x.__setitem__("throughput", 5e-324) for x in r["rows"]])
+    variant("bad-duplicate-row", lambda r: r["rows"].append(r["rows"][0]))
+    variant("bad-row-batch", lambda r: r["rows"][0].__setitem__("batch", 64))
+    variant("no-optional-fields", lambda r: [x.pop(k, None) for x in r["rows"] for k in ("rooflinePercent", "quality", "speedup")])
+    write("results", "bad-truncated", json.dumps(good)[:700])
+    write("results", "bad-syntax-number", json.dumps(good).replace('"minRuns": 10', '"minRuns": 1.2.3'))
+    write("results", "scenario-result", json.dumps({"environment": good["environment"], "model": "m", "threads": 1, "rows": []}))
+
+
 if __name__ == "__main__":
     seeds_safetensors()
     seeds_config()
     seeds_tokenizer()
+    seeds_results()

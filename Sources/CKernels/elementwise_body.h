@@ -19,7 +19,11 @@ static void IB_NAME(softmax_rows)(float *x, size_t rows, size_t cols) {
         float m = -INFINITY;
         for (size_t c = 0; c < cols; c++) m = row[c] > m ? row[c] : m;
         if (m == -INFINITY) {
-            for (size_t c = 0; c < cols; c++) row[c] = 0.0f;
+            // Every key masked: zeros. A row of NaN scores (NaN is never > m) lands here too and
+            // must stay NaN: zeros would turn a NaN weight into a finite, plausible output.
+            float fill = 0.0f;
+            for (size_t c = 0; c < cols; c++) fill = row[c] != row[c] ? row[c] : fill;
+            for (size_t c = 0; c < cols; c++) row[c] = fill;
             continue;
         }
         float sum = 0.0f;

@@ -109,7 +109,7 @@ public enum DistillBench {
         var workload = WorkloadConfiguration()
         workload.maxBatch = largeBatch
         let envelope = engine.result(kind: .distill, name: "distill", models: unique(models.map(\.task)),
-                                     variants: unique(resultRows.map(\.variant)), threads: [threads], batchSizes: [1, largeBatch],
+                                     variants: unique(resultRows.map(\.variant)), threads: [threads], batchSizes: largeBatch == 1 ? [1] : [1, largeBatch],
                                      sequenceLengths: [], seed: seed, workload: workload, rows: resultRows, warnings: warnings)
         return DistillResult(environment: environment, threads: threads, largeBatch: largeBatch, testExamples: examples,
                              rows: rows, warnings: envelope.warnings, envelope: envelope)

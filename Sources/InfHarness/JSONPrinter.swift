@@ -1,6 +1,7 @@
 // The result as JSON, raw samples included: what Results/*.json stores and
 // what `reproduce` and `compare` read back, with errors that name the file.
 import Foundation
+import InfModels
 
 extension SuiteResult {
     /// The schema version this build writes; must equal the `schemaVersion` default in
@@ -38,7 +39,7 @@ public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResu
     do {
         object = try JSONSerialization.jsonObject(with: data)
     } catch {
-        throw HarnessError("\(path) is not a JSON file.")
+        throw HarnessError("\(path) is not a JSON file\(jsonSyntaxLocation(in: data, error: error).map { " (invalid JSON \($0))" } ?? "").")
     }
     guard var dict = object as? [String: Any], let version = dict["schemaVersion"] else {
         throw HarnessError("\(path) is not an infbench result file (it has no schemaVersion field).")
@@ -70,11 +71,32 @@ public func decodeSuiteResult(from data: Data, path: String) throws -> SuiteResu
     }
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = nonFiniteStrategy.decode
+    let result: SuiteResult
     do {
-        return try decoder.decode(SuiteResult.self, from: data)
+        result = try decoder.decode(SuiteResult.self, from: data)
     } catch let error as DecodingError {
-        throw HarnessError("\(path) is not a valid infbench result file: \(describe(error)).")
+        throw HarnessError("\(path) is not a valid infbench result file: \(describe(error, data: data, type: SuiteResult.self)).")
     }
+    // What a reader replays or prints gets the checks `run` gives the same values.
+    try result.configuration.validate(source: .file(path))
+    try result.validateRows(path: path)
+    return result
+}
+
+/// As below; a path-less "not valid JSON" on valid JSON is a number that does not fit its
+/// field (Foundation's decoder on Linux says no more), which is found and named.
+func describe<T: Decodable>(_ error: DecodingError, data: Data, type: T.Type) -> String {
+    if case let .dataCorrupted(context) = error, context.codingPath.isEmpty {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = nonFiniteStrategy.decode
+        let bad = locateUndecodableNumber(in: data) { d in
+            do { _ = try decoder.decode(T.self, from: d); return false } catch let DecodingError.dataCorrupted(c) {
+                return c.codingPath.isEmpty
+            } catch { return false }
+        }
+        if let bad { return "field \(bad.field) is \(bad.value), which does not fit it (a whole number is expected there, or the number is out of range)" }
+    }
+    return describe(error)
 }
 
 /// "field rows[2].stats.median is missing" and the like.

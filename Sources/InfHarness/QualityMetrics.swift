@@ -1,5 +1,8 @@
 // Output quality of a variant against the fp32 reference on the same inputs:
 // max |Δ|, mean cosine per output row, and arg-max and top-5 agreement for logits.
+// A NaN or ±inf anywhere in either output makes every column NaN: comparisons
+// with NaN are false, so the loops below would otherwise skip it and report a
+// perfect score (an all-NaN query matrix printed "cos 1.000000").
 import InfCore
 
 /// Quality over several batches of one evaluation set, accumulated batch by batch so a
@@ -9,6 +12,8 @@ public struct QualityAccumulator {
     let logits: Bool
     var maxAbs = 0.0, cosineSum = 0.0, agree = 0, agree5 = 0, rows = 0, top5 = false
     var embeddingSum = 0.0, sequences = 0
+    /// Non-finite values seen in either output: any makes every figure NaN.
+    public private(set) var nonFinite = 0
 
     public init(logits: Bool) { self.logits = logits }
 
@@ -16,6 +21,7 @@ public struct QualityAccumulator {
         precondition(reference.shape == output.shape, "outputs differ in shape: \(reference.shape) vs \(output.shape)")
         let cols = reference.lastDim, n = reference.rows
         top5 = logits && cols > 5
+        nonFinite += nonFiniteCount(reference) + nonFiniteCount(output)
         reference.storage.withUnsafeBufferPointer { r in
             output.storage.withUnsafeBufferPointer { o in
                 for row in 0..<n {
@@ -46,7 +52,11 @@ public struct QualityAccumulator {
 
     /// The figures; `n` and `set` say what they were measured on.
     public func quality(n: Int? = nil, set: String? = nil) -> Quality {
-        Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
+        if nonFinite > 0 {
+            return Quality(maxAbsDiff: .nan, meanCosine: .nan, top1Agreement: logits ? .nan : nil, top5Agreement: top5 ? .nan : nil,
+                           embeddingCosine: sequences > 0 ? .nan : nil, n: n, evaluationSet: set)
+        }
+        return Quality(maxAbsDiff: maxAbs, meanCosine: cosineSum / Double(max(rows, 1)),
                 top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
                 top5Agreement: top5 ? Double(agree5) / Double(max(rows, 1)) : nil,
                 embeddingCosine: sequences > 0 ? embeddingSum / Double(sequences) : nil,
@@ -91,4 +101,27 @@ func pooledCosine(_ a: Tensor, _ b: Tensor) -> Double {
         total += na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / (na * nb)
     }
     return total / Double(max(batch, 1))
+}
+/// NaN and ±inf entries of a tensor.
+public func nonFiniteCount(_ t: Tensor) -> Int {
+    t.storage.withUnsafeBufferPointer { p in
+        var n = 0
+        for x in p where !x.isFinite { n += 1 }
+        return n
+    }
+}
+
+/// Warnings for one group: the baseline's own output holds NaN or ±inf, or a variant's
+/// quality is NaN (its output does). A NaN anywhere is never silent.
+public func nonFiniteWarnings(reference: Tensor, qualities: [(variant: String, quality: Quality)], label: String) -> [String] {
+    var warnings: [String] = []
+    let bad = nonFiniteCount(reference)
+    if bad > 0 {
+        warnings.append("\(label): the fp32 baseline's output has \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or ±inf) of \(reference.storage.count); every quality column of this group is NaN.")
+    } else {
+        for q in qualities where q.quality.maxAbsDiff.isNaN || q.quality.meanCosine.isNaN {
+            warnings.append("\(label): \(q.variant)'s output has non-finite values (NaN or ±inf); its quality columns are NaN.")
+        }
+    }
+    return warnings
 }

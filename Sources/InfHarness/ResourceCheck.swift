@@ -72,6 +72,8 @@ public enum ResourceCheck {
     /// activations at the largest batch and length.
     public static func checkMemory(_ plan: SuitePlan, configs: [(spec: String, config: ModelConfig)],
                                    available: Double? = availableMemoryBytes()) throws {
+        // Estimates of an invalid plan (0 threads, batch −3) mean nothing: refuse it first.
+        try plan.validate()
         guard let available else { return }
         let variants = variantCount(plan)
         for (spec, c) in configs {
@@ -89,6 +91,8 @@ public enum ResourceCheck {
     /// Seconds the grid should take: per group, every variant warms up and is measured for
     /// at least minSeconds and minRuns, a forward pass lasting FLOPs / (sgemm rate × threads × ½).
     public static func estimatedSeconds(_ plan: SuitePlan, models: [LoadedModel], sgemmGflopsPerThread: Double) -> Double {
+        // A plan that skipped validation must not divide by zero threads into a "0 s" estimate.
+        guard (try? plan.validate()) != nil, sgemmGflopsPerThread > 0 else { return .infinity }
         let variants = variantCount(plan)
         var total = 0.0
         for m in models {
@@ -127,6 +131,9 @@ public enum ResourceCheck {
 
     public static func checkDuration(_ seconds: Double, limit: Double = longRunSeconds) throws {
         guard seconds > limit else { return }
+        guard seconds.isFinite else {
+            throw HarnessError("the duration of this grid cannot be estimated (its configuration is invalid or this machine's sgemm speed could not be measured); pass --allow-long to run it anyway.")
+        }
         throw HarnessError(String(format: "this grid would take about %.1f hours (estimated from each instance's FLOPs and this machine's sgemm speed): narrow --model, --batch, --seq-len, --threads or --techniques, lower --min-time/--min-runs, or pass --allow-long to run it anyway.", seconds / 3600))
     }
 }

@@ -117,6 +117,10 @@ public final class SuiteRunner {
             Parallel.setThreads(plan.threads.max() ?? 1)
             progress.say("\(loaded.model.name): quality of \(variants.count) variants on \(evaluation.count) evaluation inputs")
             let evaluated = evaluation.evaluate(reference: variants[0].model, variants: variants.map(\.model))
+            // A NaN anywhere is never silent: a non-finite output makes its quality NaN, and says so here.
+            for (v, e) in zip(variants, evaluated).dropFirst() where e.quality.maxAbsDiff.isNaN || e.quality.meanCosine.isNaN {
+                warnings.append("\(loaded.model.name) \(v.technique.name): the outputs on the evaluation set hold non-finite values (NaN or ±inf), in this variant or in the fp32 baseline; its quality columns are NaN.")
+            }
             for batch in plan.batchSizes {
                 for seq in lengths(loaded) {
                     for threads in plan.threads {

@@ -242,6 +242,7 @@ public struct ModelConfig: Sendable {
 
     /// Parses and checks a config.json; every failure is one sentence naming the file.
     public static func load(path: String) throws -> ModelConfig {
+        if let problem = regularFileProblem(path) { throw ModelError("\(path): \(problem).") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelError("\(path): cannot read the model configuration (missing or unreadable).")
         }
@@ -249,6 +250,11 @@ public struct ModelConfig: Sendable {
     }
 
     public static func parse(_ data: Data, path: String) throws -> ModelConfig {
+        try parse(data, path: path, locating: true)
+    }
+
+    /// `locating`: on a path-less "not valid JSON" from the decoder, find the field (no nested search).
+    static func parse(_ data: Data, path: String, locating: Bool) throws -> ModelConfig {
         let decoder = JSONDecoder()
         do {
             let header = try decoder.decode(Header.self, from: data)
@@ -285,13 +291,27 @@ public struct ModelConfig: Sendable {
         } catch let DecodingError.dataCorrupted(ctx) {
             // An empty coding path means the bytes are not JSON; otherwise a value is out of range (e.g. pool "median").
             if ctx.codingPath.isEmpty {
-                throw ModelError("\(path): not valid JSON (\(ctx.debugDescription)).")
+                do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+                    throw ModelError("\(path): not valid JSON (\(jsonSyntaxLocation(in: data, error: error) ?? ctx.debugDescription)).")
+                }
+                // Valid JSON the decoder still calls invalid: a number that does not fit its field.
+                if locating, let bad = locateUndecodableNumber(in: data, fails: { d in
+                    do { _ = try parse(d, path: path, locating: false); return false } catch let e as ModelError {
+                        return e.message.contains(Self.undecodableValue)
+                    } catch { return false }
+                }) {
+                    throw ModelError("\(path): \"\(bad.field)\" is \(bad.value), which does not fit the field (a whole number is expected there, or the number is out of range).")
+                }
+                throw ModelError("\(path): \(Self.undecodableValue) (\(ctx.debugDescription)).")
             }
             throw ModelError("\(path): \"\(keyPath(ctx.codingPath))\" has an invalid value (\(ctx.debugDescription)).")
         } catch {
             throw ModelError("\(path): cannot parse the model configuration (\(error)).")
         }
     }
+
+    /// The message of a path-less decoder failure (what `locateUndecodableNumber` bisects on).
+    static let undecodableValue = "a value does not fit its field"
 
     private static func keyPath(_ path: [CodingKey]) -> String {
         path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")

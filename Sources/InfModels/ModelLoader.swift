@@ -24,6 +24,11 @@ public struct LoadedModel {
 }
 
 public enum ModelLoader {
+    /// Load checkpoints with NaN or ±inf weights (with a note) instead of refusing them:
+    /// `run --allow-nonfinite`, or INFBENCH_ALLOW_NONFINITE=1 for any command.
+    nonisolated(unsafe) public static var allowNonFiniteWeights =
+        ProcessInfo.processInfo.environment["INFBENCH_ALLOW_NONFINITE"] == "1"
+
     /// Where bundled models live: $INFBENCH_MODELS, ./Models, or the Models folder of this source tree.
     public static var modelsDirectory: String {
         if let env = ProcessInfo.processInfo.environment["INFBENCH_MODELS"], !env.isEmpty { return env }
@@ -99,7 +104,7 @@ public enum ModelLoader {
             .appendingPathComponent("model.safetensors")
         let weights: WeightSource
         if FileManager.default.fileExists(atPath: checkpoint) {
-            weights = try CheckpointWeights(path: checkpoint)
+            weights = try CheckpointWeights(path: checkpoint, allowNonFinite: allowNonFiniteWeights)
         } else if let seed = config.seed {
             weights = SeededWeights(seed: seed)
         } else {
@@ -118,8 +123,9 @@ public enum ModelLoader {
         if let net = model as? EfficientNet, let note = try net.attachImages(configPath: configPath) { notes.append(note) }
         if let encoder = model as? TransformerEncoder, let directory,
            FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
-            notes += attachText(to: encoder, directory: directory)
+            notes += try attachText(to: encoder, directory: directory)
         }
+        if let checkpoint = weights as? CheckpointWeights { notes += checkpoint.nonFiniteNotes }
         if let spec = config.dataset { notes += try attachEvaluation(spec, to: model, configPath: configPath) }
         let unused = weights.unusedNames
         if !unused.isEmpty {
@@ -155,10 +161,13 @@ public enum ModelLoader {
     public static var textPath: String { "\(modelsDirectory)/text/sentences.txt" }
 
     /// Tokenizes the bundled sentences with the model's own tokenizer; returns a note for the report.
-    static func attachText(to encoder: TransformerEncoder, directory: String) -> [String] {
-        guard let tokenizer = try? WordPieceTokenizer(directory: directory),
-              let cls = tokenizer.id(of: "[CLS]"), let sep = tokenizer.id(of: "[SEP]") else {
-            return ["\(directory): has vocab.txt but its tokenizer did not load; inputs are random token ids."]
+    /// A vocab.txt that does not load, or holds more tokens than the model's vocab_size (whose ids
+    /// would index past the embedding table), fails the load: random ids would hide the fault.
+    static func attachText(to encoder: TransformerEncoder, directory: String) throws -> [String] {
+        let tokenizer = try WordPieceTokenizer(directory: directory)
+        try checkVocabulary(tokenizer, fits: encoder.config, directory: directory)
+        guard let cls = tokenizer.id(of: "[CLS]"), let sep = tokenizer.id(of: "[SEP]") else {
+            throw ModelError("\(directory)/vocab.txt: the vocabulary has no [CLS] or no [SEP] token, which every input sequence needs.")
         }
         guard let data = FileManager.default.contents(atPath: textPath), let text = String(data: data, encoding: .utf8) else {
             return ["\(textPath) is missing; \(encoder.name)'s inputs are random token ids."]
@@ -169,10 +178,31 @@ public enum ModelLoader {
         return ["\(encoder.name): inputs are windows of tokenised English text (\(textPath), \(stream.count) tokens), not random ids."]
     }
 
+    /// Throws one sentence when the tokenizer can produce ids the model has no embedding for.
+    public static func checkVocabulary(_ tokenizer: WordPieceTokenizer, fits config: TransformerConfig, directory: String) throws {
+        guard tokenizer.vocabularySize <= config.vocabSize else {
+            throw ModelError("\(directory)/vocab.txt: \(tokenizer.vocabularySize) tokens, but the model's vocab_size is \(config.vocabSize); ids past \(config.vocabSize - 1) would have no embedding.")
+        }
+    }
+
     /// Writes `model`'s parameters to `directory/model.safetensors` and copies its config.json,
     /// so the directory loads as a checkpoint.
     public static func save(_ loaded: LoadedModel, to directory: String) throws {
         let fm = FileManager.default
+        // Never over the checkpoint being read, and only over regular files: export replaces
+        // (renames over) its two files, so a link or device there would be destroyed, not written.
+        let sourceDirectory = loaded.source.hasSuffix(".json") ? (loaded.source as NSString).deletingLastPathComponent : loaded.source
+        var a = stat(), b = stat()
+        if stat(directory, &a) == 0, stat(sourceDirectory, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino {
+            throw ModelError("\(directory): is the directory of the model being exported; write the export somewhere else.")
+        }
+        for name in ["model.safetensors", "config.json"] {
+            let target = (directory as NSString).appendingPathComponent(name)
+            var info = stat()
+            if lstat(target, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+                throw ModelError("\(target): refusing to replace it: it is not a regular file (a symbolic link, device, FIFO or directory).")
+            }
+        }
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -42,12 +42,23 @@ public struct SafetensorsError: Error, CustomStringConvertible, LocalizedError, 
     }
 
     public var description: String {
-        if let tensor { return "\(file): tensor \"\(tensor)\" \(problem)." }
+        if let tensor { return "\(file): tensor \"\(shortened(tensor))\" \(problem)." }
         return "\(file): \(problem)."
     }
 
     public var errorDescription: String? { description }
 }
+
+/// A name cut to 80 characters for a message, with its full length said: a hostile
+/// 50 MB tensor name must not be echoed (nor word-wrapped by the CLI) in full.
+func shortened(_ name: String) -> String {
+    let limit = 80
+    guard name.utf8.count > limit else { return name }
+    return "\(name.prefix(limit))… (\(name.utf8.count) bytes)"
+}
+
+/// Longer tensor names are refused when the header is read (real ones are under 200 bytes).
+public let maxTensorNameBytes = 4096
 
 // MARK: Dtypes
 
@@ -110,6 +121,8 @@ public struct SafetensorsFile: Sendable {
         guard !isDirectory.boolValue else {
             throw fail(.unreadable, "is a directory, not a .safetensors file")
         }
+        // A FIFO or a device (/dev/zero) cannot be mapped, and reading one may never end.
+        if let problem = regularFileProblem(path) { throw fail(.unreadable, problem) }
         let bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -159,7 +172,7 @@ public struct SafetensorsFile: Sendable {
                 // so a repeated tensor name would silently load the wrong bytes.
                 throw topLevel
                     ? fail(.badHeader, tensor: key, "appears twice in the header")
-                    : fail(.badHeader, "has the key \"\(key)\" twice in one object of its header")
+                    : fail(.badHeader, "has the key \"\(shortened(key))\" twice in one object of its header")
             case nil:
                 throw fail(.badHeader, "has a header that is not valid JSON (\(error.message))")
             }
@@ -172,13 +185,16 @@ public struct SafetensorsFile: Sendable {
         var metadata: [String: String] = [:]
         var infos: [String: SafetensorsTensorInfo] = [:]
         for (name, value) in entries {
+            if name.utf8.count > maxTensorNameBytes {
+                throw fail(.badEntry, tensor: name, "has a name of \(name.utf8.count) bytes, more than the \(maxTensorNameBytes)-byte limit (not a real checkpoint)")
+            }
             if name == "__metadata__" {
                 guard case .object(let pairs) = value else {
                     throw fail(.badHeader, "has \"__metadata__\" that is not a JSON object")
                 }
                 for (key, item) in pairs {
                     guard case .string(let text) = item else {
-                        throw fail(.badHeader, "has \"__metadata__\" entry \"\(key)\" that is not a string")
+                        throw fail(.badHeader, "has \"__metadata__\" entry \"\(shortened(key))\" that is not a string")
                     }
                     metadata[key] = text
                 }

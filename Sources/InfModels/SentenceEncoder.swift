@@ -14,15 +14,15 @@ public final class SentenceEncoder {
 
     /// Loads `directory`: config.json + model.safetensors + vocab.txt (+ tokenizer.json,
     /// 1_Pooling/config.json, modules.json when present).
-    public init(directory: String) throws {
-        let loaded = try ModelLoader.load(directory)
+    public init(directory spec: String) throws {
+        let loaded = try ModelLoader.load(spec)
+        // A bundled name ("all-MiniLM-L6-v2") works from any directory: read the files where the loader found them.
+        let directory = loaded.source.hasSuffix(".json") ? (loaded.source as NSString).deletingLastPathComponent : loaded.source
         guard let encoder = loaded.model as? TransformerEncoder else {
-            throw ModelError("\(directory): sentence embeddings need a BERT-style encoder (model_type \"bert\"), not \"\(loaded.config.kind.rawValue)\".")
+            throw ModelError("\(spec): sentence embeddings need a BERT-style encoder (model_type \"bert\"), not \"\(loaded.config.kind.rawValue)\".")
         }
         let tokenizer = try WordPieceTokenizer(directory: directory)
-        guard tokenizer.vocabularySize <= encoder.config.vocabSize else {
-            throw ModelError("\(directory)/vocab.txt: \(tokenizer.vocabularySize) tokens, but the model's vocab_size is \(encoder.config.vocabSize).")
-        }
+        try ModelLoader.checkVocabulary(tokenizer, fits: encoder.config, directory: directory)
         let pooling = (directory as NSString).appendingPathComponent("1_Pooling/config.json")
         if let data = FileManager.default.contents(atPath: pooling) {
             guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

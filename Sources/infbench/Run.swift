@@ -44,6 +44,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("allow-long"), help: "Run even when the grid is estimated to take more than an hour.")
     var allowLong = false
 
+    @Flag(name: .customLong("allow-nonfinite"), help: "Load checkpoints with NaN or ±inf weights (for experiments; quality columns will be NaN) instead of refusing them.")
+    var allowNonFinite = false
+
     @Option(name: .customLong("bootstrap-resamples"), help: "Bootstrap resamples for speed-up confidence intervals.")
     var resamples: Int = 2000
 
@@ -64,23 +67,41 @@ struct Run: ParsableCommand {
     }
 
     func validate() throws {
-        guard !batch.values.isEmpty, batch.values.allSatisfy({ (1...4096).contains($0) }) else {
-            throw ValidationError("--batch sizes must be between 1 and 4096, got \(batch.defaultValueDescription).")
-        }
-        guard threadList.allSatisfy({ (1...256).contains($0) }) else {
-            throw ValidationError("--threads must be between 1 and 256, got \(threadList.map(String.init).joined(separator: ",")).")
-        }
-        guard !sequenceLengths.values.isEmpty, sequenceLengths.values.allSatisfy({ (1...65536).contains($0) }) else {
-            throw ValidationError("--seq-len must be between 1 and 65536, got \(sequenceLengths.defaultValueDescription).")
-        }
-        try checkRange("--bootstrap-resamples", resamples, 100...1_000_000)
-        try checkRange("--roofline-size", rooflineSize, 16...8192)
+        try batch.check("--batch")
+        try threads?.check("--threads")
+        try sequenceLengths.check("--seq-len")
         if let output, output.isEmpty { throw ValidationError("--output needs a file name.") }
+        // The one validation every replayed configuration also gets (RunValidation.swift).
+        let specs = try modelSpecs()
+        let configuration = RunConfiguration(
+            models: specs.isEmpty ? ["(default suite)"] : specs, variants: try parsedTechniques().map(\.name),
+            batchSizes: batch.values, threads: threadList, sequenceLengths: sequenceLengths.values,
+            minSeconds: measurement.minSeconds, minRuns: measurement.minRuns, maxWarmupRuns: measurement.maxWarmupRuns,
+            maxWarmupSeconds: measurement.maxWarmupSeconds, inputSeed: seed, bootstrapSeed: seed &+ 1,
+            bootstrapResamples: resamples, threadPolicy: "")
+        do { try configuration.validate(rooflineSize: rooflineSize) } catch let e as HarnessError { throw ValidationError(e.message) }
         _ = try parsedTechniques()
     }
 
+    /// --model entries, comma-split; none means the default suite. An empty entry
+    /// (`--model ""`, `--model a,,b`) is an error, not a request for every model.
+    func modelSpecs() throws -> [String] {
+        var specs: [String] = []
+        for option in models {
+            let parts = option.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !parts.contains(where: \.isEmpty) else {
+                throw ValidationError("--model \"\(option)\" has an empty entry; give model names or paths separated by single commas (leave --model out for the default suite).")
+            }
+            specs += parts
+        }
+        if let dup = firstDuplicateEntry(specs) {
+            throw ValidationError("--model lists \"\(dup)\" twice; the rows would not be told apart.")
+        }
+        return specs
+    }
+
     func parsedTechniques() throws -> [Technique] {
-        let names = techniques.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = techniques.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("--techniques needs comma-separated names, got \"\(techniques)\".")
         }
@@ -99,7 +120,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let modelSpecs = models.flatMap { $0.split(separator: ",").map(String.init) }
+        if allowNonFinite { ModelLoader.allowNonFiniteWeights = true }
+        let modelSpecs = try modelSpecs()
         let specs = modelSpecs.isEmpty ? ModelLoader.defaultSuite() : modelSpecs
         guard !specs.isEmpty else {
             throw ValidationError("no models: none given with --model and none bundled in \(ModelLoader.modelsDirectory).")
@@ -111,12 +133,14 @@ struct Run: ParsableCommand {
         plan.profile = profile
         let runner = SuiteRunner(plan: plan, showProgress: true)
         let loaded = try runner.loadModels()
+        try checkDistinctModelNames(zip(specs, loaded).map { ($0, $1.model.name) })
+        warnAboutOversubscription(threadList)
         if !allowLong {
             try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops()))
         }
         if let output {
-            // Fail on an unwritable destination now, not after minutes of measuring.
-            try checkWritable(output)
+            // Fail on an unwritable destination (or one of the inputs) now, not after minutes of measuring.
+            try checkOutput(output, inputs: specs.flatMap { [$0, "\($0)/config.json", "\($0)/model.safetensors"] })
         }
         if isDebugBuild {
             FileHandle.standardError.write(Data("WARNING: this is a DEBUG build; its timings mean nothing. Use `make run` or `swift build -c release`.\n".utf8))

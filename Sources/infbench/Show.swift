@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
         let result = try decodeSuiteResult(from: try readResultFile(file), path: file)
         let text = printer(for: format).render(result)
         if let output {
-            try checkWritable(output)
+            try checkOutput(output, inputs: [file])
             try writeAtomically(text, to: output)
         } else {
             print(text, terminator: "")

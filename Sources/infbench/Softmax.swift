@@ -11,7 +11,7 @@ struct Softmax: ParsableCommand {
     @Option(help: "A GPT-style decoder with a large vocabulary: bundled name or model directory.")
     var model: String = "decoder-32k"
 
-    @Option(help: "Comma-separated cluster boundaries, the last equal to the vocabulary size. (default: 2000,8000,V)")
+    @Option(help: "Comma-separated cluster boundaries, the last equal to the vocabulary size. (default: 2000,8000 and the vocabulary size, e.g. 2000,8000,32000)")
     var cutoffs: IntList?
 
     @Option(help: "Tokens generated per run (and hidden states collected).")

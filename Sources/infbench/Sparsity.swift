@@ -25,7 +25,7 @@ struct Sparsity: ParsableCommand {
     @OptionGroup var scenario: ScenarioOptions
 
     func parsedSparsities() throws -> [Double] {
-        let values = sparsities.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let values = sparsities.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! < 1 }) else {
             throw ValidationError("--sparsities must be comma-separated numbers in [0, 1), got \"\(sparsities)\".")
         }
@@ -34,9 +34,8 @@ struct Sparsity: ParsableCommand {
 
     func validate() throws {
         _ = try parsedSparsities()
-        guard rows.values.allSatisfy({ (1...65536).contains($0) }) else {
-            throw ValidationError("--rows must be between 1 and 65536, got \(rows.defaultValueDescription).")
-        }
+        try rows.check("--rows", 1...65536)
+        if let dup = firstDuplicateEntry(try parsedSparsities()) { throw ValidationError("--sparsities lists \(dup) twice; the rows would not be told apart.") }
     }
 
     func run() throws {

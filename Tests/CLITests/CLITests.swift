@@ -167,7 +167,7 @@ final class CLITests: XCTestCase {
         let garbage = try tempDir().appendingPathComponent("garbage.json")
         try Data("{ not json".utf8).write(to: garbage)
         let good = reference("default.json")
-        try assertRejected(["compare", good, garbage.path], mentions: "\(garbage.path) is not a JSON file.")
+        try assertRejected(["compare", good, garbage.path], mentions: "\(garbage.path) is not a JSON file (invalid JSON near line 1, column 3).")
         try assertRejected(["compare", reference("generate.json"), good], mentions: "generate.json is a schema 1 scenario result")
         try assertRejected(["compare", "/nonexistent/a.json", good], mentions: "/nonexistent/a.json")
         try assertRejected(["compare", good, good, "--min-change", "-1"], mentions: "--min-change")

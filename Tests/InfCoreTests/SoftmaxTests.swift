@@ -52,6 +52,19 @@ final class SoftmaxTests: XCTestCase {
         assertClose(p, Ref.softmax(x.map(Double.init), rows: 3, cols: 5), absTol: 1e-12, relTol: relTol(5), "softmax masked")
     }
 
+    /// A NaN score must come out NaN, never as a finite distribution: an all-NaN row (a NaN
+    /// query weight makes every score of a head NaN) used to become zeros like a masked row.
+    func testNaNScoresStayNaN() {
+        let nan = Float.nan, inf = Float.infinity
+        let x: [Float] = [nan, nan, nan,      // every score NaN
+                          -inf, nan, -inf,    // NaN among masked keys
+                          1, nan, 2,          // NaN among finite scores
+                          -inf, -inf, -inf]   // still a masked row: zeros
+        let p = run(x, rows: 4, cols: 3)
+        XCTAssertTrue(p[0..<9].allSatisfy(\.isNaN), "\(p)")
+        XCTAssertEqual(Array(p[9..<12]), [0, 0, 0])
+    }
+
     func testTensorSoftmaxRunsOverLastDimension() {
         var rng = SeededRNG(seed: 2)
         let x = randn(2 * 3 * 7, std: 2, rng: &rng)

@@ -23,16 +23,16 @@ final class AtomicWriteTests: XCTestCase {
         }
     }
 
-    func testFailedRenameLeavesNoTempAndTargetIntact() throws {
-        // The target is a non-empty directory: the temporary file is written,
-        // then rename fails. Nothing may be left behind and nothing changed.
+    func testDirectoryTargetIsRefusedAndLeftIntact() throws {
+        // The target is a non-empty directory: refused before any temporary file
+        // is written. Nothing may be left behind and nothing changed.
         let dir = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let target = dir + "/results.json"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         try "keep".write(toFile: target + "/inner", atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try writeAtomically("new", to: target)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("cannot write results to \(target): "), "\(error)")
+            XCTAssertEqual("\(error)", "refusing to write results to \(target): it is a directory, not a regular file, and infbench only replaces regular files.")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["results.json"])
         XCTAssertEqual(try String(contentsOfFile: target + "/inner", encoding: .utf8), "keep")

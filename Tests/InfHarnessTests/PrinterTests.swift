@@ -23,7 +23,7 @@ final class PrinterTests: XCTestCase {
                                   swiftVersion: "6.3", buildConfiguration: build, gitCommit: "0123456789ab",
                                   loadAverage: [0.5, 0.25, 0.125], timestamp: "2025-01-02T03:04:05Z",
                                   hostname: "box", os: "Linux")
-        let config = RunConfiguration(models: ["bert-tiny"], variants: ["fp32", "fp16"], batchSizes: [8],
+        let config = RunConfiguration(models: ["bert-tiny"], variants: ["fp32", "fp16, weights only", aaVariantName], batchSizes: [8],
                                       threads: [1, 2], sequenceLengths: [128], minSeconds: 1, minRuns: 10,
                                       maxWarmupRuns: 20, maxWarmupSeconds: 5, inputSeed: 1, bootstrapSeed: 2,
                                       bootstrapResamples: 1000, threadPolicy: "openblas owns all threads")

@@ -181,6 +181,11 @@ private func linearTicks(min: Double, max: Double) -> [Double] {
         hi += pad
     }
     let step = niceStep((hi - lo) / 6)
+    // A denormal or overflowing span (a hostile result file: every throughput 5e-324) has no
+    // round step, and striding by a zero or NaN step never ends: two ticks will do.
+    guard step.isNormal, step > 0, ((hi - lo) / step).isFinite else {
+        return lo.isFinite && hi.isFinite && lo < hi ? [lo, hi] : [0, 1]
+    }
     let first = (lo / step).rounded(.down), last = Swift.max((hi / step).rounded(.up), first + 1)
     // Multiplying whole step counts keeps 0.1 × 3 from drifting to 0.30000000000000004.
     return stride(from: first, through: last, by: 1).map { ($0 * step * 1e12).rounded() / 1e12 }

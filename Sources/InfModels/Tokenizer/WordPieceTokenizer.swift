@@ -38,6 +38,7 @@ public final class WordPieceTokenizer: Sendable {
     public convenience init(directory: String) throws {
         let dir = URL(fileURLWithPath: directory)
         let vocabPath = dir.appendingPathComponent("vocab.txt").path
+        if let problem = regularFileProblem(vocabPath) { throw TokenizerError("\(vocabPath): \(problem).") }
         guard let data = FileManager.default.contents(atPath: vocabPath) else {
             throw TokenizerError("\(vocabPath): no vocabulary file (missing or unreadable).")
         }
@@ -186,6 +187,7 @@ public final class WordPieceTokenizer: Sendable {
     /// The file's JSON object, nil when the file does not exist.
     private static func readJSON(_ path: String) throws -> [String: Any]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        if let problem = regularFileProblem(path) { throw TokenizerError("\(path): \(problem).") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenizerError("\(path): cannot read the file.")
         }
