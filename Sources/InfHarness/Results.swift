@@ -250,7 +250,7 @@ public struct ResultRow: Codable, Sendable {
     /// Accuracy on every test example of the dataset the model was trained on (models with an
     /// infbench_dataset only); the same figure on every row of a (model, variant).
     public var accuracy: Double?
-    /// Where a forward pass spends its time (`run --profile`, baseline rows only).
+    /// Where a forward pass spends its time (`run --profile`; every row but the A/A copy).
     public var profile: Profile?
 
     public init(model: String, variant: String, executes: String, batch: Int, sequenceLength: Int?,

@@ -204,8 +204,11 @@ extension SuiteRunner {
             self.progress.say("\(label): measuring, round \(round)")
         }
         let rss = peakRSSBytes()
-        let baselineStats = SampleStats(samplesNs: measured[0].samplesNs)
-        let profile = plan.profile ? profilePhases(of: baseline.model, input: input, medianSeconds: baselineStats.median) : nil
+        // Every variant but the A/A copy, so a technique's row shows where its time goes (int8: int8.quantize, int8.gemm).
+        let profiles = zip(variants, measured).map { v, m in
+            plan.profile && v.technique.name != AABaseline.name
+                ? profilePhases(of: v.model, input: input, medianSeconds: SampleStats(samplesNs: m.samplesNs).median) : nil
+        }
         let name = baseline.model.name
         return zip(variants, measured).enumerated().map { i, pair in
             let (variant, m) = pair
@@ -235,7 +238,7 @@ extension SuiteRunner {
                                                           baselineName: baseline.technique.name,
                                                           resamples: plan.bootstrapResamples, seed: plan.bootstrapSeed),
                 quality: i == 0 ? nil : qualities[i],
-                profile: i == 0 ? profile : nil)
+                profile: profiles[i])
         }
     }
 
