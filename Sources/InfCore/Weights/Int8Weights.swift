@@ -175,9 +175,10 @@ public enum Int8Kernel {
     }
 }
 
-/// Scratch for quantized activations (rows × rowBytes uint8, then a scale and a zero point per
-/// row), shared by every int8 layer: one buffer per concurrent user, grown to the largest shape
-/// seen, so a forward pass allocates nothing after the first.
+/// Scratch shared by every quantized layer: int8's quantized activations (rows × rowBytes uint8,
+/// then a scale and a zero point per row) and the weight-only formats' dequantized matrix. One
+/// buffer per concurrent user, grown to the largest size seen, so a forward pass allocates
+/// nothing after the first.
 final class QuantScratch: @unchecked Sendable {
     static let shared = QuantScratch()
     private var free: [(UnsafeMutableRawPointer, Int)] = []
@@ -186,7 +187,15 @@ final class QuantScratch: @unchecked Sendable {
     func withBuffers<R>(rows: Int, rowBytes: Int,
                         _ body: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>) -> R) -> R {
         let quantBytes = (rows * rowBytes + 63) & ~63
-        let need = quantBytes + 8 * rows
+        return withBytes(quantBytes + 8 * rows) { buf in
+            body(buf.bindMemory(to: UInt8.self, capacity: quantBytes),
+                 (buf + quantBytes).bindMemory(to: Float.self, capacity: rows),
+                 (buf + quantBytes + 4 * rows).bindMemory(to: Int32.self, capacity: rows))
+        }
+    }
+
+    /// A 64-byte aligned buffer of at least `need` bytes for the duration of `body`.
+    func withBytes<R>(_ need: Int, _ body: (UnsafeMutableRawPointer) -> R) -> R {
         lock.lock()
         var (buf, size) = free.popLast() ?? (UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64), 64)
         lock.unlock()
@@ -200,8 +209,6 @@ final class QuantScratch: @unchecked Sendable {
             free.append((buf, size))
             lock.unlock()
         }
-        return body(buf.bindMemory(to: UInt8.self, capacity: quantBytes),
-                    (buf + quantBytes).bindMemory(to: Float.self, capacity: rows),
-                    (buf + quantBytes + 4 * rows).bindMemory(to: Int32.self, capacity: rows))
+        return body(buf)
     }
 }
