@@ -16,9 +16,23 @@ public final class Profiler {
     @inlinable @inline(__always)
     public static func measure<R>(_ phase: String, _ body: () throws -> R) rethrows -> R {
         guard let p = active else { return try body() }
+        p.enter()
         let start = monotonicNanoseconds()
-        defer { p.add(phase, monotonicNanoseconds() &- start) }
+        defer { p.exit(phase, monotonicNanoseconds() &- start) }
         return try body()
+    }
+
+    /// Time spent in phases nested inside each open phase, innermost last.
+    private var nestedNs: [UInt64] = []
+
+    public func enter() { nestedNs.append(0) }
+
+    /// Closes the innermost phase after `ns`: it keeps its time minus its nested phases', and
+    /// its whole time counts as nested time of the phase around it.
+    public func exit(_ phase: String, _ ns: UInt64) {
+        let inner = nestedNs.popLast() ?? 0
+        add(phase, ns &- min(inner, ns))
+        if !nestedNs.isEmpty { nestedNs[nestedNs.count - 1] &+= ns }
     }
 
     public func add(_ phase: String, _ ns: UInt64) {
@@ -29,5 +43,6 @@ public final class Profiler {
     public func reset() {
         order = []
         totalsNs = [:]
+        nestedNs = []
     }
 }

@@ -52,7 +52,7 @@ public struct MarkdownPrinter: ResultPrinter {
         }
         let profiles = profileLines(result)
         if !profiles.isEmpty {
-            out.append("## Profile (baseline, share of a forward pass's wall time)")
+            out.append("## Profile (share of a forward pass's wall time; phases are exclusive)")
             out.append("")
             out.append(contentsOf: profiles.map { "- \(escape($0))" })
             out.append("")

@@ -189,14 +189,14 @@ private func describeField(_ value: Any) -> String {
 }
 
 /// Lines of the per-phase breakdown of every profiled row, e.g.
-/// "encoder-small b32 1 thr (254.1 ms per pass, 12 runs): ffn.up 31.0% · …".
+/// "encoder-small b32 1 thr fp32 (254.1 ms per pass, 12 runs): ffn.up 31.0% · …".
 func profileLines(_ result: SuiteResult) -> [String] {
     result.rows.compactMap { row in
         guard let p = row.profile, p.totalSeconds > 0 else { return nil }
         let phases = p.phases.sorted { $0.seconds > $1.seconds }.map { phase in
             "\(phase.name) \(fixed(100 * phase.seconds / p.totalSeconds, 1))%"
         }
-        return "\(instanceLabel(row)) (\(fourDigits(p.totalSeconds * 1e3)) ms per pass, \(p.runs) runs): "
+        return "\(instanceLabel(row)) \(row.variant) (\(fourDigits(p.totalSeconds * 1e3)) ms per pass, \(p.runs) runs): "
             + phases.joined(separator: " · ")
     }
 }

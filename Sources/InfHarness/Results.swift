@@ -300,7 +300,7 @@ public struct ResultRow: Codable, Sendable {
     /// Accuracy on every test example of the dataset the model was trained on (models with an
     /// infbench_dataset only); the same figure on every row of a (model, variant).
     public var accuracy: Double?
-    /// Where a forward pass spends its time (`run --profile`, baseline rows only).
+    /// Where a forward pass spends its time (`run --profile`; every row but the A/A copy).
     public var profile: Profile?
     /// What one timed run is: "forward" (a batch forward pass; nil in schema 1), "generate"
     /// (a whole greedy generation), "stream" (a request stream), "output-layer", "serve", "spmm".

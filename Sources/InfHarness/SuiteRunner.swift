@@ -202,7 +202,10 @@ extension SuiteRunner {
         }
         var rows = engine.measureGroup(point, engineVariants, warnings: &warnings) { self.progress.say(label + ": " + $0.components(separatedBy: ": ").last!) }
         if plan.profile {
-            rows[0].profile = profilePhases(of: baseline.model, input: input, medianSeconds: rows[0].stats.median)
+            // Every variant but the A/A copy, so a technique's row shows where its time goes (int8: int8.quantize, int8.gemm).
+            for (i, v) in variants.enumerated() where !rows[i].isAA {
+                rows[i].profile = profilePhases(of: v.model, input: input, medianSeconds: rows[i].stats.median)
+            }
         }
         return rows
     }

@@ -56,7 +56,7 @@ public struct TablePrinter: ResultPrinter {
         }
         let profiles = profileLines(result)
         if !profiles.isEmpty {
-            out.append("Profile (baseline, share of a forward pass's wall time):")
+            out.append("Profile (share of a forward pass's wall time; phases are exclusive):")
             out.append(contentsOf: profiles.map { "  \($0)" })
         }
         if isDebug(env) { out.append(debugBuildWarning) }

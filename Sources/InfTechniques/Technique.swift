@@ -29,6 +29,9 @@ public enum Techniques {
         (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
         (FP16Technique.name, "fp16 weight storage (IEEE half), fp32 compute: converted in registers (F16C) while streaming, or per panel before sgemm"),
         (BF16Technique.name, "bf16 weights and activations (round to nearest even), fp32 accumulation: infbench's AVX512-BF16 vdpbf16ps GEMM, or a portable fp32-FMA kernel on CPUs without it"),
+        (Int8Technique.name, "W8A8 dynamic: int8 weights per output channel, activations quantized per row at run time, int32 sums (AVX512-VNNI, AVX2 or portable GEMM), fp32 rescale; attention and softmax stay fp32"),
+        (Int8WeightOnlyTechnique.name, "weight-only int8 in blocks of 32 with an fp16 scale (Q8_0), fp32 activations: for batch 1 and decoding"),
+        (Q4Technique.name, "weight-only 4-bit in blocks of 32 with an fp16 scale (Q4_0), fp32 activations: for batch 1 and decoding"),
         ("prune-unstructured:S", "magnitude-prune each weight matrix to sparsity S (e.g. 0.9); CSR sparse kernel multiplies only the nonzeros"),
         ("prune-unstructured-global:S", "magnitude-prune to sparsity S with one threshold over all matrices; CSR sparse kernel"),
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
@@ -44,6 +47,9 @@ public enum Techniques {
         if let t = try PruneUnstructured.parse(spec) { return t }
         switch spec {
         case BF16Technique.name: return BF16Technique()
+        case Int8Technique.name: return Int8Technique()
+        case Int8WeightOnlyTechnique.name: return Int8WeightOnlyTechnique()
+        case Q4Technique.name: return Q4Technique()
         case FP16Technique.name: return FP16Technique()
         case FP32Baseline.name: return FP32Baseline()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()

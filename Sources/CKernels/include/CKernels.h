@@ -64,3 +64,9 @@ float ib_erff(float x);
 #if __has_include("ib_depthwise.h")
 #include "ib_depthwise.h"
 #endif
+#if __has_include("ib_int8.h")
+#include "ib_int8.h"
+#endif
+#if __has_include("ib_qblock.h")
+#include "ib_qblock.h"
+#endif
