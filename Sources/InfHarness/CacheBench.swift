@@ -39,7 +39,7 @@ public enum CacheBench {
         let items = (0..<catalogue).map { _ in makeInput() }
         let zipf = zipfStream(count: requests, catalogue: catalogue, exponent: exponent, rng: &rng).map { items[$0] }
         let unique = (0..<requests).map { _ in makeInput() }
-        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let copy = model.deepCopy()
 
         // The check, once, before timing: every cached answer equals the uncached output bit for bit.
         progress?("checking cached outputs against uncached ones on the whole stream")

@@ -71,9 +71,7 @@ public enum DistillBench {
             }
             let t = test.input([0]).tokenLength ?? 0 // tokens per sequence; 0 for images
             var timings: [Int: [ResultRow]] = [:]
-            let copy = teacher.loaded.model.transformingWeights { _, w in
-                DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 }))
-            }
+            let copy = teacher.loaded.model.deepCopy()
             for batch in [1, largeBatch] {
                 var rng = SeededRNG(seed: seed)
                 let input = teacher.loaded.model.makeInput(batch: batch, sequenceLength: t, rng: &rng)

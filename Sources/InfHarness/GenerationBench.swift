@@ -20,7 +20,7 @@ public enum GenerationBench {
         var rng = SeededRNG(seed: seed)
         let prompt = (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
         // The A/A decodes with a deep copy: its own weights and scratch.
-        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let copy = model.deepCopy()
         let generators = [Generator(model: model), Generator(model: copy as! TransformerDecoder), Generator(model: model)]
         let cached = [false, false, true]
         let names = ["no cache", "no cache A/A", "KV cache"]

@@ -58,7 +58,7 @@ public enum LengthBench {
             { let b = inputs(arrival) { m in m.map { lens[$0] }.max()! }; return ("pad to batch longest (arrival order)", b.inputs, b.computed) }(),
             { let b = inputs(bucketed) { m in m.map { lens[$0] }.max()! }; return ("length-bucketed (sorted by length)", b.inputs, b.computed) }(),
         ]
-        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let copy = model.deepCopy()
         let executes = [
             "every batch padded to \(maxT) tokens, requests in arrival order",
             "identical to the baseline, on a deep copy of the model: the noise floor",

@@ -149,7 +149,7 @@ extension SuiteResult {
             if !(row.stats.median.isFinite && row.stats.median >= 0) {
                 throw fail(i, "has stats.median \(row.stats.median), not a time")
             }
-            let key = "\(row.model)|\(row.variant)|\(row.batch)|\(row.sequenceLength ?? -1)|\(row.threads)|\(row.workload ?? "")|\(row.point ?? "")"
+            let key = "\(row.model)|\(row.variant)|\(row.batch)|\(row.sequenceLength ?? -1)|\(row.threads)|\(row.workload ?? "forward")|\(row.point ?? "")"
             if !seen.insert(key).inserted {
                 throw fail(i, "repeats model \(row.model), variant \(row.variant), batch \(row.batch), threads \(row.threads) of an earlier row")
             }

@@ -190,7 +190,7 @@ public enum ServerBench {
         var rng = SeededRNG(seed: seed)
         let one = model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng)
         let full = model.makeInput(batch: dynamic.maxBatch, sequenceLength: sequenceLength, rng: &rng)
-        let copy = model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
+        let copy = model.deepCopy()
         let queued = 8 * dynamic.maxBatch
         let point = WorkloadPoint(model: model.name, workload: "drain", batch: dynamic.maxBatch,
                                   sequenceLength: sequenceLength > 0 ? sequenceLength : nil, threads: threads,

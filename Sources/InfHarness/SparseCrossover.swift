@@ -64,6 +64,7 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
     defer { Parallel.setThreads(previousThreads) }
 
     var cells: [CrossoverRow] = [], rows: [ResultRow] = []
+    var cellIndex = 0
     for (shapeIndex, shape) in shapes.enumerated() {
         let (m, n, k) = shape
         precondition(m > 0 && n > 0 && k > 0, "crossover shapes must be positive, got \(shape)")
@@ -99,6 +100,8 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                                       point: "W \(n)×\(k), sparsity \(fixed(s * 100, 1))%")
             var maxDiff = 0.0
             for j in 0..<(m * n) { maxDiff = Swift.max(maxDiff, Double(abs(ys[0][j] - ys[2][j]))) }
+            cellIndex += 1
+            let cell = "[\(cellIndex)/\(shapes.count * sparsities.count)] \(m)×\(n)×\(k) at \(fixed(s * 100, 0))%: dense vs CSR"
             let group = engine.measureGroup(point, (0..<3).map { v in
                 EngineVariant(name: names[v], executes: executes[v], weightBytes: kernels[v].byteCount,
                               flopsPerRun: 2 * Double(m * n * k * calls),
@@ -108,7 +111,7 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                                         "n": Double(n), "k": Double(k), "callsPerSample": Double(calls)]) {
                     for _ in 0..<calls { kernels[v].multiply(xp, rows: m, into: ys[v]) }
                 }
-            }, warnings: &warnings, progress: progress)
+            }, warnings: &warnings, progress: { progress?("\(cell) — \($0.components(separatedBy: ": ").last ?? $0)") })
             let speedup = group[2].speedup!
             cells.append(CrossoverRow(
                 m: m, n: n, k: k, sparsity: s, nonzeros: (kernels[2] as! CSRWeights).nonzeroCount,

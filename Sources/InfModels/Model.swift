@@ -53,3 +53,16 @@ public protocol InferenceModel: AnyObject {
 extension InferenceModel {
     public var evaluationSet: LabelledExamples? { nil }
 }
+
+extension InferenceModel {
+    /// A deep copy for an A/A row: its own weight matrices (fresh allocations, fp32) and, as every
+    /// `transformingWeights` copy, its own scratch buffers; biases, norms and embedding tables
+    /// stay shared. Sharing the baseline's warm weights would let the copy run on cache lines the
+    /// baseline just touched, and the noise floor would measure that.
+    public func deepCopy() -> InferenceModel {
+        transformingWeights { _, w in
+            let dense = w.dense()
+            return DenseWeights(Tensor(shape: dense.shape, storage: dense.storage.map { $0 }))
+        }
+    }
+}

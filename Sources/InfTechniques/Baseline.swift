@@ -1,7 +1,6 @@
 // The fp32 baseline, and the same baseline again as an A/A variant: measured
 // interleaved with the baseline, its speed-up interval shows what "no change"
 // looks like on this machine today.
-import InfCore
 import InfModels
 
 public struct FP32Baseline: Technique {
@@ -17,9 +16,6 @@ public struct AABaseline: Technique {
     public init() {}
     public var name: String { Self.name }
     public var executes: String { "identical to fp32, a deep copy (own weight matrices and scratch buffers): the noise floor" }
-    /// A deep copy, not the baseline object: sharing its warm weights and scratch would let the
-    /// A/A run on cache lines the baseline just touched, and the noise floor would measure that.
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in DenseWeights(Tensor(shape: w.dense().shape, storage: w.dense().storage.map { $0 })) }
-    }
+    /// A deep copy, not the baseline object (see `InferenceModel.deepCopy`).
+    public func apply(to loaded: LoadedModel) throws -> InferenceModel { loaded.model.deepCopy() }
 }

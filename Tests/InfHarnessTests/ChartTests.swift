@@ -245,6 +245,9 @@ final class ChartTests: XCTestCase {
                        ["kv-cache", "speedup"])
         var sparsity = Self.suite(Self.crossover(m: 1, sparsity: 0.5, dense: 10, sparse: 20).resultRows(model: "m", threads: 1))
         sparsity.kind = .sparsity
+        sparsity.configuration.variants = ["dense sgemm", "CSR"]
+        sparsity.configuration.batchSizes = [1]
+        sparsity.configuration.threads = [1]
         let encoded = Data(JSONPrinter().render(sparsity).utf8)
         XCTAssertEqual(ChartableResult.charts(for: try ChartableResult.decode(from: encoded, path: "s.json")).map(\.name),
                        ["sparsity", "speedup"])

@@ -5,6 +5,7 @@
 import Foundation
 import InfCore
 import InfModels
+import InfTechniques
 import XCTest
 @testable import InfHarness
 
@@ -98,7 +99,7 @@ final class ResultSchemaTests: XCTestCase {
 
     func testRunResultMatchesTheSchema() throws {
         try assertValid(PrinterTests.fixture())
-        var plan = SuitePlan(suite: "t", models: ["encoder-small"], techniques: [], batchSizes: [1], threads: [1],
+        var plan = SuitePlan(suite: "t", models: ["encoder-small"], techniques: [FP32Baseline(), AABaseline()], batchSizes: [1], threads: [1],
                              sequenceLengths: [8], policy: engine.policy, inputSeed: 1, bootstrapSeed: 2,
                              bootstrapResamples: 100, rooflineSize: 32)
         plan.profile = true
