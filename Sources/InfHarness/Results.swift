@@ -372,6 +372,8 @@ public struct WorkloadConfiguration: Codable, Sendable, Equatable {
     public var p99BoundSeconds: Double?
     public var trialSeconds: Double?
     public var steps: Int?
+    /// Weight techniques a scenario applied besides its own variants (generate: the KV cache on q4, …).
+    public var techniques: [String]?
     public var sparsities: [Double]?
     public var rows: [Int]?
     public var medianLength: Int?

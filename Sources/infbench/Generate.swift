@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import InfHarness
 import InfModels
+import InfTechniques
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,9 @@ struct Generate: ParsableCommand {
 
     @Option(name: .customLong("prompt-len"), help: "Length of the seeded random prompt.")
     var promptLength: Int = 16
+
+    @Option(help: "Comma-separated weight techniques to decode with too, each with the KV cache (e.g. q4,int8-weights).")
+    var techniques: String?
 
     @OptionGroup var scenario: ScenarioOptions
 
@@ -40,10 +44,31 @@ struct Generate: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
+        let applied = try decodingTechniques(techniques.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [],
+                                             loaded: loaded, option: "--techniques")
         let result = GenerationBench.run(model: decoder, promptLength: promptLength, newTokens: tokens, threads: scenario.threads,
-                                         engine: scenario.engine(measurement), seed: scenario.seed, progress: progress.say)
+                                         engine: scenario.engine(measurement), seed: scenario.seed, techniques: applied,
+                                         progress: progress.say)
         progress.done()
         try scenario.finish(result)
         if result.rows.contains(where: { $0.quality?.identical == false }) { throw ExitCode(1) }
     }
 }
+
+/// Weight techniques applied to a decoder for `generate` (each then decodes with the KV cache);
+/// one sentence for an unknown, empty, repeated or inapplicable one.
+func decodingTechniques(_ names: [String], loaded: LoadedModel, option: String) throws -> [(name: String, executes: String, model: TransformerDecoder)] {
+    var seen = Set<String>()
+    return try names.map { raw in
+        let name = raw.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw ValidationError("\(option) has an empty entry.") }
+        guard seen.insert(name).inserted else { throw ValidationError("\(option) lists \"\(name)\" twice.") }
+        let technique: Technique
+        do { technique = try Techniques.parse(name) } catch let e as TechniqueError { throw ValidationError("\(option): \(e.message)") }
+        guard let decoder = try technique.apply(to: loaded) as? TransformerDecoder else {
+            throw ValidationError("\(option) \(name) does not give a GPT-style decoder to generate with.")
+        }
+        return (technique.name, technique.executes, decoder)
+    }
+}
+

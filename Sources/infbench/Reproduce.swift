@@ -65,11 +65,6 @@ struct Reproduce: ParsableCommand {
             guard let spec = c.models.first else { throw ValidationError("\(path): configuration.models is empty.") }
             return try ModelLoader.load(spec)
         }
-        func decoder() throws -> TransformerDecoder {
-            let m = try model()
-            guard let d = m.model as? TransformerDecoder else { throw ValidationError("\(path): \(m.model.name) is not a GPT-style decoder.") }
-            return d
-        }
         let progress = ScenarioOptions.progressLine()
         defer { progress.done() }
         switch reported.kind {
@@ -90,9 +85,12 @@ struct Reproduce: ParsableCommand {
             if !allowLong { try ResourceCheck.checkDuration(ResourceCheck.estimatedSeconds(plan, models: loaded, sgemmGflopsPerThread: ResourceCheck.quickSgemmGflops())) }
             return try runner.run(models: loaded)
         case .generate:
-            return GenerationBench.run(model: try decoder(), promptLength: try need(w.promptLength, "promptLength"),
-                                       newTokens: try need(w.newTokens, "newTokens"), threads: threads, engine: engine,
-                                       seed: c.inputSeed, progress: progress.say)
+            let loaded = try model()
+            guard let d = loaded.model as? TransformerDecoder else { throw ValidationError("\(path): \(loaded.model.name) is not a GPT-style decoder.") }
+            return GenerationBench.run(model: d, promptLength: try need(w.promptLength, "promptLength"),
+                                       newTokens: try need(w.newTokens, "newTokens"), threads: threads, engine: engine, seed: c.inputSeed,
+                                       techniques: try decodingTechniques(w.techniques ?? [], loaded: loaded, option: "\(path): configuration.workload.techniques"),
+                                       progress: progress.say)
         case .cache:
             let m = try model().model
             return CacheBench.run(model: m, sequenceLength: c.sequenceLengths.first ?? 0, requests: try need(w.requests, "requests"),

@@ -203,7 +203,7 @@ final class CLITests: XCTestCase {
     func testScenarioCommandsRunSmallAndRejectBadOptions() throws {
         let dir = try tempDir()
         let runs: [[String]] = [
-            ["generate", "--model", "decoder-small", "--tokens", "4"],
+            ["generate", "--model", "decoder-small", "--tokens", "4", "--techniques", "q4"],
             ["cache", "--requests", "20", "--catalogue", "5", "--seq-len", "8"],
             ["lengths", "--requests", "16", "--batch", "4"],
             ["serve", "--seq-len", "4", "--trial-seconds", "0.1", "--steps", "0", "--p99-ms", "5", "--max-batch", "4"],
@@ -219,6 +219,7 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(object?["kind"] as? String, args[0], "\(args[0]) wrote the common envelope")
             let shown = try run(["show", json.path, "--format", "csv"])
             XCTAssertEqual(shown.status, 0, "show \(args[0]): \(shown.stderr)")
+            if args[0] == "generate" { XCTAssertTrue(r.stdout.contains("KV cache + q4"), r.stdout) }
             let compared = try run(["compare", json.path, json.path, "--bootstrap-resamples", "200"])
             XCTAssertEqual(compared.status, 0, "compare \(args[0]) with itself: \(compared.stderr)")
         }
