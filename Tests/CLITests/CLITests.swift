@@ -168,7 +168,10 @@ final class CLITests: XCTestCase {
         try Data("{ not json".utf8).write(to: garbage)
         let good = reference("default.json")
         try assertRejected(["compare", good, garbage.path], mentions: "\(garbage.path) is not a JSON file (invalid JSON near line 1, column 3).")
-        try assertRejected(["compare", reference("generate.json"), good], mentions: "generate.json is a schema 1 scenario result")
+        // A scenario file written before every command shared one format (schema 1, no configuration).
+        let old = garbage.deletingLastPathComponent().appendingPathComponent("generate.json")
+        try Data(#"{"schemaVersion": 1, "environment": {}, "model": "decoder-small", "variants": []}"#.utf8).write(to: old)
+        try assertRejected(["compare", old.path, good], mentions: "generate.json is a schema 1 scenario result")
         try assertRejected(["compare", "/nonexistent/a.json", good], mentions: "/nonexistent/a.json")
         try assertRejected(["compare", good, good, "--min-change", "-1"], mentions: "--min-change")
     }
@@ -192,7 +195,9 @@ final class CLITests: XCTestCase {
         let never = dir.appendingPathComponent("never")
         try assertRejected(["chart", generated, garbage.path, "--output-dir", never.path],
                            mentions: "garbage.json is not an infbench result file", output: never)
-        try assertRejected(["chart", reference("cache.json"), "--output-dir", never.path], mentions: "schema 1 scenario result", output: never)
+        let old = dir.appendingPathComponent("cache.json")
+        try Data(#"{"schemaVersion": 1, "environment": {}, "model": "encoder-small", "rows": []}"#.utf8).write(to: old)
+        try assertRejected(["chart", old.path, "--output-dir", never.path], mentions: "schema 1 scenario result", output: never)
     }
 
     /// Measurement settings that keep a scenario to a second or two.
