@@ -50,7 +50,7 @@ bench: build     ## the full suite into Results/ (~30 min) from a clean tree: de
 	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
 	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(BENCH) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
-	  --batch 1,32 --seq-len 16,128 --threads 1 --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
+	  --batch 1,32 --seq-len 16,128 --threads 1,2 --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
 	$(BENCH) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
 	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques batch-sweep; do \
@@ -63,7 +63,7 @@ bench: build     ## the full suite into Results/ (~30 min) from a clean tree: de
 	$(BENCH) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
 	$(BENCH) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
 	if [ -f Models/efficientnet-lite0/model.safetensors ]; then $(BENCH) run --suite efficientnet-techniques --model Models/efficientnet-lite0 \
-	  --batch 1,32 --threads 1 --techniques fp16,bf16,int8,prune-unstructured:0.5,prune-channels:0.25 \
+	  --batch 1,32 --threads 1,2 --techniques fp16,bf16,int8,prune-unstructured:0.5,prune-channels:0.25 \
 	  --output Results/efficientnet-techniques.json > /dev/null && $(BENCH) show Results/efficientnet-techniques.json --format markdown \
 	  --output Results/efficientnet-techniques.md; else echo "skipping EfficientNet techniques: run make models first"; fi
 	$(BENCH) chart Results/*.json --output-dir Results/charts

@@ -39,7 +39,7 @@ public enum CacheBench {
         let items = (0..<catalogue).map { _ in makeInput() }
         let zipf = zipfStream(count: requests, catalogue: catalogue, exponent: exponent, rng: &rng).map { items[$0] }
         let unique = (0..<requests).map { _ in makeInput() }
-        let copy = model.deepCopy()
+        let twins = TwinPool(model: model, seed: engine.policy.orderSeed ^ stableHash("cache"))
 
         // The check, once, before timing: every cached answer equals the uncached output bit for bit.
         progress?("checking cached outputs against uncached ones on the whole stream")
@@ -57,8 +57,9 @@ public enum CacheBench {
         }
 
         var latencies = [[UInt64]](repeating: [], count: 4)
-        func serve(_ stream: [ModelInput], _ v: Int, cached: Bool, on m: InferenceModel) -> () -> Void {
+        func serve(_ stream: [ModelInput], _ v: Int, cached: Bool, on pick: @escaping () -> InferenceModel) -> () -> Void {
             {
+                let m = pick()
                 let cache = cached ? PredictionCache<CacheKey>(capacity: capacity) : nil
                 for input in stream {
                     let t0 = monotonicNanoseconds()
@@ -69,17 +70,17 @@ public enum CacheBench {
         }
         let variants = [
             EngineVariant(name: "no cache", executes: "every request runs a forward pass (Zipf stream)",
-                          weightBytes: model.weightBytes, body: serve(zipf, 0, cached: false, on: model)),
-            EngineVariant(name: "no cache A/A", executes: "identical to no cache, on a deep copy of the model: the noise floor",
-                          weightBytes: copy.weightBytes, body: serve(zipf, 1, cached: false, on: copy)),
+                          weightBytes: model.weightBytes, body: serve(zipf, 0, cached: false, on: twins.next)),
+            EngineVariant(name: "no cache A/A", executes: TwinPool<InferenceModel>.aaNote,
+                          weightBytes: model.weightBytes, body: serve(zipf, 1, cached: false, on: twins.next)),
             EngineVariant(name: "LRU cache", executes: "LRU cache of outputs keyed by the exact input (Zipf stream); a miss runs a forward pass",
                           weightBytes: model.weightBytes, quality: figures[0].quality,
                           metrics: ["hitRate": figures[0].hitRate, "entries": Double(figures[0].entries), "cacheBytes": Double(figures[0].bytes)],
-                          body: serve(zipf, 2, cached: true, on: model)),
+                          body: serve(zipf, 2, cached: true, on: { model })),
             EngineVariant(name: "LRU cache, unique stream", executes: "the same cache on a stream where no request repeats: it can only cost",
                           weightBytes: model.weightBytes, quality: figures[1].quality,
                           metrics: ["hitRate": figures[1].hitRate, "entries": Double(figures[1].entries), "cacheBytes": Double(figures[1].bytes)],
-                          body: serve(unique, 3, cached: true, on: model)),
+                          body: serve(unique, 3, cached: true, on: { model })),
         ]
         let point = WorkloadPoint(model: model.name, workload: "stream", batch: 1,
                                   sequenceLength: sequenceLength > 0 ? sequenceLength : nil, threads: threads,

@@ -71,7 +71,7 @@ public enum DistillBench {
             }
             let t = test.input([0]).tokenLength ?? 0 // tokens per sequence; 0 for images
             var timings: [Int: [ResultRow]] = [:]
-            let copy = teacher.loaded.model.deepCopy()
+            let twins = TwinPool(model: teacher.loaded.model, seed: engine.policy.orderSeed ^ stableHash(task))
             for batch in [1, largeBatch] {
                 var rng = SeededRNG(seed: seed)
                 let input = teacher.loaded.model.makeInput(batch: batch, sequenceLength: t, rng: &rng)
@@ -82,12 +82,12 @@ public enum DistillBench {
                                   weightBytes: m.loaded.model.weightBytes, flopsPerRun: m.loaded.model.flops(batch: batch, sequenceLength: t),
                                   accuracy: accuracyAndAgreement[i].0,
                                   metrics: ["agreementWithTeacher": accuracyAndAgreement[i].1, "testExamples": Double(test.count)]) {
-                    _ = m.loaded.model.forward(input)
+                    _ = (i == 0 ? twins.next() : m.loaded.model).forward(input)
                 }
                 }
-                variants.insert(EngineVariant(name: teacher.loaded.model.name + " A/A", executes: "the teacher again, a deep copy: the noise floor",
-                                              weightBytes: copy.weightBytes, flopsPerRun: variants[0].flopsPerRun,
-                                              accuracy: accuracyAndAgreement[0].0) { _ = copy.forward(input) }, at: 1)
+                variants.insert(EngineVariant(name: teacher.loaded.model.name + " A/A", executes: "the teacher again; " + TwinPool<InferenceModel>.aaNote,
+                                              weightBytes: teacher.loaded.model.weightBytes, flopsPerRun: variants[0].flopsPerRun,
+                                              accuracy: accuracyAndAgreement[0].0) { _ = twins.next().forward(input) }, at: 1)
                 let measured = engine.measureGroup(point, variants, warnings: &warnings, progress: progress)
                 resultRows += measured
                 timings[batch] = measured.enumerated().filter { $0.offset != 1 }.map(\.element)

@@ -23,15 +23,18 @@ public enum GenerationBench {
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: seed)
         let prompt = (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
-        // The A/A decodes with a deep copy: its own weights and scratch.
+        // The A/A decodes with a deep copy: its own weights and scratch; it and the baseline
+        // draw each run from a pool of such copies (see TwinPool).
         let copy = model.deepCopy()
         let generators = [Generator(model: model), Generator(model: copy as! TransformerDecoder), Generator(model: model)]
             + techniques.map { Generator(model: $0.model) }
+        let more = (2..<TwinPool<Generator>.size).map { _ in Generator(model: model.deepCopy() as! TransformerDecoder) }
+        let twins = TwinPool(Array(generators[0...1]) + more, seed: engine.policy.orderSeed ^ stableHash("generate"))
         let cached = [false, false, true] + techniques.map { _ in true }
         let names = ["no cache", "no cache A/A", "KV cache"] + techniques.map { "KV cache + \($0.name)" }
         let executes = [
             "every step re-runs the whole sequence (B=1, T=position) and keeps the last position's state",
-            "identical to no cache, on a deep copy of the model: the noise floor",
+            TwinPool<Generator>.aaNote,
             "prompt fed token by token into a per-layer K/V cache; each step one row through every GEMM + attention over the cache",
         ] + techniques.map { "the KV cache on \($0.name) weights: \($0.executes)" }
         let count = names.count
@@ -61,7 +64,8 @@ public enum GenerationBench {
                           weightBytes: weights[v],
                           flopsPerRun: 0, quality: v == 0 ? nil : qualities[v],
                           metrics: ["cacheBytes": Double(outputs[v].cacheBytes)]) {
-                steps[v].append(generators[v].generate(prompt: prompt, newTokens: newTokens, cache: cached[v]).stepNs)
+                let generator = v < 2 ? twins.next() : generators[v]
+                steps[v].append(generator.generate(prompt: prompt, newTokens: newTokens, cache: cached[v]).stepNs)
             }
         }
         let point = WorkloadPoint(model: model.name, workload: "generate", batch: 1, sequenceLength: promptLength + newTokens,

@@ -14,9 +14,12 @@ public enum SoftmaxBench {
         Parallel.setThreads(threads)
         progress?("deriving the adaptive head (eigen-decompositions of the tail clusters)")
         let full = FullSoftmaxHead(model.lmHead)
-        let fullCopy = FullSoftmaxHead(Linear(weights: DenseWeights(Tensor(shape: model.lmHead.weights.dense().shape,
-                                                                            storage: model.lmHead.weights.dense().storage.map { $0 })),
-                                              bias: model.lmHead.bias))
+        // The full head and its A/A draw each run from a pool of deep copies of the head (see TwinPool).
+        let twins = TwinPool([full] + (1..<TwinPool<OutputHead>.size).map { _ -> OutputHead in
+            FullSoftmaxHead(Linear(weights: DenseWeights(Tensor(shape: model.lmHead.weights.dense().shape,
+                                                                storage: model.lmHead.weights.dense().storage.map { $0 })),
+                                   bias: model.lmHead.bias))
+        }, seed: engine.policy.orderSeed ^ stableHash("softmax"))
         let adaptive = AdaptiveSoftmaxHead(fullHead: model.lmHead.weights.dense(), cutoffs: cutoffs)
         let gen = Generator(model: model)
         var rng = SeededRNG(seed: seed)
@@ -35,7 +38,7 @@ public enum SoftmaxBench {
         }
         let heads: [(String, OutputHead, String)] = [
             ("full softmax", full, "the full (V, C) output layer: sgemv + arg max"),
-            ("full softmax A/A", fullCopy, "identical to full softmax, a deep copy of the head: the noise floor"),
+            ("full softmax A/A", full, TwinPool<OutputHead>.aaNote),
             ("adaptive softmax", adaptive, "head over the frequent tokens + clusters; low-rank tail projections derived from the full head"),
         ]
         var warnings: [String] = []
@@ -50,7 +53,10 @@ public enum SoftmaxBench {
                                   itemUnit: "state", itemsPerRun: states.count, point: "\(states.count) hidden states")
         let layerRows = engine.measureGroup(layer, heads.map { name, head, executes in
             EngineVariant(name: name, executes: executes, weightBytes: head.byteCount,
-                          quality: name == "full softmax" ? nil : quality(head)) { for h in states { _ = head.nextToken(h) } }
+                          quality: name == "full softmax" ? nil : quality(head)) {
+                let head = name.hasPrefix("full softmax") ? twins.next() : head
+                for h in states { _ = head.nextToken(h) }
+            }
         }, warnings: &warnings, progress: progress)
         let generation = WorkloadPoint(model: model.name, workload: "generate", batch: 1, sequenceLength: 16 + newTokens,
                                        threads: threads, itemUnit: "tok", itemsPerRun: newTokens,
@@ -58,7 +64,7 @@ public enum SoftmaxBench {
         let generationRows = engine.measureGroup(generation, heads.map { name, head, executes in
             EngineVariant(name: name, executes: executes + ", inside KV-cached generation", weightBytes: head.byteCount,
                           quality: name == "full softmax" ? nil : quality(head)) {
-                _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: head)
+                _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: name.hasPrefix("full softmax") ? twins.next() : head)
             }
         }, warnings: &warnings, progress: progress)
         return engine.result(kind: .softmax, name: "softmax", models: [model.name], variants: heads.map(\.0),

@@ -81,19 +81,22 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
         }
         for s in sparsities {
             let pruned = MagnitudePruning.pruneLayer(weight, sparsity: s)
-            let kernels: [any LinearWeights] = [DenseWeights(pruned), DenseWeights(Tensor(shape: pruned.shape, storage: pruned.storage.map { $0 })),
-                                                CSRWeights(pruned)]
-            // Calls per sample, so a sample is ≥ ~20 µs (well above the clock's resolution), from the faster kernel.
+            let kernels: [any LinearWeights] = [DenseWeights(pruned), DenseWeights(pruned), CSRWeights(pruned)]
+            // The dense baseline and its A/A draw each sample from a pool of copies of the matrix (see TwinPool).
+            let twins = TwinPool((0..<TwinPool<DenseWeights>.size).map { _ in DenseWeights(Tensor(shape: pruned.shape, storage: pruned.storage.map { $0 })) },
+                                 seed: engine.policy.orderSeed ^ UInt64(cellIndex))
+            // Calls per sample, so a sample is ~1 ms: far above the clock's resolution, and few
+            // enough samples per row that a result file stays small.
             for (w, y) in zip(kernels, ys) { w.multiply(xp, rows: m, into: y) }
             func once(_ w: any LinearWeights) -> UInt64 {
                 let t0 = monotonicNanoseconds()
                 w.multiply(xp, rows: m, into: ys[0])
                 return Swift.max(monotonicNanoseconds() &- t0, 1)
             }
-            let calls = Swift.min(Swift.max(Int(20_000 / Swift.min(once(kernels[0]), once(kernels[2]))), 1), 10_000)
+            let calls = Swift.min(Swift.max(Int(1_000_000 / Swift.min(once(kernels[0]), once(kernels[2]))), 1), 10_000)
             let names = ["dense sgemm", "dense sgemm A/A", "CSR"]
             let executes = ["OpenBLAS sgemm on the pruned fp32 matrix (its zeros are still multiplied)",
-                            "the same dense product on a second copy of the matrix: the noise floor",
+                            "the same dense product; " + TwinPool<DenseWeights>.aaNote,
                             "infbench CSR kernel, nonzeros only (\(VectorISA.active.rawValue) path)"]
             let point = WorkloadPoint(model: model, workload: "spmm", batch: m, sequenceLength: nil, threads: threads,
                                       itemUnit: "product", itemsPerRun: calls,
@@ -109,7 +112,8 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                                                         evaluationSet: "the timed product", identical: maxDiff < 1e-4) : nil,
                               metrics: ["sparsity": s, "nonzeros": Double((kernels[2] as! CSRWeights).nonzeroCount),
                                         "n": Double(n), "k": Double(k), "callsPerSample": Double(calls)]) {
-                    for _ in 0..<calls { kernels[v].multiply(xp, rows: m, into: ys[v]) }
+                    let w: any LinearWeights = v < 2 ? twins.next() : kernels[v]
+                    for _ in 0..<calls { w.multiply(xp, rows: m, into: ys[v]) }
                 }
             }, warnings: &warnings, progress: { progress?("\(cell) — \($0.components(separatedBy: ": ").last ?? $0)") })
             let speedup = group[2].speedup!

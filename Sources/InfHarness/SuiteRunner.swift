@@ -112,6 +112,11 @@ public final class SuiteRunner {
                 let applied = try t.apply(to: loaded)
                 return Variant(technique: t, model: applied, note: t.describe(applied, original: loaded))
             }
+            // The baseline and its A/A draw each run from one pool of identical copies (see TwinPool).
+            let twins = variants.firstIndex { $0.technique.name == AABaseline.name }.map { aa in
+                TwinPool([variants[0].model, variants[aa].model] + (2..<TwinPool<InferenceModel>.size).map { _ in loaded.model.deepCopy() },
+                         seed: plan.policy.orderSeed ^ stableHash(loaded.model.name))
+            }
             // Quality and task accuracy on a fixed evaluation set, once per variant (all threads: it is not timed).
             let evaluation = EvaluationSet(for: loaded.model, seed: plan.inputSeed &+ 0xE7A1)
             Parallel.setThreads(plan.threads.max() ?? 1)
@@ -133,7 +138,7 @@ public final class SuiteRunner {
                         let label = "[\(groupIndex)/\(groups)] \(loaded.model.name) batch \(batch)"
                             + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
                         rows += measureGroup(variants, evaluated: evaluated, batch: batch, sequenceLength: seq,
-                                             threads: threads, label: label, warnings: &warnings)
+                                             threads: threads, twins: twins, label: label, warnings: &warnings)
                     }
                 }
             }
@@ -183,7 +188,8 @@ extension SuiteRunner {
     /// One group of the grid: every variant on the same input, interleaved by the engine;
     /// rows in variant order, quality from the evaluation set.
     func measureGroup(_ variants: [Variant], evaluated: [(quality: Quality, accuracy: Double?)], batch: Int,
-                      sequenceLength seq: Int?, threads: Int, label: String, warnings: inout [String]) -> [ResultRow] {
+                      sequenceLength seq: Int?, threads: Int, twins: TwinPool<InferenceModel>?, label: String,
+                      warnings: inout [String]) -> [ResultRow] {
         let baseline = variants[0]
         let tokens = seq ?? 0
         Parallel.setThreads(threads)
@@ -198,7 +204,9 @@ extension SuiteRunner {
                 weightBytes: v.model.weightBytes,
                 // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
                 flopsPerRun: v.model.flops(batch: batch, sequenceLength: tokens),
-                quality: i == 0 ? nil : e.quality, accuracy: e.accuracy) { _ = v.model.forward(input) }
+                quality: i == 0 ? nil : e.quality, accuracy: e.accuracy) {
+                    if let twins, i == 0 || v.technique.name == AABaseline.name { _ = twins.next().forward(input) } else { _ = v.model.forward(input) }
+                }
         }
         var rows = engine.measureGroup(point, engineVariants, warnings: &warnings) { self.progress.say(label + ": " + $0.components(separatedBy: ": ").last!) }
         if plan.profile {

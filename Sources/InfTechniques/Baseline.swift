@@ -15,7 +15,8 @@ public struct AABaseline: Technique {
     public static let name = "fp32 A/A"
     public init() {}
     public var name: String { Self.name }
-    public var executes: String { "identical to fp32, a deep copy (own weight matrices and scratch buffers): the noise floor" }
+    public var executes: String { "identical to fp32; it and fp32 each run on one of 4 deep copies (own weights and scratch), drawn per run: the noise floor" }
+    /// "4 deep copies": the harness's TwinPool, which makes the other two.
     /// A deep copy, not the baseline object (see `InferenceModel.deepCopy`).
     public func apply(to loaded: LoadedModel) throws -> InferenceModel { loaded.model.deepCopy() }
 }
