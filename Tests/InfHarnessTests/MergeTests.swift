@@ -7,11 +7,11 @@ import XCTest
 
 final class MergeTests: XCTestCase {
     /// Two jobs per group (repeat 2), batch 1 and 2: jobs 0, 1 (batch 1) and 2, 3 (batch 2).
-    let plan = PlanTests.plan(PlanTests.configuration(models: ["cnn-small"], batch: [1, 2], threads: [1]), repeats: 2)
+    static let plan = PlanTests.plan(PlanTests.configuration(models: ["cnn-small"], batch: [1, 2], threads: [1]), repeats: 2)
 
     /// A job's result on `host`: baseline samples around `baselineMs`, "int8" around `variantMs`, the
     /// speed-up bootstrapped from exactly these samples, as the engine does on one host.
-    func result(job index: Int, host: String, baselineMs: Double, variantMs: Double, commit: String = "abc123",
+    static func result(job index: Int, host: String, baselineMs: Double, variantMs: Double, commit: String = "abc123",
                 machineType: String? = nil) -> SuiteResult {
         let job = plan.jobs[index]
         var env = PrinterTests.fixture().environment
@@ -39,6 +39,12 @@ final class MergeTests: XCTestCase {
         return r
     }
 
+    var plan: BenchPlan { Self.plan }
+    func result(job index: Int, host: String, baselineMs: Double, variantMs: Double, commit: String = "abc123",
+                machineType: String? = nil) -> SuiteResult {
+        Self.result(job: index, host: host, baselineMs: baselineMs, variantMs: variantMs, commit: commit, machineType: machineType)
+    }
+
     func testTwoHostsAreNeverPooled() throws {
         // Host a is slow (10 ms → 5 ms: 2×), host b fast (1 ms → 0.8 ms: 1.25×), same machine type.
         let merged = try Merger.combine(plan: plan, results: [("0", result(job: 0, host: "a", baselineMs: 10, variantMs: 5)),
@@ -61,7 +67,7 @@ final class MergeTests: XCTestCase {
         // in one median and give neither.
         XCTAssertEqual(s.ratio, (2 * 1.25).squareRoot(), accuracy: 1e-9)
         // 95% t interval over 2 hosts (t = 12.706): wide, as two hosts deserve.
-        let half = 12.706 * abs(log(2) - log(1.25)) / 2 / 2.0.squareRoot()
+        let half = 12.706 * abs(log(2) - log(1.25)) / 2 // t · sd / √n, sd = |Δ| / √2
         XCTAssertEqual(s.low, exp((log(2) + log(1.25)) / 2 - half), accuracy: 1e-9)
         XCTAssertEqual(s.high, exp((log(2) + log(1.25)) / 2 + half), accuracy: 1e-9)
         XCTAssertTrue(s.withinNoise, "an interval this wide covers 1")
@@ -128,7 +134,7 @@ final class MergeTests: XCTestCase {
         for (dir, host, jobs) in [("\(root)/x", "a", [0, 2]), ("\(root)/y", "b", [1])] {
             for j in jobs {
                 _ = try PlanRunner.run(plan: plan, path: "p", index: j, directory: dir) { _ in
-                    self.result(job: j, host: host, baselineMs: 10, variantMs: 5)
+                    Self.result(job: j, host: host, baselineMs: 10, variantMs: 5)
                 }
             }
         }

@@ -147,7 +147,7 @@ final class ResultSchemaTests: XCTestCase {
     }
 
     func testJobAndMergedResultsMatchTheSchema() throws {
-        let tests = MergeTests()
+        let tests = MergeTests.self
         let job0 = tests.result(job: 0, host: "a", baselineMs: 10, variantMs: 5, machineType: "small")
         try assertValid(job0)
         let failure = JobFailure(planId: tests.plan.id, jobId: tests.plan.jobs[3].id, index: 3, hostname: "c", timestamp: "t", error: "oom.")
