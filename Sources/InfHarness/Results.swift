@@ -8,6 +8,8 @@
 /// Which command wrote a result; readers dispatch on this field, never on which keys a file has.
 public enum ResultKind: String, Codable, Sendable, CaseIterable {
     case run, generate, cache, softmax, lengths, serve, sparsity, distill
+    /// Job results of a plan combined by `infbench merge` (Merge.swift): rows per host, never pooled.
+    case merge
 }
 
 public struct SuiteResult: Codable, Sendable {
@@ -24,6 +26,10 @@ public struct SuiteResult: Codable, Sendable {
     public var warnings: [String]
     /// True when Ctrl-C stopped the run early: the rows are complete, the grid is not. Nil: ran to the end.
     public var interrupted: Bool?
+    /// The plan job this result is (`run --plan P --job I`); nil for a run of a whole grid.
+    public var job: JobReference?
+    /// Kind `merge` only: hosts, per-host and per-machine-type speed-ups, missing jobs.
+    public var merge: MergeSummary?
 
     public init(kind: ResultKind = .run, suite: String, environment: EnvironmentInfo, configuration: RunConfiguration,
                 roofline: [RooflinePoint], rows: [ResultRow], warnings: [String], interrupted: Bool? = nil) {
@@ -313,6 +319,8 @@ public struct ResultRow: Codable, Sendable {
     public var positions: [PositionBucket]?
     /// False when warm-up stopped at a limit before the timings settled.
     public var settled: Bool?
+    /// The host that measured this row (merged results, which hold rows of many hosts).
+    public var host: String?
 
     public init(model: String, variant: String, executes: String, batch: Int, sequenceLength: Int?,
                 threads: Int, itemUnit: String, itemsPerRun: Int, warmupRuns: Int,

@@ -54,6 +54,9 @@ struct Compare: ParsableCommand {
     func run() throws {
         let sideA = try ([a] + moreA).map { try decodeSuiteResult(from: try readResultFile($0), path: $0) }
         let sideB = try ([b] + moreB).map { try decodeSuiteResult(from: try readResultFile($0), path: $0) }
+        if let merged = zip([a] + moreA + [b] + moreB, sideA + sideB).first(where: { $0.1.kind == .merge }) {
+            throw ValidationError("\(merged.0) is a merged result of many hosts; compare job results, or read the merge's per-machine-type speed-ups with `infbench show`.")
+        }
         if let output { try checkOutput(output, inputs: [a, b] + moreA + moreB) }
         let comparison = compareSuites(sideA, sideB, pathA: a, pathB: b, minChange: minChangePercent / 100,
                                        resamples: resamples, seed: seed)

@@ -68,6 +68,8 @@ struct Reproduce: ParsableCommand {
         let progress = ScenarioOptions.progressLine()
         defer { progress.done() }
         switch reported.kind {
+        case .merge:
+            throw ValidationError("\(path) merges the results of many hosts and cannot be replayed on one; reproduce one job's result file (in its results directory) instead.")
         case .run:
             let techniques = try c.variants.map { name -> Technique in
                 do { return try Techniques.parse(name) } catch let e as TechniqueError {

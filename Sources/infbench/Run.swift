@@ -62,11 +62,15 @@ struct Run: ParsableCommand {
     @Option(help: "Name of the suite, recorded in the result.")
     var suite: String = "default"
 
+    @OptionGroup(title: "Plan jobs (infbench plan)")
+    var planJob: PlanJobOptions
+
     var threadList: [Int] {
         threads?.values ?? Array(Set([1, ProcessInfo.processInfo.activeProcessorCount])).sorted()
     }
 
     func validate() throws {
+        if planJob.plan != nil { return try planJob.check(models: models, output: output) }
         try batch.check("--batch")
         try threads?.check("--threads")
         try sequenceLengths.check("--seq-len")
@@ -120,6 +124,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if let planPath = planJob.plan { return try planJob.run(planPath) } // one job of a plan (PlanJob.swift)
         if allowNonFinite { ModelLoader.allowNonFiniteWeights = true }
         let modelSpecs = try modelSpecs()
         let specs = modelSpecs.isEmpty ? ModelLoader.defaultSuite() : modelSpecs

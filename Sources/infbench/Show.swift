@@ -17,7 +17,9 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let result = try decodeSuiteResult(from: try readResultFile(file), path: file)
-        let text = printer(for: format).render(result)
+        // A merged result has rows of many hosts: its own report shows them apart (Merge.swift).
+        let text = result.kind != .merge || format == .csv || format == .json ? printer(for: format).render(result)
+            : format == .markdown ? "```\n" + MergeReport.render(result) + "```\n" : MergeReport.render(result)
         if let output {
             try checkOutput(output, inputs: [file])
             try writeAtomically(text, to: output)

@@ -145,4 +145,17 @@ final class ResultSchemaTests: XCTestCase {
         let distilled = try DistillBench.run(models, threads: 1, largeBatch: 2, policy: engine.policy, seed: 1)
         try assertValid(try XCTUnwrap(distilled.envelope))
     }
+
+    func testJobAndMergedResultsMatchTheSchema() throws {
+        let tests = MergeTests.self
+        let job0 = tests.result(job: 0, host: "a", baselineMs: 10, variantMs: 5, machineType: "small")
+        try assertValid(job0)
+        let failure = JobFailure(planId: tests.plan.id, jobId: tests.plan.jobs[3].id, index: 3, hostname: "c", timestamp: "t", error: "oom.")
+        let merged = try Merger.combine(plan: tests.plan, results: [("0", job0), ("1", tests.result(job: 1, host: "c", baselineMs: 4, variantMs: 1)),
+                                                                    ("2", tests.result(job: 2, host: "a", baselineMs: 1, variantMs: 1, commit: "other"))],
+                                        failures: [failure], allowMismatch: true)
+        XCTAssertNotNil(merged.merge?.allowedMismatches)
+        XCTAssertEqual(merged.merge?.missingJobs.count, 1)
+        try assertValid(merged)
+    }
 }
