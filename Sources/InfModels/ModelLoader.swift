@@ -95,6 +95,17 @@ public enum ModelLoader {
         try ModelConfig.load(path: try resolve(spec).config)
     }
 
+    /// The tensors a model of this configuration holds as it executes, from its declaration alone
+    /// (no weights loaded): what the memory estimate counts.
+    public static func executedParameters(_ config: ModelConfig) -> [ParameterSpec] {
+        switch config.kind {
+        case .bert: return config.transformer.map { TransformerEncoder.parameters($0).flatMap(\.executedSpecs) } ?? []
+        case .gpt: return config.transformer.map { TransformerDecoder.parameters($0).flatMap(\.executedSpecs) } ?? []
+        case .cnn: return config.cnn.map { CNN.parameters($0).flatMap(\.executedSpecs) } ?? []
+        case .efficientnet: return config.efficientnet.map { EfficientNet.parameters($0).flatMap(\.executedSpecs) } ?? []
+        }
+    }
+
     /// Loads a model by bundled name or path; every failure is one sentence naming the file or tensor.
     public static func load(_ spec: String) throws -> LoadedModel {
         let (configPath, directory) = try resolve(spec)

@@ -24,11 +24,13 @@ public final class TrainableCNN: TrainableClassifier {
     /// Starts from an inference model's weights (seeded initialisation or a checkpoint).
     public init(_ model: CNN) {
         config = model.config
+        // Each layer keeps the name the CNN declares for it, so namedTensors is the checkpoint.
         convs = model.stages.enumerated().map { i, s in
-            Conv2DLayer(name: "features.\(i).conv", weight: s.conv.weight, bias: s.conv.bias!, stride: s.conv.stride, padding: s.conv.padding)
+            Conv2DLayer(name: model.declared(\CNN.stages[i].conv.weights).seamName, weight: s.conv.weight, bias: s.conv.bias!,
+                        stride: s.conv.stride, padding: s.conv.padding)
         }
         linears = model.classifier.enumerated().map { j, fc in
-            LinearLayer(name: "classifier.\(j)", weight: fc.weights.dense(), bias: fc.bias!)
+            LinearLayer(name: model.declared(\CNN.classifier[j].weights).seamName, weight: fc.weights.dense(), bias: fc.bias!)
         }
         var modules: [Module] = []
         for (conv, stage) in zip(convs, model.stages) {
