@@ -17,7 +17,7 @@ public enum ResourceCheck {
 
     /// Parameters of a model from its configuration alone (no weights loaded): a walk over its declaration.
     public static func parameterCount(_ c: ModelConfig) -> Double {
-        Double(ModelLoader.executedParameters(c).reduce(0) { $0 + $1.count })
+        Double(ModelArchitecture.executedParameters(c).reduce(0) { $0 + $1.count })
     }
 
     /// Bytes of activations one forward pass holds at this batch (and tokens), roughly.

@@ -3,7 +3,11 @@
 //   x = flatten(x);  per hidden layer: x = ReLU(W x + b);  logits = W_head x + b
 import InfCore
 
-public final class CNN: DeclaredModel {
+extension ModelKind {
+    public static let cnn = ModelKind(rawValue: "cnn")
+}
+
+public final class CNN: RegisteredModel {
     public struct Stage: Sendable {
         public var conv: Conv2D  // features.i.conv (OC, IC, K, K)
         public var pool: Pool2D?
@@ -70,6 +74,17 @@ public final class CNN: DeclaredModel {
     public var attachments: LabelledImages? {
         get { evaluation }
         set { evaluation = newValue }
+    }
+
+    /// The test images of the dataset the model was trained on.
+    public func attachEvaluation(_ examples: LabelledExamples, dataset: String, configPath: String) throws {
+        guard let images = examples as? LabelledImages else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" does not fit a \(kind.rawValue) model.")
+        }
+        guard images.imageShape == config.inputShape, images.classNames.count == config.numClasses else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" makes \(images.imageShape) images of \(images.classNames.count) classes; the CNN takes \(config.inputShape) and has \(config.numClasses) classes.")
+        }
+        evaluation = images
     }
 
     public var kind: ModelKind { .cnn }

@@ -11,7 +11,7 @@
 import Foundation
 import InfCore
 
-public struct EfficientNetConfig: Codable, Sendable, Equatable {
+public struct EfficientNetConfig: ArchitectureConfig, Codable, Equatable {
     public struct Block: Codable, Sendable, Equatable {
         public var inChannels: Int
         public var outChannels: Int
@@ -86,7 +86,7 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
     }
 
     /// Nil when consistent, else the sentence saying what is wrong.
-    func problem() -> String? {
+    public func problem() -> String? {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 && $0 <= 8192 }), inputShape[1] == inputShape[2] else {
             return "input_shape must be [channels, side, side] of sizes in 1...8192, got \(inputShape)"
         }
@@ -120,7 +120,15 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
     }
 }
 
-public final class EfficientNet: DeclaredModel {
+extension ModelKind {
+    public static let efficientnet = ModelKind(rawValue: "efficientnet")
+}
+
+extension ModelConfig {
+    public var efficientnet: EfficientNetConfig? { settings(as: EfficientNetConfig.self) }
+}
+
+public final class EfficientNet: RegisteredModel {
     public struct Block: Sendable {
         public var expand: Conv2D?            // _expand_conv (E, C, 1, 1) + _bn0, E = C · ratio; nil when ratio is 1
         public var depthwise: DepthwiseConv2D // _depthwise_conv (E, 1, K, K) + _bn1, ReLU6 fused
@@ -212,6 +220,11 @@ public final class EfficientNet: DeclaredModel {
     public var attachments: (evaluation: LabelledImages?, imageNames: [String]) {
         get { (evaluation, imageNames) }
         set { (evaluation, imageNames) = newValue }
+    }
+
+    /// The photographs named by the config, labelled with this (fp32) model's own top-1 class.
+    public func attachFiles(directory: String?, configPath: String) throws -> [String] {
+        try attachImages(configPath: configPath).map { [$0] } ?? []
     }
 
     // An image model: the harness runs it once per batch size, like the CNN.

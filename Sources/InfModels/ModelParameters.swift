@@ -270,21 +270,60 @@ extension DeclaredModel {
         return p
     }
 
-    /// Sets every declared parameter from tensors as the model executes them, under the declared names
-    /// (a fused QKV as one matrix; a tied head follows its source): how a trainer hands its weights back.
+    /// The name `executedTensors` gives the parameter at `path`: its declared name, or "<bn>.bias" for
+    /// the bias a batch norm folded into (the identity norm's β in the checkpoint).
+    public func executedName(_ path: AnyKeyPath) -> String {
+        for p in parameters {
+            if p.path == path { return p.name }
+            if case .batchNormFolded(let bn, _, let bias) = p.layout, bias == path { return "\(bn).bias" }
+        }
+        preconditionFailure("\(name): no parameter at \(path)")
+    }
+
+    /// Every parameter as the model executes it, under its declared name (see `executedName`): a fused
+    /// QKV as one matrix, a folded conv's kernel and bias; a tied head is left out (it follows its source).
+    public func executedTensors() -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for p in parameters {
+            switch p.layout {
+            case .tied: continue
+            case .batchNormFolded(let bn, _, let bias): out["\(bn).bias"] = self[keyPath: bias]
+            case .direct, .fused: break
+            }
+            out[p.name] = value(p)
+        }
+        return out
+    }
+
+    /// Sets every declared parameter from tensors as `executedTensors` names them (shapes checked):
+    /// how a trainer or a structured pruning hands weights back.
     public func setExecuted(_ tensors: [String: Tensor]) {
+        func tensor(_ name: String, _ shape: [Int]) -> Tensor {
+            guard let v = tensors[name], v.count == shape.reduce(1, *) else { preconditionFailure("\(self.name): no tensor \(name) of shape \(shape)") }
+            return v.reshaped(shape)
+        }
         var set: [String: Tensor] = [:]
         for p in parameters {
             let t: Tensor
-            if case .tied(let source) = p.layout, let s = set[source] {
-                t = s
-            } else {
-                guard let v = tensors[p.name], v.count == p.spec.count else { preconditionFailure("\(name): no tensor \(p.name) of shape \(p.shape)") }
-                t = v.reshaped(p.shape)
+            switch p.layout {
+            case .tied(let source): t = set[source]!
+            case .batchNormFolded(let bn, _, let bias):
+                t = tensor(p.name, p.shape)
+                self[keyPath: bias] = tensor("\(bn).bias", [p.shape[0]])
+            case .direct, .fused: t = tensor(p.name, p.shape)
             }
             set[p.name] = t
             self.set(p.slot, t)
         }
+    }
+
+    /// This architecture with `config` (a pruned shape) and `tensors` as `executedTensors` names them,
+    /// fed the same inputs (attachments).
+    public func rebuilt(config: Config, executed tensors: [String: Tensor]) throws -> Self {
+        let model = try Self(structureFor: config, name: name)
+        model.setExecuted(tensors)
+        model.attachments = attachments
+        return model
     }
 
     /// A copy with its own scratch buffers, sharing every parameter and the attachments.

@@ -6,7 +6,11 @@
 // The parameters are declared once (`parameters`); loading, copies, counts and transforms walk it.
 import InfCore
 
-public final class TransformerDecoder: DeclaredModel {
+extension ModelKind {
+    public static let gpt = ModelKind(rawValue: "gpt")
+}
+
+public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     public struct Block: Sendable {
         public var ln1: LayerNorm                // ln_1 (C)
         public var attention: MultiHeadAttention // attn.qkv (3C, C), attn.proj (C, C)
@@ -31,6 +35,10 @@ public final class TransformerDecoder: DeclaredModel {
     private var positionIds: [Int32] = []
     private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
+    // Scratch for one cached step: (1, C), (1, C), (1, 3A), (1, A), (1, C), (1, I), (1, t).
+    private var sx = Tensor(zeros: [0]), sh = Tensor(zeros: [0]), qkv = Tensor(zeros: [0])
+    private var context = Tensor(zeros: [0]), sAttnOut = Tensor(zeros: [0]), sFfn = Tensor(zeros: [0])
+    private var scores = Tensor(zeros: [0])
 
     /// Loads (or generates) every declared parameter, each name and shape checked.
     public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
@@ -131,5 +139,60 @@ public final class TransformerDecoder: DeclaredModel {
             Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
         }
         Profiler.measure("layernorm") { finalNorm(x, into: &h) }
+    }
+
+    public var vocabularySize: Int { config.vocabSize }
+    public var maxPositions: Int { config.maxPositions }
+
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.numLayers, capacity: capacity, width: config.attentionWidth)
+    }
+
+    /// One token at `position` through every layer, reading and extending the cache; returns
+    /// its final (layer-normalised) hidden state (1, C), which an output head turns into a token.
+    public func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor {
+        let a = config.attentionWidth, heads = config.numHeads, d = config.headSize
+        tokenEmbedding([id], into: &sx)                       // (1, C)
+        positionEmbedding([Int32(p)], into: &sx, accumulate: true)
+        for (l, block) in blocks.enumerated() {
+            block.ln1(sx, into: &sh)
+            block.attention.qkv(sh, into: &qkv)                      // (1, 3A): [q | k | v]
+            // Append this token's key and value at row p of the layer's cache.
+            for j in 0..<a {
+                cache.keys[l].storage[p * a + j] = qkv.storage[a + j]
+                cache.values[l].storage[p * a + j] = qkv.storage[2 * a + j]
+            }
+            context.resize([1, a])
+            scores.resize([1, p + 1])
+            qkv.storage.withUnsafeBufferPointer { q in
+                cache.keys[l].storage.withUnsafeBufferPointer { k in
+                    cache.values[l].storage.withUnsafeBufferPointer { v in
+                        context.storage.withUnsafeMutableBufferPointer { ctx in
+                            scores.storage.withUnsafeMutableBufferPointer { s in
+                                for hd in 0..<heads {
+                                    // The new query against every cached key 0...p (all earlier: no mask needed).
+                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: a,
+                                                        q: q.baseAddress! + hd * d, ldq: 3 * a,
+                                                        k: k.baseAddress! + hd * d, ldk: a,
+                                                        v: v.baseAddress! + hd * d, ldv: a,
+                                                        tq: 1, tk: p + 1, headSize: d,
+                                                        keyMask: nil, causalOffset: nil, scratch: s.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            block.attention.output(context, into: &sAttnOut)
+            addInPlace(&sx, sAttnOut)                                  // x = x + attn(LN1(x))
+            block.ln2(sx, into: &sh)
+            block.fc1(sh, into: &sFfn)
+            gelu(&sFfn)
+            block.fc2(sFfn, into: &sAttnOut)
+            addInPlace(&sx, sAttnOut)                                  // x = x + mlp(LN2(x))
+        }
+        if p == cache.count { cache.advance() }
+        finalNorm(sx, into: &sh)
+        return sh
     }
 }

@@ -8,7 +8,11 @@
 import Foundation
 import InfCore
 
-public final class TransformerEncoder: DeclaredModel {
+extension ModelKind {
+    public static let bert = ModelKind(rawValue: "bert")
+}
+
+public final class TransformerEncoder: RegisteredModel, TokenModel {
     public struct Layer: Sendable {
         public var attention: MultiHeadAttention // QKV (3C, C) fused from query/key/value at load
         public var ln1: LayerNorm                // attention.output.LayerNorm (C)
@@ -94,7 +98,27 @@ public final class TransformerEncoder: DeclaredModel {
         set { (text, evaluation) = newValue }
     }
 
+    /// The bundled English text, tokenised, when the model directory has a vocab.txt.
+    public func attachFiles(directory: String?, configPath: String) throws -> [String] {
+        guard let directory, FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) else { return [] }
+        return try ModelLoader.attachText(to: self, directory: directory)
+    }
+
+    /// The test sequences of the dataset the model was trained on.
+    public func attachEvaluation(_ examples: LabelledExamples, dataset: String, configPath: String) throws {
+        guard let sequences = examples as? LabelledSequences else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" does not fit a \(kind.rawValue) model.")
+        }
+        guard sequences.length <= config.maxPositions, config.vocabSize >= SentimentDataset.vocabularySize,
+              config.numLabels == sequences.classNames.count else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" (length \(sequences.length), \(SentimentDataset.vocabularySize) tokens, \(sequences.classNames.count) classes) does not fit the encoder (max_position_embeddings, vocab_size, id2label).")
+        }
+        evaluation = sequences
+    }
+
     public var kind: ModelKind { .bert }
+    public var vocabularySize: Int { config.vocabSize }
+    public var maxPositions: Int { config.maxPositions }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }
     public var outputIsLogits: Bool { classifier != nil }

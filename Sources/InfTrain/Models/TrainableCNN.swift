@@ -15,6 +15,16 @@ public protocol TrainableClassifier: AnyObject {
     func namedTensors() -> [(name: String, tensor: Tensor)]
 }
 
+/// A model the trainer can fit: it makes its trainable twin, with the same parameter names, or nil
+/// when it has nothing to classify (an encoder without a classification head).
+public protocol TrainableModel: InferenceModel {
+    func makeTrainable() -> TrainableClassifier?
+}
+
+extension CNN: TrainableModel {
+    public func makeTrainable() -> TrainableClassifier? { TrainableCNN(self) }
+}
+
 public final class TrainableCNN: TrainableClassifier {
     public let config: CNNConfig
     private let network: Sequential

@@ -6,6 +6,10 @@
 import InfCore
 import InfModels
 
+extension TransformerEncoder: TrainableModel {
+    public func makeTrainable() -> TrainableClassifier? { classifier == nil ? nil : TrainableEncoder(self) }
+}
+
 public final class TrainableEncoder: TrainableClassifier {
     final class Block {
         let attention: AttentionLayer
