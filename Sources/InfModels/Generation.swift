@@ -1,11 +1,12 @@
-// Greedy autoregressive generation for the GPT-style decoder, with and without
-// a KV cache. Without it, every new token re-runs the whole sequence (cost grows
-// with position); with it, each layer keeps the keys and values of past tokens
-// and a new token costs one row through every GEMM plus attention over the cache.
+// Greedy autoregressive generation for a causal language model (the GPT-style decoder), with and
+// without a KV cache. Without it, every new token re-runs the whole sequence (cost grows with
+// position); with it, each layer keeps the keys and values of past tokens and a new token costs one
+// row through every GEMM plus attention over the cache. The model runs the same blocks either way.
 import InfCore
 
-/// Keys and values of the tokens seen so far, per layer.
-public struct KVCache {
+/// Keys and values of the tokens seen so far, per layer. A reference: the decoder's blocks fill it
+/// in place, step after step, without copying what is already there.
+public final class KVCache {
     public var keys: [Tensor]   // per layer (capacity, A)
     public var values: [Tensor] // per layer (capacity, A)
     public private(set) var count = 0
@@ -21,7 +22,8 @@ public struct KVCache {
     /// Bytes the cache holds (allocated capacity, both K and V).
     public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
 
-    public mutating func advance() { count += 1 }
+    /// Marks positions up to `end` (exclusive) as filled.
+    public func filled(to end: Int) { count = max(count, end) }
 }
 
 /// What one generation produced: the tokens and how long each step took.
@@ -48,7 +50,7 @@ public protocol CausalLanguageModel: InferenceModel {
     func makeCache(capacity: Int) -> KVCache
     /// One token at `position` through every layer, reading and extending `cache`; returns its final
     /// (layer-normalised) hidden state (1, C), which an output head turns into a token.
-    func step(_ id: Int32, position: Int, cache: inout KVCache) -> Tensor
+    func step(_ id: Int32, position: Int, cache: KVCache) -> Tensor
 }
 
 public final class Generator {
@@ -71,20 +73,18 @@ public final class Generator {
         var tokens = prompt
         var steps: [UInt64] = []
         steps.reserveCapacity(newTokens)
-        var cache = useCache ? model.makeCache(capacity: total) : nil
-        if var c = cache {
+        let cache = useCache ? model.makeCache(capacity: total) : nil
+        if let cache {
             // Prefill: the prompt's keys and values go into the cache; the last step's logits pick token 1.
-            for (p, id) in prompt.dropLast().enumerated() { _ = model.step(id, position: p, cache: &c) }
-            cache = c
+            for (p, id) in prompt.dropLast().enumerated() { _ = model.step(id, position: p, cache: cache) }
         }
         for _ in 0..<newTokens {
             let start = monotonicNanoseconds()
             let next: Int32
-            if var c = cache {
-                let h = model.step(tokens.last!, position: tokens.count - 1, cache: &c)
+            if let cache {
+                let h = model.step(tokens.last!, position: tokens.count - 1, cache: cache)
                 observe?(h)
                 next = head.nextToken(h)
-                cache = c
             } else {
                 // No cache: the whole sequence again, keeping only the last position's state.
                 let h = model.finalHidden(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
@@ -100,7 +100,7 @@ public final class Generator {
     }
 
     /// One cached step (see CausalLanguageModel.step).
-    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor { model.step(id, position: p, cache: &cache) }
+    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor { model.step(id, position: p, cache: cache) }
 }
 
 /// Index of the largest value (the first on ties).

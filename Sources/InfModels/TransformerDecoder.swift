@@ -3,6 +3,7 @@
 //   x = E_tok[ids] + E_pos[t]
 //   per layer:  x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
 //   logits = LN_f(x) · E_tokᵀ
+// One `block` serves a whole-sequence pass and decoding with a KV cache (`step`).
 // The parameters are declared once (`parameters`); loading, copies, counts and transforms walk it.
 import InfCore
 
@@ -33,12 +34,8 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     private var ffn = Tensor(zeros: [0])     // (B, T, I)
     private var logits = Tensor(zeros: [0])  // (B, T, V)
     private var positionIds: [Int32] = []
-    private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
+    private var idsShape = (batch: 0, length: 0, position: 0) // the (B, T, p) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
-    // Scratch for one cached step: (1, C), (1, C), (1, 3A), (1, A), (1, C), (1, I), (1, t).
-    private var sx = Tensor(zeros: [0]), sh = Tensor(zeros: [0]), qkv = Tensor(zeros: [0])
-    private var context = Tensor(zeros: [0]), sAttnOut = Tensor(zeros: [0]), sFfn = Tensor(zeros: [0])
-    private var scores = Tensor(zeros: [0])
 
     /// Loads (or generates) every declared parameter, each name and shape checked.
     public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
@@ -103,42 +100,15 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
 
     /// ids (B·T) → logits (B, T, V) for every position (a prefill pass).
     public func forward(_ input: ModelInput) -> Tensor {
-        runBlocks(input)
+        runBlocks(input, position: 0, cache: nil)
         Profiler.measure("lm_head") { lmHead(h, into: &logits) }
         return logits
     }
 
     /// ids (B·T) → final layer-normalised hidden states (B, T, C), before the output layer.
     public func finalHidden(_ input: ModelInput) -> Tensor {
-        runBlocks(input)
+        runBlocks(input, position: 0, cache: nil)
         return h
-    }
-
-    /// Embeddings, every block and the final LayerNorm: leaves LN_f(x) in `h`.
-    private func runBlocks(_ input: ModelInput) {
-        guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
-        precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
-        // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
-        if idsShape != (b, t) {
-            positionIds = (0..<(b * t)).map { Int32($0 % t) }
-            idsShape = (b, t)
-        }
-        Profiler.measure("embedding") {
-            tokenEmbedding(ids, into: &x)
-            positionEmbedding(positionIds, into: &x, accumulate: true)
-            x.reshape([b, t, config.hiddenSize])
-        }
-        for block in blocks {
-            Profiler.measure("layernorm") { block.ln1(x, into: &h) }
-            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
-            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
-            Profiler.measure("layernorm") { block.ln2(x, into: &h) }
-            Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
-            Profiler.measure("gelu") { gelu(&ffn) }
-            Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
-            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
-        }
-        Profiler.measure("layernorm") { finalNorm(x, into: &h) }
     }
 
     public var vocabularySize: Int { config.vocabSize }
@@ -148,51 +118,51 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
         KVCache(layers: config.numLayers, capacity: capacity, width: config.attentionWidth)
     }
 
-    /// One token at `position` through every layer, reading and extending the cache; returns
-    /// its final (layer-normalised) hidden state (1, C), which an output head turns into a token.
-    public func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor {
-        let a = config.attentionWidth, heads = config.numHeads, d = config.headSize
-        tokenEmbedding([id], into: &sx)                       // (1, C)
-        positionEmbedding([Int32(p)], into: &sx, accumulate: true)
-        for (l, block) in blocks.enumerated() {
-            block.ln1(sx, into: &sh)
-            block.attention.qkv(sh, into: &qkv)                      // (1, 3A): [q | k | v]
-            // Append this token's key and value at row p of the layer's cache.
-            for j in 0..<a {
-                cache.keys[l].storage[p * a + j] = qkv.storage[a + j]
-                cache.values[l].storage[p * a + j] = qkv.storage[2 * a + j]
-            }
-            context.resize([1, a])
-            scores.resize([1, p + 1])
-            qkv.storage.withUnsafeBufferPointer { q in
-                cache.keys[l].storage.withUnsafeBufferPointer { k in
-                    cache.values[l].storage.withUnsafeBufferPointer { v in
-                        context.storage.withUnsafeMutableBufferPointer { ctx in
-                            scores.storage.withUnsafeMutableBufferPointer { s in
-                                for hd in 0..<heads {
-                                    // The new query against every cached key 0...p (all earlier: no mask needed).
-                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: a,
-                                                        q: q.baseAddress! + hd * d, ldq: 3 * a,
-                                                        k: k.baseAddress! + hd * d, ldk: a,
-                                                        v: v.baseAddress! + hd * d, ldv: a,
-                                                        tq: 1, tk: p + 1, headSize: d,
-                                                        keyMask: nil, causalOffset: nil, scratch: s.baseAddress!)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            block.attention.output(context, into: &sAttnOut)
-            addInPlace(&sx, sAttnOut)                                  // x = x + attn(LN1(x))
-            block.ln2(sx, into: &sh)
-            block.fc1(sh, into: &sFfn)
-            gelu(&sFfn)
-            block.fc2(sFfn, into: &sAttnOut)
-            addInPlace(&sx, sAttnOut)                                  // x = x + mlp(LN2(x))
+    /// One token at `position` through the same blocks as a whole-sequence pass, reading and extending
+    /// `cache`; returns its final (layer-normalised) hidden state (1, C).
+    public func step(_ id: Int32, position p: Int, cache: KVCache) -> Tensor {
+        runBlocks(.tokens(ids: [id], mask: nil, batch: 1, length: 1), position: p, cache: cache)
+        h.reshape([1, config.hiddenSize])
+        return h
+    }
+
+    /// Embeddings at positions p..<p+T, every block and the final LayerNorm: leaves LN_f(x) in `h`.
+    /// With a cache (B = 1), the blocks attend to the cached tokens too and append these.
+    private func runBlocks(_ input: ModelInput, position p: Int, cache: KVCache?) {
+        guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
+        precondition(p + t <= config.maxPositions, "position \(p + t) exceeds max_position_embeddings \(config.maxPositions)")
+        precondition(cache == nil || b == 1, "a KV cache holds one sequence")
+        // Keyed on (B, T, p), not B·T: (1, 8) and (2, 4) need different position ids.
+        if idsShape != (b, t, p) {
+            positionIds = (0..<(b * t)).map { Int32(p + $0 % t) }
+            idsShape = (b, t, p)
         }
-        if p == cache.count { cache.advance() }
-        finalNorm(sx, into: &sh)
-        return sh
+        Profiler.measure("embedding") {
+            tokenEmbedding(ids, into: &x)
+            positionEmbedding(positionIds, into: &x, accumulate: true)
+            x.reshape([b, t, config.hiddenSize])
+        }
+        for l in blocks.indices { block(l, position: p, cache: cache) }
+        Profiler.measure("layernorm") { finalNorm(x, into: &h) }
+        cache?.filled(to: p + t)
+    }
+
+    /// Block l on the residual stream x (B, T, C):
+    ///   x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
+    /// Attention is over the T positions alone, or, with a cache, over the cached ones too.
+    private func block(_ l: Int, position p: Int, cache: KVCache?) {
+        let block = blocks[l]
+        Profiler.measure("layernorm") { block.ln1(x, into: &h) }
+        if let cache {
+            block.attention(h, keys: &cache.keys[l], values: &cache.values[l], position: p, into: &attnOut, workspace: &attnWorkspace)
+        } else {
+            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
+        }
+        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
+        Profiler.measure("layernorm") { block.ln2(x, into: &h) }
+        Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
+        Profiler.measure("gelu") { gelu(&ffn) }
+        Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
+        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
     }
 }
