@@ -21,7 +21,8 @@ let package = Package(
         // MARK: Libraries
         // Tensors, the BLAS wrapper, kernels and layers: one file per layer kind.
         .target(name: "InfCore", dependencies: ["CBLAS", "CKernels"]),
-        // Model configs, safetensors I/O, the encoder, decoder and CNN: one file per model.
+        // The models, one file each, declaring their parameters once; the registry from config.json's
+        // model_type to the model; configs, safetensors I/O, tokenizer, generation.
         .target(name: "InfModels", dependencies: ["InfCore"]),
         // The training engine: backward passes for the layers above, SGD/Adam, losses
         // (including distillation), trainable CNN and encoder, the distillation recipe.

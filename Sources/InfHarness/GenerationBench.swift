@@ -17,18 +17,18 @@ public enum GenerationBench {
 
     /// Measures recompute vs KV cache on `model` (and the KV cache on each of `techniques`, the
     /// same decoder with its weights transformed) and returns a `generate` result.
-    public static func run(model: TransformerDecoder, promptLength: Int, newTokens: Int, threads: Int, engine: Engine,
-                           seed: UInt64, techniques: [(name: String, executes: String, model: TransformerDecoder)] = [],
+    public static func run(model: any CausalLanguageModel, promptLength: Int, newTokens: Int, threads: Int, engine: Engine,
+                           seed: UInt64, techniques: [(name: String, executes: String, model: any CausalLanguageModel)] = [],
                            progress: ((String) -> Void)? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: seed)
-        let prompt = (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
+        let prompt = (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
         // The A/A decodes with a deep copy: its own weights and scratch; it and the baseline
         // draw each run from a pool of such copies (see TwinPool).
         let copy = model.deepCopy()
-        let generators = [Generator(model: model), Generator(model: copy as! TransformerDecoder), Generator(model: model)]
+        let generators = [Generator(model: model), Generator(model: copy as! any CausalLanguageModel), Generator(model: model)]
             + techniques.map { Generator(model: $0.model) }
-        let more = (2..<TwinPool<Generator>.size).map { _ in Generator(model: model.deepCopy() as! TransformerDecoder) }
+        let more = (2..<TwinPool<Generator>.size).map { _ in Generator(model: model.deepCopy() as! any CausalLanguageModel) }
         let twins = TwinPool(Array(generators[0...1]) + more, seed: engine.policy.orderSeed ^ stableHash("generate"))
         let cached = [false, false, true] + techniques.map { _ in true }
         let names = ["no cache", "no cache A/A", "KV cache"] + techniques.map { "KV cache + \($0.name)" }

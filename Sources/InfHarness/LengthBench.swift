@@ -25,14 +25,14 @@ public enum LengthBench {
         return stride(from: 0, to: order.count, by: batch).map { Array(order[$0..<min($0 + batch, order.count)]) }
     }
 
-    public static func run(model: TransformerEncoder, requests: Int, batch: Int, medianLength: Double,
+    public static func run(model: any TokenModel, requests: Int, batch: Int, medianLength: Double,
                            threads: Int, engine: Engine, seed: UInt64, progress: ((String) -> Void)? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
-        let maxT = min(model.config.maxPositions, 128)
+        let maxT = min(model.maxPositions, 128)
         var rng = SeededRNG(seed: seed)
         let lens = lengths(count: requests, median: medianLength, maxLength: maxT, rng: &rng)
-        let low = min(1000, model.config.vocabSize / 2)
-        let tokens = lens.map { l in (0..<l).map { _ in Int32(low + rng.nextInt(below: model.config.vocabSize - low)) } }
+        let low = min(1000, model.vocabularySize / 2)
+        let tokens = lens.map { l in (0..<l).map { _ in Int32(low + rng.nextInt(below: model.vocabularySize - low)) } }
         // Every batch built once, outside the timed region: ids padded with 0, mask 1/0.
         func inputs(_ batches: [[Int]], padTo: ([Int]) -> Int) -> (inputs: [ModelInput], computed: Int) {
             var computed = 0

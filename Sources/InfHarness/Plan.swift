@@ -90,10 +90,8 @@ public struct BenchPlan: Codable, Sendable, Equatable {
     /// Whether --seq-len applies to a model: transformers yes, unless trained on a dataset (they run at its length).
     public static func sequenceLengthApplies(_ model: String) throws -> Bool {
         let config = try ModelLoader.config(for: model)
-        switch config.kind {
-        case .cnn, .efficientnet: return false
-        case .bert, .gpt: return config.dataset == nil
-        }
+        // Token models are the ones whose settings are a transformer's; images ignore --seq-len.
+        return config.settings is TransformerConfig && config.dataset == nil
     }
 
     /// The hash of everything that decides what a job measures: its own point, and the configuration

@@ -15,26 +15,9 @@ public enum ResourceCheck {
     /// Runs estimated to take longer than this are refused unless allowed.
     public static let longRunSeconds: Double = 3600
 
-    /// Parameters of a model from its configuration alone (no weights loaded).
+    /// Parameters of a model from its configuration alone (no weights loaded): a walk over its declaration.
     public static func parameterCount(_ c: ModelConfig) -> Double {
-        if let t = c.transformer {
-            let (v, h, a, i, p) = (Double(t.vocabSize), Double(t.hiddenSize), Double(t.attentionWidth), Double(t.intermediateSize), Double(t.maxPositions))
-            let layer = 3 * a * h + 3 * a + a * h + h + 2 * h * i + i + h + 4 * h
-            let head = Double(t.numLabels.map { h * h + h + Double($0) * h + Double($0) } ?? 0)
-            return v * h + p * h + Double(t.typeVocabSize) * h + 2 * h + Double(t.numLayers) * layer + head
-        }
-        guard let cnn = c.cnn, case .success(let shapes) = cnn.featureShapes() else { return 0 }
-        var total = 0.0, channels = Double(cnn.inputShape[0])
-        for s in cnn.stages {
-            total += Double(s.outChannels) * (channels * Double(s.kernelSize * s.kernelSize) + 1)
-            channels = Double(s.outChannels)
-        }
-        var width = Double(shapes.last?.reduce(1, *) ?? cnn.inputShape.reduce(1, *))
-        for out in cnn.hidden + [cnn.numClasses] {
-            total += Double(out) * (width + 1)
-            width = Double(out)
-        }
-        return total
+        Double(ModelArchitecture.executedParameters(c).reduce(0) { $0 + $1.count })
     }
 
     /// Bytes of activations one forward pass holds at this batch (and tokens), roughly.

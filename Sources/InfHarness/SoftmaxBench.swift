@@ -9,7 +9,7 @@ public enum SoftmaxBench {
     /// Two groups through the engine: the output layer alone on real hidden states (full
     /// softmax, its A/A copy, adaptive softmax), and whole KV-cached generations with each
     /// head (full, A/A, adaptive). Quality: top-1 agreement with the full softmax.
-    public static func run(model: TransformerDecoder, cutoffs: [Int], newTokens: Int, threads: Int, engine: Engine,
+    public static func run(model: any CausalLanguageModel, cutoffs: [Int], newTokens: Int, threads: Int, engine: Engine,
                            seed: UInt64, weightsAreTrained: Bool, progress: ((String) -> Void)? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
         progress?("deriving the adaptive head (eigen-decompositions of the tail clusters)")
@@ -23,7 +23,7 @@ public enum SoftmaxBench {
         let adaptive = AdaptiveSoftmaxHead(fullHead: model.lmHead.weights.dense(), cutoffs: cutoffs)
         let gen = Generator(model: model)
         var rng = SeededRNG(seed: seed)
-        let prompt = (0..<16).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
+        let prompt = (0..<16).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
         // Real final hidden states from a full-softmax generation: what the output layer sees.
         var states: [Tensor] = []
         progress?("collecting hidden states")

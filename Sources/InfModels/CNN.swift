@@ -3,7 +3,11 @@
 //   x = flatten(x);  per hidden layer: x = ReLU(W x + b);  logits = W_head x + b
 import InfCore
 
-public final class CNN: InferenceModel {
+extension ModelKind {
+    public static let cnn = ModelKind(rawValue: "cnn")
+}
+
+public final class CNN: RegisteredModel {
     public struct Stage: Sendable {
         public var conv: Conv2D  // features.i.conv (OC, IC, K, K)
         public var pool: Pool2D?
@@ -24,61 +28,69 @@ public final class CNN: InferenceModel {
     private var b = Tensor(zeros: [0])
     private var col = Tensor(zeros: [0]) // im2col scratch (IC·K·K, OH·OW)
 
-    public init(name: String, config: CNNConfig, weights: WeightSource) throws {
+    /// Loads (or generates) every declared parameter, each name and shape checked.
+    public convenience init(name: String, config: CNNConfig, weights: WeightSource) throws {
+        try self.init(structureFor: config, name: name)
+        try load(from: weights)
+    }
+
+    public init(structureFor config: CNNConfig, name: String) throws {
         self.name = name
         self.config = config
         guard case .success(let shapes) = config.featureShapes() else {
             throw ModelError("\(name): the CNN configuration does not fit its input shape.")
         }
         featureShapes = shapes
-        var inChannels = config.inputShape[0]
-        stages = try config.stages.enumerated().map { i, s in
-            let fanIn = inChannels * s.kernelSize * s.kernelSize
-            // He initialisation keeps activations from vanishing through ReLU stacks.
-            let w = try weights.tensor("features.\(i).conv.weight", shape: [s.outChannels, inChannels, s.kernelSize, s.kernelSize],
-                                       initialiser: .normal(std: (2 / Float(fanIn)).squareRoot()))
-            let bias = try weights.tensor("features.\(i).conv.bias", shape: [s.outChannels], initialiser: .normal(std: 0.01))
-            inChannels = s.outChannels
-            return Stage(conv: Conv2D(weight: w, bias: bias, stride: s.stride, padding: s.padding),
-                         pool: s.pool.map { Pool2D($0, kernel: s.poolSize, stride: s.poolSize) })
+        let inputs = [config.inputShape[0]] + config.stages.map(\.outChannels)
+        stages = config.stages.enumerated().map { i, s in
+            Stage(conv: .unloaded(out: s.outChannels, in: inputs[i], kernel: s.kernelSize, stride: s.stride, padding: s.padding),
+                  pool: s.pool.map { Pool2D($0, kernel: s.poolSize, stride: s.poolSize) })
         }
-        var width = shapes.last.map { $0.reduce(1, *) } ?? config.inputShape.reduce(1, *)
-        classifier = try (config.hidden + [config.numClasses]).enumerated().map { j, out in
-            let w = try weights.tensor("classifier.\(j).weight", shape: [out, width], initialiser: .normal(std: (2 / Float(width)).squareRoot()))
-            let bias = try weights.tensor("classifier.\(j).bias", shape: [out], initialiser: .normal(std: 0.01))
-            width = out
-            return Linear(weight: w, bias: bias)
+        let widths = Self.classifierWidths(config, shapes)
+        classifier = zip(widths, widths.dropFirst()).map { .unloaded(out: $1, in: $0) }
+    }
+
+    /// Input width of the first classifier layer, then every layer's output width.
+    private static func classifierWidths(_ config: CNNConfig, _ shapes: [[Int]]) -> [Int] {
+        [shapes.last.map { $0.reduce(1, *) } ?? config.inputShape.reduce(1, *)] + config.hidden + [config.numClasses]
+    }
+
+    /// features.i.conv (OC, IC, K, K) and classifier.j (out, in), with He initialisation for generated
+    /// weights: it keeps activations from vanishing through ReLU stacks.
+    public static func parameters(_ config: CNNConfig) -> [ModelParameter<CNN>] {
+        typealias P = ModelParameter<CNN>
+        guard case .success(let shapes) = config.featureShapes() else { return [] }
+        let inputs = [config.inputShape[0]] + config.stages.map(\.outChannels)
+        let widths = classifierWidths(config, shapes)
+        func he(_ fanIn: Int) -> Init { .normal(std: (2 / Float(fanIn)).squareRoot()) }
+        return config.stages.enumerated().flatMap { i, s in
+            P.conv("features.\(i).conv", out: s.outChannels, in: inputs[i], kernel: s.kernelSize, \.stages[i].conv,
+                   weight: he(inputs[i] * s.kernelSize * s.kernelSize), bias: .normal(std: 0.01))
+        } + (0..<(widths.count - 1)).flatMap { j in
+            P.linear("classifier.\(j)", out: widths[j + 1], in: widths[j], \.classifier[j], weight: he(widths[j]), bias: .normal(std: 0.01))
         }
     }
 
-    private init(copying other: CNN) {
-        name = other.name
-        config = other.config
-        stages = other.stages
-        classifier = other.classifier
-        featureShapes = other.featureShapes
-        evaluation = other.evaluation
+    public var attachments: LabelledImages? {
+        get { evaluation }
+        set { evaluation = newValue }
     }
 
-    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
-        let copy = CNN(copying: self)
-        for i in copy.stages.indices {
-            copy.stages[i].conv.weights = try transform("features.\(i).conv", stages[i].conv.weights)
+    /// The test images of the dataset the model was trained on.
+    public func attachEvaluation(_ examples: LabelledExamples, dataset: String, configPath: String) throws {
+        guard let images = examples as? LabelledImages else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" does not fit a \(kind.rawValue) model.")
         }
-        for j in copy.classifier.indices {
-            copy.classifier[j].weights = try transform("classifier.\(j)", classifier[j].weights)
+        guard images.imageShape == config.inputShape, images.classNames.count == config.numClasses else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" makes \(images.imageShape) images of \(images.classNames.count) classes; the CNN takes \(config.inputShape) and has \(config.numClasses) classes.")
         }
-        return copy
+        evaluation = images
     }
 
     public var kind: ModelKind { .cnn }
     public var itemUnit: String { "img" }
     public var maxSequenceLength: Int? { nil }
     public var outputIsLogits: Bool { true }
-    public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
-    public var weightBytes: Int {
-        stages.reduce(0) { $0 + $1.conv.byteCount } + classifier.reduce(0) { $0 + $1.byteCount }
-    }
 
     public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
         if let evaluation, evaluation.count > 0 {
@@ -120,18 +132,5 @@ public final class CNN: InferenceModel {
             swap(&a, &b)
         }
         return a
-    }
-
-    public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        var out: [(String, Tensor)] = []
-        for (i, s) in stages.enumerated() {
-            out.append(("features.\(i).conv.weight", s.conv.weight))
-            out.append(("features.\(i).conv.bias", s.conv.bias!))
-        }
-        for (j, fc) in classifier.enumerated() {
-            out.append(("classifier.\(j).weight", fc.weights.dense()))
-            out.append(("classifier.\(j).bias", fc.bias!))
-        }
-        return out
     }
 }

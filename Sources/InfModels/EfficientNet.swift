@@ -6,12 +6,12 @@
 //               h = BN(Conv1×1(h))                project (linear: no activation)
 //               x = h + x  when s = 1 and channels in = out, else x = h
 //   x = ReLU6(BN(Conv1×1(x)));  logits = W · mean_{H,W}(x) + b           head, pooling, classifier
-// Every BN is folded into its conv at load (BatchNorm.fold). Convolutions pad as TensorFlow's
+// The parameters are declared once (`parameters`); every BN is folded into its conv at load (BatchNorm.fold). Convolutions pad as TensorFlow's
 // "same", with which the weights were trained: output ⌈H/s⌉, the odd padding row at the end.
 import Foundation
 import InfCore
 
-public struct EfficientNetConfig: Codable, Sendable, Equatable {
+public struct EfficientNetConfig: ArchitectureConfig, Codable, Equatable {
     public struct Block: Codable, Sendable, Equatable {
         public var inChannels: Int
         public var outChannels: Int
@@ -86,7 +86,7 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
     }
 
     /// Nil when consistent, else the sentence saying what is wrong.
-    func problem() -> String? {
+    public func problem() -> String? {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 && $0 <= 8192 }), inputShape[1] == inputShape[2] else {
             return "input_shape must be [channels, side, side] of sizes in 1...8192, got \(inputShape)"
         }
@@ -120,7 +120,15 @@ public struct EfficientNetConfig: Codable, Sendable, Equatable {
     }
 }
 
-public final class EfficientNet: InferenceModel {
+extension ModelKind {
+    public static let efficientnet = ModelKind(rawValue: "efficientnet")
+}
+
+extension ModelConfig {
+    public var efficientnet: EfficientNetConfig? { settings(as: EfficientNetConfig.self) }
+}
+
+public final class EfficientNet: RegisteredModel {
     public struct Block: Sendable {
         public var expand: Conv2D?            // _expand_conv (E, C, 1, 1) + _bn0, E = C · ratio; nil when ratio is 1
         public var depthwise: DepthwiseConv2D // _depthwise_conv (E, 1, K, K) + _bn1, ReLU6 fused
@@ -149,78 +157,74 @@ public final class EfficientNet: InferenceModel {
     private var expanded = Tensor(zeros: [0]), depthwised = Tensor(zeros: [0])
     private var col = Tensor(zeros: [0]), pooled = Tensor(zeros: [0]), logits = Tensor(zeros: [0])
 
-    public init(name: String, config: EfficientNetConfig, weights: WeightSource) throws {
+    /// Loads (or generates) every declared parameter, each name and shape checked, folding every BN.
+    public convenience init(name: String, config: EfficientNetConfig, weights: WeightSource) throws {
+        try self.init(structureFor: config, name: name)
+        try load(from: weights)
+    }
+
+    public init(structureFor config: EfficientNetConfig, name: String) throws {
         if let p = config.problem() { throw ModelError("\(name): \(p).") }
         self.name = name
         self.config = config
-        let eps = config.batchNormEps
-
-        /// A conv with its batch norm folded in, padded "same" for an input side of `n`.
-        func conv(_ prefix: String, _ bn: String, out: Int, in c: Int, k: Int, stride s: Int, side n: Int) throws -> Conv2D {
-            // He initialisation for generated weights, so activations neither vanish nor blow up.
-            let w = try weights.tensor("\(prefix).weight", shape: [out, c, k, k], initialiser: .normal(std: (2 / Float(c * k * k)).squareRoot()))
-            let folded = try batchNorm(bn, out).fold(weight: w, bias: nil)
+        /// A conv padded "same" for an input side of `n`.
+        func conv(out: Int, in c: Int, k: Int, stride s: Int, side n: Int) -> Conv2D {
             let (before, after) = EfficientNetConfig.samePadding(n, kernel: k, stride: s)
-            return Conv2D(weight: folded.weight, bias: folded.bias, stride: s, padding: before, paddingEnd: after)
+            return .unloaded(out: out, in: c, kernel: k, stride: s, padding: before, paddingEnd: after)
         }
-        func batchNorm(_ prefix: String, _ c: Int) throws -> BatchNorm {
-            BatchNorm(gamma: try weights.tensor("\(prefix).weight", shape: [c], initialiser: .ones),
-                      beta: try weights.tensor("\(prefix).bias", shape: [c], initialiser: .zeros),
-                      mean: try weights.tensor("\(prefix).running_mean", shape: [c], initialiser: .zeros),
-                      variance: try weights.tensor("\(prefix).running_var", shape: [c], initialiser: .ones), eps: eps)
-        }
-
         var side = config.inputShape[1]
         var sides = [side]
-        stem = try conv("_conv_stem", "_bn0", out: config.stemChannels, in: config.inputShape[0], k: config.stemKernelSize,
-                        stride: config.stemStride, side: side)
+        stem = conv(out: config.stemChannels, in: config.inputShape[0], k: config.stemKernelSize, stride: config.stemStride, side: side)
         side = (side + config.stemStride - 1) / config.stemStride
         sides.append(side)
-        blocks = try config.blocks.enumerated().map { i, b in
-            let p = "_blocks.\(i)", e = b.expandedChannels, k = b.kernelSize
-            let expand = b.expandRatio == 1 ? nil : try conv("\(p)._expand_conv", "\(p)._bn0", out: e, in: b.inChannels, k: 1, stride: 1, side: side)
-            let dw = try weights.tensor("\(p)._depthwise_conv.weight", shape: [e, 1, k, k], initialiser: .normal(std: (2 / Float(k * k)).squareRoot()))
-            let folded = try batchNorm("\(p)._bn1", e).fold(weight: dw, bias: nil)
+        blocks = config.blocks.map { b in
+            let e = b.expandedChannels, k = b.kernelSize
+            let expand = b.expandRatio == 1 ? nil : conv(out: e, in: b.inChannels, k: 1, stride: 1, side: side)
             let (before, after) = EfficientNetConfig.samePadding(side, kernel: k, stride: b.stride)
-            let depthwise = DepthwiseConv2D(weight: folded.weight, bias: folded.bias, stride: b.stride, padding: before,
+            let depthwise = DepthwiseConv2D(weight: Tensor(zeros: [e, 1, k, k]), bias: nil, stride: b.stride, padding: before,
                                             paddingEnd: after, fusedReLU6: true)
             side = (side + b.stride - 1) / b.stride
             sides.append(side)
-            let project = try conv("\(p)._project_conv", "\(p)._bn2", out: b.outChannels, in: e, k: 1, stride: 1, side: side)
-            return Block(expand: expand, depthwise: depthwise, project: project, skip: b.hasSkip)
+            return Block(expand: expand, depthwise: depthwise, project: conv(out: b.outChannels, in: e, k: 1, stride: 1, side: side),
+                         skip: b.hasSkip)
         }
         let last = config.blocks.last?.outChannels ?? config.stemChannels
-        head = try conv("_conv_head", "_bn1", out: config.headChannels, in: last, k: 1, stride: 1, side: side)
-        let h = config.headChannels
-        classifier = Linear(weight: try weights.tensor("_fc.weight", shape: [config.numClasses, h], initialiser: .normal(std: (1 / Float(h)).squareRoot())),
-                            bias: try weights.tensor("_fc.bias", shape: [config.numClasses], initialiser: .zeros))
+        head = conv(out: config.headChannels, in: last, k: 1, stride: 1, side: side)
+        classifier = .unloaded(out: config.numClasses, in: config.headChannels)
         self.sides = sides
     }
 
-    private init(copying other: EfficientNet) {
-        name = other.name
-        config = other.config
-        stem = other.stem
-        blocks = other.blocks
-        head = other.head
-        classifier = other.classifier
-        sides = other.sides
-        evaluation = other.evaluation
-        imageNames = other.imageNames
+    /// The parameters under EfficientNet-PyTorch's names. Every conv is followed by a batch norm that
+    /// folds into it at load; generated weights use He initialisation so activations neither vanish nor blow up.
+    public static func parameters(_ config: EfficientNetConfig) -> [ModelParameter<EfficientNet>] {
+        typealias P = ModelParameter<EfficientNet>
+        let eps = config.batchNormEps
+        func he(_ fanIn: Int) -> Init { .normal(std: (2 / Float(fanIn)).squareRoot()) }
+        func conv(_ prefix: String, _ bn: String, out: Int, in c: Int, k: Int, _ path: ReferenceWritableKeyPath<EfficientNet, Conv2D>) -> P {
+            P("\(prefix).weight", [out, c, k, k], .matrix, .matrix(path.appending(path: \.weights)), he(c * k * k),
+              layout: .batchNormFolded(bn: bn, eps: eps, bias: path.appending(path: \.bias)))
+        }
+        var out = [conv("_conv_stem", "_bn0", out: config.stemChannels, in: config.inputShape[0], k: config.stemKernelSize, \.stem)]
+        for (i, b) in config.blocks.enumerated() {
+            let p = "_blocks.\(i)", e = b.expandedChannels, k = b.kernelSize
+            if b.expandRatio != 1 { out.append(conv("\(p)._expand_conv", "\(p)._bn0", out: e, in: b.inChannels, k: 1, \.blocks[i].expand!)) }
+            out.append(P("\(p)._depthwise_conv.weight", [e, 1, k, k], .depthwise, .tensor(\.blocks[i].depthwise.weight), he(k * k),
+                         layout: .batchNormFolded(bn: "\(p)._bn1", eps: eps, bias: \.blocks[i].depthwise.bias)))
+            out.append(conv("\(p)._project_conv", "\(p)._bn2", out: b.outChannels, in: e, k: 1, \.blocks[i].project))
+        }
+        let last = config.blocks.last?.outChannels ?? config.stemChannels, h = config.headChannels
+        out.append(conv("_conv_head", "_bn1", out: h, in: last, k: 1, \.head))
+        return out + P.linear("_fc", out: config.numClasses, in: h, \.classifier, weight: .normal(std: (1 / Float(h)).squareRoot()), bias: .zeros)
     }
 
-    /// Conv and classifier matrices by checkpoint prefix; the depthwise kernels stay fp32
-    /// (see DepthwiseConv2D: they are not a matrix product).
-    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
-        let copy = EfficientNet(copying: self)
-        copy.stem.weights = try transform("_conv_stem", stem.weights)
-        for i in blocks.indices {
-            if let e = blocks[i].expand { copy.blocks[i].expand!.weights = try transform("_blocks.\(i)._expand_conv", e.weights) }
-            copy.blocks[i].project.weights = try transform("_blocks.\(i)._project_conv", blocks[i].project.weights)
-        }
-        copy.head.weights = try transform("_conv_head", head.weights)
-        copy.classifier.weights = try transform("_fc", classifier.weights)
-        return copy
+    public var attachments: (evaluation: LabelledImages?, imageNames: [String]) {
+        get { (evaluation, imageNames) }
+        set { (evaluation, imageNames) = newValue }
+    }
+
+    /// The photographs named by the config, labelled with this (fp32) model's own top-1 class.
+    public func attachFiles(directory: String?, configPath: String) throws -> [String] {
+        try attachImages(configPath: configPath).map { [$0] } ?? []
     }
 
     // An image model: the harness runs it once per batch size, like the CNN.
@@ -228,16 +232,6 @@ public final class EfficientNet: InferenceModel {
     public var itemUnit: String { "img" }
     public var maxSequenceLength: Int? { nil }
     public var outputIsLogits: Bool { true }
-
-    private var convs: [Conv2D] { [stem] + blocks.flatMap { [$0.expand, $0.project].compactMap { $0 } } + [head] }
-
-    /// Parameters as executed (BN folded into conv biases).
-    public var parameterCount: Int {
-        convs.reduce(0) { $0 + $1.parameterCount } + blocks.reduce(0) { $0 + $1.depthwise.parameterCount } + classifier.parameterCount
-    }
-    public var weightBytes: Int {
-        convs.reduce(0) { $0 + $1.byteCount } + blocks.reduce(0) { $0 + $1.depthwise.byteCount } + classifier.byteCount
-    }
 
     public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
         if let evaluation, evaluation.count > 0 {
@@ -296,28 +290,6 @@ public final class EfficientNet: InferenceModel {
         Profiler.measure("pool") { globalAveragePool(expanded, into: &pooled) }     // (B, 1280)
         Profiler.measure("classifier") { classifier(pooled, into: &logits) }        // (B, classes)
         return logits
-    }
-
-    /// The folded model in the checkpoint's own layout: each conv's BN is the identity after
-    /// the folded bias (BatchNorm.identity), so the tensors load back into the same model.
-    public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        let eps = config.batchNormEps
-        var out: [(String, Tensor)] = []
-        func add(_ prefix: String, _ bn: String, weight: Tensor, bias: Tensor) {
-            out.append(("\(prefix).weight", weight))
-            let id = BatchNorm.identity(bias: bias, eps: eps)
-            out += [("\(bn).weight", id.gamma), ("\(bn).bias", id.beta), ("\(bn).running_mean", id.mean), ("\(bn).running_var", id.variance)]
-        }
-        add("_conv_stem", "_bn0", weight: stem.weight, bias: stem.bias!)
-        for (i, b) in blocks.enumerated() {
-            let p = "_blocks.\(i)"
-            if let e = b.expand { add("\(p)._expand_conv", "\(p)._bn0", weight: e.weight, bias: e.bias!) }
-            add("\(p)._depthwise_conv", "\(p)._bn1", weight: b.depthwise.weight, bias: b.depthwise.bias!)
-            add("\(p)._project_conv", "\(p)._bn2", weight: b.project.weight, bias: b.project.bias!)
-        }
-        add("_conv_head", "_bn1", weight: head.weight, bias: head.bias!)
-        out += [("_fc.weight", classifier.weights.dense()), ("_fc.bias", classifier.bias!)]
-        return out
     }
 
     /// Reads the evaluation images named by the config (beside `configPath`) and labels each

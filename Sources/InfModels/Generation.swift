@@ -1,11 +1,12 @@
-// Greedy autoregressive generation for the GPT-style decoder, with and without
-// a KV cache. Without it, every new token re-runs the whole sequence (cost grows
-// with position); with it, each layer keeps the keys and values of past tokens
-// and a new token costs one row through every GEMM plus attention over the cache.
+// Greedy autoregressive generation for a causal language model (the GPT-style decoder), with and
+// without a KV cache. Without it, every new token re-runs the whole sequence (cost grows with
+// position); with it, each layer keeps the keys and values of past tokens and a new token costs one
+// row through every GEMM plus attention over the cache. The model runs the same blocks either way.
 import InfCore
 
-/// Keys and values of the tokens seen so far, per layer.
-public struct KVCache {
+/// Keys and values of the tokens seen so far, per layer. A reference: the decoder's blocks fill it
+/// in place, step after step, without copying what is already there.
+public final class KVCache {
     public var keys: [Tensor]   // per layer (capacity, A)
     public var values: [Tensor] // per layer (capacity, A)
     public private(set) var count = 0
@@ -21,7 +22,8 @@ public struct KVCache {
     /// Bytes the cache holds (allocated capacity, both K and V).
     public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
 
-    mutating func advance() { count += 1 }
+    /// Marks positions up to `end` (exclusive) as filled.
+    public func filled(to end: Int) { count = max(count, end) }
 }
 
 /// What one generation produced: the tokens and how long each step took.
@@ -34,14 +36,27 @@ public struct Generation {
     public var cacheBytes: Int
 }
 
-public final class Generator {
-    public let model: TransformerDecoder
-    // Scratch for one token: (1, C), (1, 3C), (1, I), (1, V).
-    private var x = Tensor(zeros: [0]), h = Tensor(zeros: [0]), qkv = Tensor(zeros: [0])
-    private var context = Tensor(zeros: [0]), attnOut = Tensor(zeros: [0]), ffn = Tensor(zeros: [0])
-    private var scores = Tensor(zeros: [0])
+/// What generation needs from a model: next-token prediction over a vocabulary, a whole-sequence
+/// pass, and one token at a time against a KV cache (the GPT-style decoder, TransformerDecoder).
+public protocol CausalLanguageModel: InferenceModel {
+    var vocabularySize: Int { get }
+    /// Longest sequence (prompt plus generated tokens).
+    var maxPositions: Int { get }
+    /// The output layer: final hidden states (rows, C) → logits (rows, V).
+    var lmHead: Linear { get }
+    /// ids (B·T) → final hidden states (B, T, C), before the output layer (a prefill pass, no cache).
+    func finalHidden(_ input: ModelInput) -> Tensor
+    /// An empty cache for `capacity` tokens.
+    func makeCache(capacity: Int) -> KVCache
+    /// One token at `position` through every layer, reading and extending `cache`; returns its final
+    /// (layer-normalised) hidden state (1, C), which an output head turns into a token.
+    func step(_ id: Int32, position: Int, cache: KVCache) -> Tensor
+}
 
-    public init(model: TransformerDecoder) {
+public final class Generator {
+    public let model: any CausalLanguageModel
+
+    public init(model: any CausalLanguageModel) {
         self.model = model
     }
 
@@ -54,28 +69,26 @@ public final class Generator {
         let head = head ?? FullSoftmaxHead(model.lmHead)
         let total = prompt.count + newTokens
         precondition(!prompt.isEmpty, "generation needs a prompt of at least one token")
-        precondition(total <= model.config.maxPositions, "\(total) tokens exceed max_position_embeddings \(model.config.maxPositions)")
+        precondition(total <= model.maxPositions, "\(total) tokens exceed max_position_embeddings \(model.maxPositions)")
         var tokens = prompt
         var steps: [UInt64] = []
         steps.reserveCapacity(newTokens)
-        var cache = useCache ? KVCache(layers: model.config.numLayers, capacity: total, width: model.config.attentionWidth) : nil
-        if var c = cache {
+        let cache = useCache ? model.makeCache(capacity: total) : nil
+        if let cache {
             // Prefill: the prompt's keys and values go into the cache; the last step's logits pick token 1.
-            for (p, id) in prompt.dropLast().enumerated() { _ = step(id, position: p, cache: &c) }
-            cache = c
+            for (p, id) in prompt.dropLast().enumerated() { _ = model.step(id, position: p, cache: cache) }
         }
         for _ in 0..<newTokens {
             let start = monotonicNanoseconds()
             let next: Int32
-            if var c = cache {
-                let h = step(tokens.last!, position: tokens.count - 1, cache: &c)
+            if let cache {
+                let h = model.step(tokens.last!, position: tokens.count - 1, cache: cache)
                 observe?(h)
                 next = head.nextToken(h)
-                cache = c
             } else {
                 // No cache: the whole sequence again, keeping only the last position's state.
                 let h = model.finalHidden(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
-                let c = model.config.hiddenSize
+                let c = h.lastDim
                 let last = Tensor(shape: [1, c], storage: Array(h.storage[((tokens.count - 1) * c)..<(tokens.count * c)]))
                 observe?(last)
                 next = head.nextToken(last)
@@ -86,53 +99,8 @@ public final class Generator {
         return Generation(tokens: tokens, stepNs: steps, cacheBytes: cache?.byteCount ?? 0)
     }
 
-    /// One token at `position` through every layer, reading and extending the cache; returns
-    /// its final (layer-normalised) hidden state (1, C), which an output head turns into a token.
-    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor {
-        let a = model.config.attentionWidth, heads = model.config.numHeads, d = model.config.headSize
-        model.tokenEmbedding([id], into: &x)                       // (1, C)
-        model.positionEmbedding([Int32(p)], into: &x, accumulate: true)
-        for (l, block) in model.blocks.enumerated() {
-            block.ln1(x, into: &h)
-            block.attention.qkv(h, into: &qkv)                      // (1, 3A): [q | k | v]
-            // Append this token's key and value at row p of the layer's cache.
-            for j in 0..<a {
-                cache.keys[l].storage[p * a + j] = qkv.storage[a + j]
-                cache.values[l].storage[p * a + j] = qkv.storage[2 * a + j]
-            }
-            context.resize([1, a])
-            scores.resize([1, p + 1])
-            qkv.storage.withUnsafeBufferPointer { q in
-                cache.keys[l].storage.withUnsafeBufferPointer { k in
-                    cache.values[l].storage.withUnsafeBufferPointer { v in
-                        context.storage.withUnsafeMutableBufferPointer { ctx in
-                            scores.storage.withUnsafeMutableBufferPointer { s in
-                                for hd in 0..<heads {
-                                    // The new query against every cached key 0...p (all earlier: no mask needed).
-                                    attentionHeadKernel(out: ctx.baseAddress! + hd * d, ldo: a,
-                                                        q: q.baseAddress! + hd * d, ldq: 3 * a,
-                                                        k: k.baseAddress! + hd * d, ldk: a,
-                                                        v: v.baseAddress! + hd * d, ldv: a,
-                                                        tq: 1, tk: p + 1, headSize: d,
-                                                        keyMask: nil, causalOffset: nil, scratch: s.baseAddress!)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            block.attention.output(context, into: &attnOut)
-            addInPlace(&x, attnOut)                                  // x = x + attn(LN1(x))
-            block.ln2(x, into: &h)
-            block.fc1(h, into: &ffn)
-            gelu(&ffn)
-            block.fc2(ffn, into: &attnOut)
-            addInPlace(&x, attnOut)                                  // x = x + mlp(LN2(x))
-        }
-        if p == cache.count { cache.advance() }
-        model.finalNorm(x, into: &h)
-        return h
-    }
+    /// One cached step (see CausalLanguageModel.step).
+    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor { model.step(id, position: p, cache: cache) }
 }
 
 /// Index of the largest value (the first on ties).

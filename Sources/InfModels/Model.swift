@@ -1,5 +1,7 @@
 // What the harness needs from a model: make seeded inputs, run a forward pass,
-// count its FLOPs and weight bytes, and list its tensors for saving.
+// count its FLOPs and weight bytes, and list its tensors for saving; and the token-model
+// capability (variable-length batches). Models implement the counts and tensors by declaring
+// their parameters (ModelParameters.swift).
 import InfCore
 
 /// A batch of model input.
@@ -48,6 +50,13 @@ public protocol InferenceModel: AnyObject {
     var evaluationSet: LabelledExamples? { get }
 
     func transformingWeights(_ transform: (_ name: String, _ weights: any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel
+}
+
+/// A model over token ids that honours a padding mask (the BERT-style encoder): what batches of
+/// sequences of different lengths need.
+public protocol TokenModel: InferenceModel {
+    var vocabularySize: Int { get }
+    var maxPositions: Int { get }
 }
 
 extension InferenceModel {

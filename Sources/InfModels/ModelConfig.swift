@@ -1,17 +1,19 @@
-// Model configurations, read from JSON. Transformer keys follow Hugging Face's
-// config.json spelling (`hidden_size`, `num_hidden_layers`, …) so a real
+// Model configurations, read from JSON: infbench's own keys, then the architecture's typed settings,
+// decoded and checked once by its registry entry (Architectures.swift). Transformer keys follow
+// Hugging Face's config.json spelling (`hidden_size`, `num_hidden_layers`, …) so a real
 // BERT-family checkpoint's config reads as is.
 import Foundation
 import InfCore
 
-public enum ModelKind: String, Codable, Sendable, CaseIterable {
-    case bert   // encoder, post-LayerNorm, learned positions, GELU FFN
-    case gpt    // decoder, pre-LayerNorm, causal, tied LM head
-    case cnn    // conv–ReLU–pool stacks and a linear head
-    case efficientnet // EfficientNet-Lite: inverted residual blocks with depthwise convs (EfficientNet.swift)
+/// A config.json's `model_type`; each model file names its own (`extension ModelKind`), and the
+/// registry (Architectures.swift) maps it to the model. Also a model's workload class (`InferenceModel.kind`).
+public struct ModelKind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
 }
 
-public struct TransformerConfig: Codable, Sendable, Equatable {
+public struct TransformerConfig: ArchitectureConfig, Codable, Equatable {
     public var vocabSize: Int
     public var hiddenSize: Int
     public var numLayers: Int
@@ -81,7 +83,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     }
 
     /// Nil when consistent, else the sentence saying what is wrong.
-    func problem() -> String? {
+    public func problem() -> String? {
         for (key, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
                          ("num_attention_heads", numHeads), ("intermediate_size", intermediateSize),
                          ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabSize)] {
@@ -102,7 +104,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     }
 }
 
-public struct CNNConfig: Codable, Sendable, Equatable {
+public struct CNNConfig: ArchitectureConfig, Codable, Equatable {
     public struct Stage: Codable, Sendable, Equatable {
         public var outChannels: Int
         public var kernelSize: Int
@@ -152,6 +154,11 @@ public struct CNNConfig: Codable, Sendable, Equatable {
         self.stages = stages
         self.hidden = hidden
         self.numClasses = numClasses
+    }
+
+    public func problem() -> String? {
+        if case .failure(let p) = featureShapes() { return p.message }
+        return nil
     }
 
     /// Channels × height × width after every stage, or the sentence saying why the stack does not fit the input.
@@ -205,14 +212,14 @@ public struct CNNConfig: Codable, Sendable, Equatable {
 
 public struct ConfigProblem: Error { public let message: String; init(_ m: String) { message = m } }
 
-/// A model directory's config.json: the kind plus that kind's settings.
+/// A model directory's config.json: the kind, that kind's typed settings (checked once, at load),
+/// and infbench's own keys.
 public struct ModelConfig: Sendable {
     public var kind: ModelKind
     /// Seed for generated weights when the directory has no model.safetensors.
     public var seed: UInt64?
-    public var transformer: TransformerConfig?
-    public var cnn: CNNConfig?
-    public var efficientnet: EfficientNetConfig?
+    /// The architecture's own settings, of the type its registry entry decodes (TransformerConfig, CNNConfig, …).
+    public var settings: any ArchitectureConfig
     /// The generated dataset a trained model belongs to ("infbench_dataset"): its test split
     /// becomes the model's inputs and the harness reports accuracy on it.
     public var dataset: DatasetSpec?
@@ -221,12 +228,16 @@ public struct ModelConfig: Sendable {
     /// "infbench_description", if the config has one.
     public var description: String?
 
-    public init(kind: ModelKind, seed: UInt64? = nil, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil) {
+    public init(kind: ModelKind, seed: UInt64? = nil, settings: any ArchitectureConfig) {
         self.kind = kind
         self.seed = seed
-        self.transformer = transformer
-        self.cnn = cnn
+        self.settings = settings
     }
+
+    /// The settings as `T`, when the architecture's settings are of that type.
+    public func settings<T: ArchitectureConfig>(as _: T.Type) -> T? { settings as? T }
+    public var transformer: TransformerConfig? { settings(as: TransformerConfig.self) }
+    public var cnn: CNNConfig? { settings(as: CNNConfig.self) }
 
     struct Header: Decodable {
         let modelType: String
@@ -258,28 +269,16 @@ public struct ModelConfig: Sendable {
         let decoder = JSONDecoder()
         do {
             let header = try decoder.decode(Header.self, from: data)
-            guard let kind = ModelKind(rawValue: header.modelType) else {
-                throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (\(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+            guard let architecture = ModelArchitecture.named(header.modelType) else {
+                throw ModelError("\(path): model_type \"\(header.modelType)\" is not one infbench runs (\(ModelArchitecture.all.map(\.kind.rawValue).joined(separator: ", "))).")
             }
-            var config = ModelConfig(kind: kind, seed: header.seed)
+            let settings = try architecture.decode(data)
+            if let p = settings.problem() { throw ModelError("\(path): \(p).") }
+            var config = ModelConfig(kind: architecture.kind, seed: header.seed, settings: settings)
             if let d = header.dataset, let p = d.problem() { throw ModelError("\(path): \(p).") }
             config.dataset = header.dataset
             config.inDefaultSuite = header.inDefaultSuite ?? true
             config.description = header.description
-            switch kind {
-            case .bert, .gpt:
-                let t = try decoder.decode(TransformerConfig.self, from: data)
-                if let p = t.problem() { throw ModelError("\(path): \(p).") }
-                config.transformer = t
-            case .cnn:
-                let c = try decoder.decode(CNNConfig.self, from: data)
-                if case .failure(let p) = c.featureShapes() { throw ModelError("\(path): \(p.message).") }
-                config.cnn = c
-            case .efficientnet:
-                let e = try decoder.decode(EfficientNetConfig.self, from: data)
-                if let p = e.problem() { throw ModelError("\(path): \(p).") }
-                config.efficientnet = e
-            }
             return config
         } catch let e as ModelError {
             throw e

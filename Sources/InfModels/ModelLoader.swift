@@ -1,6 +1,7 @@
 // Finds and loads models: a bundled name ("encoder-small"), a model directory
 // (config.json + optional model.safetensors) or a config.json path. Without a
-// checkpoint, weights are generated from the config's `infbench_seed`.
+// checkpoint, weights are generated from the config's `infbench_seed`. The registry
+// (Architectures.swift) builds the model; the loader never names a model type.
 import Foundation
 import InfCore
 
@@ -112,21 +113,11 @@ public enum ModelLoader {
         }
         let name = directory.map { URL(fileURLWithPath: $0).lastPathComponent }
             ?? URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
-        let model: InferenceModel
-        switch config.kind {
-        case .bert: model = try TransformerEncoder(name: name, config: config.transformer!, weights: weights)
-        case .gpt: model = try TransformerDecoder(name: name, config: config.transformer!, weights: weights)
-        case .cnn: model = try CNN(name: name, config: config.cnn!, weights: weights)
-        case .efficientnet: model = try EfficientNet(name: name, config: config.efficientnet!, weights: weights)
-        }
-        var notes: [String] = []
-        if let net = model as? EfficientNet, let note = try net.attachImages(configPath: configPath) { notes.append(note) }
-        if let encoder = model as? TransformerEncoder, let directory,
-           FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
-            notes += try attachText(to: encoder, directory: directory)
-        }
+        let built = try ModelArchitecture.build(config, name: name, weights: weights)
+        let model: InferenceModel = built
+        var notes = try built.attachFiles(directory: directory, configPath: configPath)
         if let checkpoint = weights as? CheckpointWeights { notes += checkpoint.nonFiniteNotes }
-        if let spec = config.dataset { notes += try attachEvaluation(spec, to: model, configPath: configPath) }
+        if let spec = config.dataset { notes += try attachEvaluation(spec, to: built, configPath: configPath) }
         let unused = weights.unusedNames
         if !unused.isEmpty {
             let shown = unused.prefix(5).joined(separator: ", ")
@@ -137,23 +128,9 @@ public enum ModelLoader {
     }
 
     /// Regenerates the test split of the model's dataset and hands it to the model.
-    static func attachEvaluation(_ spec: DatasetSpec, to model: InferenceModel, configPath: String) throws -> [String] {
+    static func attachEvaluation(_ spec: DatasetSpec, to model: any RegisteredModel, configPath: String) throws -> [String] {
         let test = spec.generate(.test)
-        switch (model, test) {
-        case (let cnn as CNN, let images as LabelledImages):
-            guard images.imageShape == cnn.config.inputShape, images.classNames.count == cnn.config.numClasses else {
-                throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" makes \(images.imageShape) images of \(images.classNames.count) classes; the CNN takes \(cnn.config.inputShape) and has \(cnn.config.numClasses) classes.")
-            }
-            cnn.evaluation = images
-        case (let encoder as TransformerEncoder, let sequences as LabelledSequences):
-            guard sequences.length <= encoder.config.maxPositions, encoder.config.vocabSize >= SentimentDataset.vocabularySize,
-                  encoder.config.numLabels == sequences.classNames.count else {
-                throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" (length \(sequences.length), \(SentimentDataset.vocabularySize) tokens, \(sequences.classNames.count) classes) does not fit the encoder (max_position_embeddings, vocab_size, id2label).")
-            }
-            encoder.evaluation = sequences
-        default:
-            throw ModelError("\(configPath): infbench_dataset \"\(spec.name)\" does not fit a \(model.kind.rawValue) model.")
-        }
+        try model.attachEvaluation(test, dataset: spec.name, configPath: configPath)
         return ["\(model.name): inputs are test examples of its dataset \(spec.name) (seed \(spec.seed), \(test.count) examples); accuracy is measured on all of them."]
     }
 

@@ -3,9 +3,15 @@
 //   x = E_tok[ids] + E_pos[t]
 //   per layer:  x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
 //   logits = LN_f(x) · E_tokᵀ
+// One `block` serves a whole-sequence pass and decoding with a KV cache (`step`).
+// The parameters are declared once (`parameters`); loading, copies, counts and transforms walk it.
 import InfCore
 
-public final class TransformerDecoder: InferenceModel {
+extension ModelKind {
+    public static let gpt = ModelKind(rawValue: "gpt")
+}
+
+public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     public struct Block: Sendable {
         public var ln1: LayerNorm                // ln_1 (C)
         public var attention: MultiHeadAttention // attn.qkv (3C, C), attn.proj (C, C)
@@ -28,75 +34,56 @@ public final class TransformerDecoder: InferenceModel {
     private var ffn = Tensor(zeros: [0])     // (B, T, I)
     private var logits = Tensor(zeros: [0])  // (B, T, V)
     private var positionIds: [Int32] = []
-    private var idsShape = (batch: 0, length: 0) // the (B, T) positionIds were built for
+    private var idsShape = (batch: 0, length: 0, position: 0) // the (B, T, p) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
 
-    public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+    /// Loads (or generates) every declared parameter, each name and shape checked.
+    public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+        try self.init(structureFor: config, name: name)
+        try load(from: weights)
+    }
+
+    public init(structureFor config: TransformerConfig, name: String) {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize
-        let params = TransformerParameters(weights: weights, config: config)
-        tokenEmbedding = Embedding(table: try params.tensor("wte.weight", [config.vocabSize, c]))
-        positionEmbedding = Embedding(table: try params.tensor("wpe.weight", [config.maxPositions, c]))
-        blocks = try (0..<config.numLayers).map { l in
-            let p = "h.\(l)"
-            return Block(ln1: try params.norm("\(p).ln_1"),
-                         attention: MultiHeadAttention(qkv: try params.linear("\(p).attn.qkv", out: 3 * a, in: c),
-                                                       output: try params.linear("\(p).attn.proj", out: c, in: a),
-                                                       heads: config.numHeads),
-                         ln2: try params.norm("\(p).ln_2"),
-                         fc1: try params.linear("\(p).mlp.fc", out: i, in: c),
-                         fc2: try params.linear("\(p).mlp.proj", out: c, in: i))
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
+        (tokenEmbedding, positionEmbedding) = (.unloaded, .unloaded)
+        blocks = (0..<config.numLayers).map { _ in
+            Block(ln1: .unloaded(eps: eps),
+                  attention: MultiHeadAttention(qkv: .unloaded(out: 3 * a, in: c), output: .unloaded(out: c, in: a), heads: config.numHeads),
+                  ln2: .unloaded(eps: eps), fc1: .unloaded(out: i, in: c), fc2: .unloaded(out: c, in: i))
         }
-        finalNorm = try params.norm("ln_f")
-        lmHead = Linear(weight: tokenEmbedding.table, bias: nil)
+        finalNorm = .unloaded(eps: eps)
+        lmHead = .unloaded(out: config.vocabSize, in: c)
     }
 
-    private init(copying other: TransformerDecoder) {
-        name = other.name
-        config = other.config
-        tokenEmbedding = other.tokenEmbedding
-        positionEmbedding = other.positionEmbedding
-        blocks = other.blocks
-        finalNorm = other.finalNorm
-        lmHead = other.lmHead
-    }
-
-    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
-        let copy = TransformerDecoder(copying: self)
-        for l in copy.blocks.indices {
+    /// The parameters under GPT-2-style names, with GPT's initialisation for generated weights
+    /// (normal 0.02, LayerNorm γ = 1). The LM head is the token embedding (tied): not stored twice.
+    public static func parameters(_ config: TransformerConfig) -> [ModelParameter<TransformerDecoder>] {
+        typealias P = ModelParameter<TransformerDecoder>
+        let (c, a, i, std) = (config.hiddenSize, config.attentionWidth, config.intermediateSize, Init.normal(std: 0.02))
+        var out = [P("wte.weight", [config.vocabSize, c], .embedding, .tensor(\.tokenEmbedding.table), std),
+                   P("wpe.weight", [config.maxPositions, c], .embedding, .tensor(\.positionEmbedding.table), std)]
+        for l in 0..<config.numLayers {
             let p = "h.\(l)"
-            copy.blocks[l].attention.qkv.weights = try transform("\(p).attn.qkv", blocks[l].attention.qkv.weights)
-            copy.blocks[l].attention.output.weights = try transform("\(p).attn.proj", blocks[l].attention.output.weights)
-            copy.blocks[l].fc1.weights = try transform("\(p).mlp.fc", blocks[l].fc1.weights)
-            copy.blocks[l].fc2.weights = try transform("\(p).mlp.proj", blocks[l].fc2.weights)
+            out += P.norm("\(p).ln_1", c, \.blocks[l].ln1, bias: std)
+                + P.linear("\(p).attn.qkv", out: 3 * a, in: c, \.blocks[l].attention.qkv, weight: std, bias: std)
+                + P.linear("\(p).attn.proj", out: c, in: a, \.blocks[l].attention.output, weight: std, bias: std)
+                + P.norm("\(p).ln_2", c, \.blocks[l].ln2, bias: std)
+                + P.linear("\(p).mlp.fc", out: i, in: c, \.blocks[l].fc1, weight: std, bias: std)
+                + P.linear("\(p).mlp.proj", out: c, in: i, \.blocks[l].fc2, weight: std, bias: std)
         }
-        copy.lmHead.weights = try transform("lm_head", lmHead.weights)
-        return copy
+        out += P.norm("ln_f", c, \.finalNorm, bias: std)
+        out.append(P("lm_head.weight", [config.vocabSize, c], .matrix, .matrix(\.lmHead.weights), std, layout: .tied(to: "wte.weight")))
+        return out
     }
 
-    /// Whether the LM head still shares the token embedding's fp32 storage (tied, counted once).
-    private var headIsTied: Bool {
-        guard let dense = lmHead.weights as? DenseWeights else { return false }
-        return dense.weight == tokenEmbedding.table
-    }
+    public var attachments: Void = ()
 
     public var kind: ModelKind { .gpt }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }
     public var outputIsLogits: Bool { true }
-    public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
-
-    public var weightBytes: Int {
-        // A tied head is the embedding table: counted once. A converted head (fp16, sparse…)
-        // is a second copy beside the fp32 table the embedding lookup still reads.
-        tokenEmbedding.table.byteCount + (headIsTied ? 0 : lmHead.byteCount)
-            + positionEmbedding.table.byteCount + finalNorm.parameterCount * 4
-            + blocks.reduce(0) { s, b in
-                s + b.attention.qkv.byteCount + b.attention.output.byteCount + b.fc1.byteCount + b.fc2.byteCount
-                    + 4 * (b.ln1.parameterCount + b.ln2.parameterCount)
-            }
-    }
 
     public func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput {
         let ids = (0..<(batch * sequenceLength)).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
@@ -113,58 +100,69 @@ public final class TransformerDecoder: InferenceModel {
 
     /// ids (B·T) → logits (B, T, V) for every position (a prefill pass).
     public func forward(_ input: ModelInput) -> Tensor {
-        runBlocks(input)
+        runBlocks(input, position: 0, cache: nil)
         Profiler.measure("lm_head") { lmHead(h, into: &logits) }
         return logits
     }
 
     /// ids (B·T) → final layer-normalised hidden states (B, T, C), before the output layer.
     public func finalHidden(_ input: ModelInput) -> Tensor {
-        runBlocks(input)
+        runBlocks(input, position: 0, cache: nil)
         return h
     }
 
-    /// Embeddings, every block and the final LayerNorm: leaves LN_f(x) in `h`.
-    private func runBlocks(_ input: ModelInput) {
+    public var vocabularySize: Int { config.vocabSize }
+    public var maxPositions: Int { config.maxPositions }
+
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.numLayers, capacity: capacity, width: config.attentionWidth)
+    }
+
+    /// One token at `position` through the same blocks as a whole-sequence pass, reading and extending
+    /// `cache`; returns its final (layer-normalised) hidden state (1, C).
+    public func step(_ id: Int32, position p: Int, cache: KVCache) -> Tensor {
+        runBlocks(.tokens(ids: [id], mask: nil, batch: 1, length: 1), position: p, cache: cache)
+        h.reshape([1, config.hiddenSize])
+        return h
+    }
+
+    /// Embeddings at positions p..<p+T, every block and the final LayerNorm: leaves LN_f(x) in `h`.
+    /// With a cache (B = 1), the blocks attend to the cached tokens too and append these.
+    private func runBlocks(_ input: ModelInput, position p: Int, cache: KVCache?) {
         guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
-        precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
-        // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
-        if idsShape != (b, t) {
-            positionIds = (0..<(b * t)).map { Int32($0 % t) }
-            idsShape = (b, t)
+        precondition(p + t <= config.maxPositions, "position \(p + t) exceeds max_position_embeddings \(config.maxPositions)")
+        precondition(cache == nil || b == 1, "a KV cache holds one sequence")
+        // Keyed on (B, T, p), not B·T: (1, 8) and (2, 4) need different position ids.
+        if idsShape != (b, t, p) {
+            positionIds = (0..<(b * t)).map { Int32(p + $0 % t) }
+            idsShape = (b, t, p)
         }
         Profiler.measure("embedding") {
             tokenEmbedding(ids, into: &x)
             positionEmbedding(positionIds, into: &x, accumulate: true)
             x.reshape([b, t, config.hiddenSize])
         }
-        for block in blocks {
-            Profiler.measure("layernorm") { block.ln1(x, into: &h) }
-            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
-            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
-            Profiler.measure("layernorm") { block.ln2(x, into: &h) }
-            Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
-            Profiler.measure("gelu") { gelu(&ffn) }
-            Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
-            Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
-        }
+        for l in blocks.indices { block(l, position: p, cache: cache) }
         Profiler.measure("layernorm") { finalNorm(x, into: &h) }
+        cache?.filled(to: p + t)
     }
 
-    public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        var out: [(String, Tensor)] = [("wte.weight", tokenEmbedding.table), ("wpe.weight", positionEmbedding.table)]
-        for (l, b) in blocks.enumerated() {
-            let p = "h.\(l)"
-            out += [
-                ("\(p).ln_1.weight", b.ln1.weight), ("\(p).ln_1.bias", b.ln1.bias),
-                ("\(p).attn.qkv.weight", b.attention.qkv.weights.dense()), ("\(p).attn.qkv.bias", b.attention.qkv.bias!),
-                ("\(p).attn.proj.weight", b.attention.output.weights.dense()), ("\(p).attn.proj.bias", b.attention.output.bias!),
-                ("\(p).ln_2.weight", b.ln2.weight), ("\(p).ln_2.bias", b.ln2.bias),
-                ("\(p).mlp.fc.weight", b.fc1.weights.dense()), ("\(p).mlp.fc.bias", b.fc1.bias!),
-                ("\(p).mlp.proj.weight", b.fc2.weights.dense()), ("\(p).mlp.proj.bias", b.fc2.bias!),
-            ]
+    /// Block l on the residual stream x (B, T, C):
+    ///   x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
+    /// Attention is over the T positions alone, or, with a cache, over the cached ones too.
+    private func block(_ l: Int, position p: Int, cache: KVCache?) {
+        let block = blocks[l]
+        Profiler.measure("layernorm") { block.ln1(x, into: &h) }
+        if let cache {
+            block.attention(h, keys: &cache.keys[l], values: &cache.values[l], position: p, into: &attnOut, workspace: &attnWorkspace)
+        } else {
+            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
         }
-        out += [("ln_f.weight", finalNorm.weight), ("ln_f.bias", finalNorm.bias)]
-        return out
+        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
+        Profiler.measure("layernorm") { block.ln2(x, into: &h) }
+        Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
+        Profiler.measure("gelu") { gelu(&ffn) }
+        Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
+        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
     }
 }

@@ -3,11 +3,16 @@
 //   per layer:  x = LN1(x + Attn(x, mask));  x = LN2(x + W2 · GELU(W1 · x))
 // With a classification head (config id2label, BertForSequenceClassification):
 //   logits = W_c · tanh(W_p · x[CLS] + b_p) + b_c
-// Parameter names are Hugging Face's BertModel names, so a real checkpoint loads as is.
+// Parameter names are Hugging Face's BertModel names, so a real checkpoint loads as is; they are
+// declared once (`parameters`), and loading, copies, counts and transforms walk that declaration.
 import Foundation
 import InfCore
 
-public final class TransformerEncoder: InferenceModel {
+extension ModelKind {
+    public static let bert = ModelKind(rawValue: "bert")
+}
+
+public final class TransformerEncoder: RegisteredModel, TokenModel {
     public struct Layer: Sendable {
         public var attention: MultiHeadAttention // QKV (3C, C) fused from query/key/value at load
         public var ln1: LayerNorm                // attention.output.LayerNorm (C)
@@ -38,80 +43,85 @@ public final class TransformerEncoder: InferenceModel {
     private var pooledOut = Tensor(zeros: [0])
     private var logits = Tensor(zeros: [0])   // (B, labels)
 
-    public init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+    /// Loads (or generates) every declared parameter, each name and shape checked.
+    public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
+        try self.init(structureFor: config, name: name)
+        try load(from: weights)
+    }
+
+    public init(structureFor config: TransformerConfig, name: String) {
         self.name = name
         self.config = config
-        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize
-        let params = TransformerParameters(weights: weights, config: config)
-        tokenEmbedding = Embedding(table: try params.tensor("embeddings.word_embeddings.weight", [config.vocabSize, c]))
-        positionEmbedding = Embedding(table: try params.tensor("embeddings.position_embeddings.weight", [config.maxPositions, c]))
-        typeEmbedding = Embedding(table: try params.tensor("embeddings.token_type_embeddings.weight", [config.typeVocabSize, c]))
-        embeddingNorm = try params.norm("embeddings.LayerNorm")
-        layers = try (0..<config.numLayers).map { l in
-            let p = "encoder.layer.\(l)"
-            let q = try params.linear("\(p).attention.self.query", out: a, in: c)
-            let k = try params.linear("\(p).attention.self.key", out: a, in: c)
-            let v = try params.linear("\(p).attention.self.value", out: a, in: c)
-            // One (3A, C) GEMM instead of three (A, C) ones.
-            let qkv = Linear(weight: Tensor(shape: [3 * a, c], storage: q.weights.dense().storage + k.weights.dense().storage + v.weights.dense().storage),
-                             bias: Tensor(shape: [3 * a], storage: q.bias!.storage + k.bias!.storage + v.bias!.storage))
-            return Layer(attention: MultiHeadAttention(qkv: qkv, output: try params.linear("\(p).attention.output.dense", out: c, in: a),
-                                                       heads: config.numHeads),
-                         ln1: try params.norm("\(p).attention.output.LayerNorm"),
-                         fc1: try params.linear("\(p).intermediate.dense", out: i, in: c),
-                         fc2: try params.linear("\(p).output.dense", out: c, in: i),
-                         ln2: try params.norm("\(p).output.LayerNorm"))
+        let c = config.hiddenSize, a = config.attentionWidth, i = config.intermediateSize, eps = config.layerNormEps
+        (tokenEmbedding, positionEmbedding, typeEmbedding) = (.unloaded, .unloaded, .unloaded)
+        embeddingNorm = .unloaded(eps: eps)
+        layers = (0..<config.numLayers).map { _ in
+            Layer(attention: MultiHeadAttention(qkv: .unloaded(out: 3 * a, in: c), output: .unloaded(out: c, in: a), heads: config.numHeads),
+                  ln1: .unloaded(eps: eps), fc1: .unloaded(out: i, in: c), fc2: .unloaded(out: c, in: i), ln2: .unloaded(eps: eps))
         }
         if let labels = config.numLabels {
-            pooler = try params.linear("pooler.dense", out: c, in: c)
-            classifier = try params.linear("classifier", out: labels, in: c)
+            pooler = .unloaded(out: c, in: c)
+            classifier = .unloaded(out: labels, in: c)
         }
     }
 
-    private init(copying other: TransformerEncoder) {
-        name = other.name
-        config = other.config
-        tokenEmbedding = other.tokenEmbedding
-        positionEmbedding = other.positionEmbedding
-        typeEmbedding = other.typeEmbedding
-        embeddingNorm = other.embeddingNorm
-        layers = other.layers
-        pooler = other.pooler
-        classifier = other.classifier
-        text = other.text
-        evaluation = other.evaluation
+    /// The parameters under Hugging Face's BertModel names, with BERT's initialisation for generated
+    /// weights (normal 0.02, LayerNorm γ = 1). Query, key and value load into one (3A, C) QKV matrix:
+    /// one GEMM instead of three.
+    public static func parameters(_ config: TransformerConfig) -> [ModelParameter<TransformerEncoder>] {
+        typealias P = ModelParameter<TransformerEncoder>
+        let (c, a, i, std) = (config.hiddenSize, config.attentionWidth, config.intermediateSize, Init.normal(std: 0.02))
+        var out = [P("embeddings.word_embeddings.weight", [config.vocabSize, c], .embedding, .tensor(\.tokenEmbedding.table), std),
+                   P("embeddings.position_embeddings.weight", [config.maxPositions, c], .embedding, .tensor(\.positionEmbedding.table), std),
+                   P("embeddings.token_type_embeddings.weight", [config.typeVocabSize, c], .embedding, .tensor(\.typeEmbedding.table), std)]
+            + P.norm("embeddings.LayerNorm", c, \.embeddingNorm, bias: std)
+        for l in 0..<config.numLayers {
+            let p = "encoder.layer.\(l)", s = "\(p).attention.self"
+            func parts(_ suffix: String) -> [String] { ["query", "key", "value"].map { "\(s).\($0).\(suffix)" } }
+            out += [P("\(s).qkv.weight", [3 * a, c], .matrix, .matrix(\.layers[l].attention.qkv.weights), std, layout: .fused(parts("weight"))),
+                    P("\(s).qkv.bias", [3 * a], .bias, .bias(\.layers[l].attention.qkv.bias), std, layout: .fused(parts("bias")))]
+            out += P.linear("\(p).attention.output.dense", out: c, in: a, \.layers[l].attention.output, weight: std, bias: std)
+                + P.norm("\(p).attention.output.LayerNorm", c, \.layers[l].ln1, bias: std)
+                + P.linear("\(p).intermediate.dense", out: i, in: c, \.layers[l].fc1, weight: std, bias: std)
+                + P.linear("\(p).output.dense", out: c, in: i, \.layers[l].fc2, weight: std, bias: std)
+                + P.norm("\(p).output.LayerNorm", c, \.layers[l].ln2, bias: std)
+        }
+        if let labels = config.numLabels {
+            out += P.linear("pooler.dense", out: c, in: c, \.pooler!, weight: std, bias: std)
+                + P.linear("classifier", out: labels, in: c, \.classifier!, weight: std, bias: std)
+        }
+        return out
     }
 
-    public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
-        let copy = TransformerEncoder(copying: self)
-        for l in copy.layers.indices {
-            let p = "encoder.layer.\(l)"
-            copy.layers[l].attention.qkv.weights = try transform("\(p).attention.self.qkv", layers[l].attention.qkv.weights)
-            copy.layers[l].attention.output.weights = try transform("\(p).attention.output.dense", layers[l].attention.output.weights)
-            copy.layers[l].fc1.weights = try transform("\(p).intermediate.dense", layers[l].fc1.weights)
-            copy.layers[l].fc2.weights = try transform("\(p).output.dense", layers[l].fc2.weights)
+    public var attachments: (text: (tokens: [Int32], cls: Int32, sep: Int32)?, evaluation: LabelledSequences?) {
+        get { (text, evaluation) }
+        set { (text, evaluation) = newValue }
+    }
+
+    /// The bundled English text, tokenised, when the model directory has a vocab.txt.
+    public func attachFiles(directory: String?, configPath: String) throws -> [String] {
+        guard let directory, FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) else { return [] }
+        return try ModelLoader.attachText(to: self, directory: directory)
+    }
+
+    /// The test sequences of the dataset the model was trained on.
+    public func attachEvaluation(_ examples: LabelledExamples, dataset: String, configPath: String) throws {
+        guard let sequences = examples as? LabelledSequences else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" does not fit a \(kind.rawValue) model.")
         }
-        if let pooler, let classifier {
-            copy.pooler!.weights = try transform("pooler.dense", pooler.weights)
-            copy.classifier!.weights = try transform("classifier", classifier.weights)
+        guard sequences.length <= config.maxPositions, config.vocabSize >= SentimentDataset.vocabularySize,
+              config.numLabels == sequences.classNames.count else {
+            throw ModelError("\(configPath): infbench_dataset \"\(dataset)\" (length \(sequences.length), \(SentimentDataset.vocabularySize) tokens, \(sequences.classNames.count) classes) does not fit the encoder (max_position_embeddings, vocab_size, id2label).")
         }
-        return copy
+        evaluation = sequences
     }
 
     public var kind: ModelKind { .bert }
+    public var vocabularySize: Int { config.vocabSize }
+    public var maxPositions: Int { config.maxPositions }
     public var itemUnit: String { "seq" }
     public var maxSequenceLength: Int? { config.maxPositions }
     public var outputIsLogits: Bool { classifier != nil }
-
-    public var parameterCount: Int { namedTensors().reduce(0) { $0 + $1.tensor.count } }
-
-    public var weightBytes: Int {
-        let embeddings = tokenEmbedding.table.byteCount + positionEmbedding.table.byteCount + typeEmbedding.table.byteCount
-        return embeddings + layers.reduce(0) { sum, l in
-            sum + l.attention.qkv.byteCount + l.attention.output.byteCount + l.fc1.byteCount + l.fc2.byteCount
-                + 4 * (l.ln1.parameterCount + l.ln2.parameterCount)
-        } + 4 * embeddingNorm.parameterCount + (pooler?.byteCount ?? 0) + (classifier?.byteCount ?? 0)
-    }
 
     /// Real text for inputs, when the model has a tokenizer: a stream of WordPiece ids and the
     /// [CLS]/[SEP] ids. makeInput then fills each sequence with a window of that text.
@@ -187,41 +197,5 @@ public final class TransformerEncoder: InferenceModel {
             classifier(pooledOut, into: &logits)
         }
         return logits
-    }
-
-    public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        let (c, a) = (config.hiddenSize, config.attentionWidth)
-        var out: [(String, Tensor)] = [
-            ("embeddings.word_embeddings.weight", tokenEmbedding.table),
-            ("embeddings.position_embeddings.weight", positionEmbedding.table),
-            ("embeddings.token_type_embeddings.weight", typeEmbedding.table),
-            ("embeddings.LayerNorm.weight", embeddingNorm.weight),
-            ("embeddings.LayerNorm.bias", embeddingNorm.bias),
-        ]
-        for (l, layer) in layers.enumerated() {
-            let p = "encoder.layer.\(l)"
-            let w = layer.attention.qkv.weights.dense().storage, bias = layer.attention.qkv.bias!.storage
-            for (j, part) in ["query", "key", "value"].enumerated() {
-                out.append(("\(p).attention.self.\(part).weight", Tensor(shape: [a, c], storage: Array(w[(j * a * c)..<((j + 1) * a * c)]))))
-                out.append(("\(p).attention.self.\(part).bias", Tensor(shape: [a], storage: Array(bias[(j * a)..<((j + 1) * a)]))))
-            }
-            out += [
-                ("\(p).attention.output.dense.weight", layer.attention.output.weights.dense()),
-                ("\(p).attention.output.dense.bias", layer.attention.output.bias!),
-                ("\(p).attention.output.LayerNorm.weight", layer.ln1.weight),
-                ("\(p).attention.output.LayerNorm.bias", layer.ln1.bias),
-                ("\(p).intermediate.dense.weight", layer.fc1.weights.dense()),
-                ("\(p).intermediate.dense.bias", layer.fc1.bias!),
-                ("\(p).output.dense.weight", layer.fc2.weights.dense()),
-                ("\(p).output.dense.bias", layer.fc2.bias!),
-                ("\(p).output.LayerNorm.weight", layer.ln2.weight),
-                ("\(p).output.LayerNorm.bias", layer.ln2.bias),
-            ]
-        }
-        if let pooler, let classifier {
-            out += [("pooler.dense.weight", pooler.weights.dense()), ("pooler.dense.bias", pooler.bias!),
-                    ("classifier.weight", classifier.weights.dense()), ("classifier.bias", classifier.bias!)]
-        }
-        return out
     }
 }

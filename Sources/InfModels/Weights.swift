@@ -104,30 +104,6 @@ public final class TensorDictionaryWeights: WeightSource {
     public var description: String { label }
 }
 
-/// Reads a transformer's parameters by checkpoint name, with BERT/GPT initialisation
-/// (normal 0.02, LayerNorm γ = 1) for generated weights.
-struct TransformerParameters {
-    let weights: WeightSource
-    let config: TransformerConfig
-    let std = Init.normal(std: 0.02)
-
-    func tensor(_ name: String, _ shape: [Int], _ initialiser: Init? = nil) throws -> Tensor {
-        try weights.tensor(name, shape: shape, initialiser: initialiser ?? std)
-    }
-
-    /// `prefix`.weight (C) and `prefix`.bias (C).
-    func norm(_ prefix: String) throws -> LayerNorm {
-        let c = config.hiddenSize
-        return LayerNorm(weight: try tensor("\(prefix).weight", [c], .ones), bias: try tensor("\(prefix).bias", [c]),
-                         eps: config.layerNormEps)
-    }
-
-    /// `prefix`.weight (out, in) and `prefix`.bias (out).
-    func linear(_ prefix: String, out: Int, in inFeatures: Int) throws -> Linear {
-        Linear(weight: try tensor("\(prefix).weight", [out, inFeatures]), bias: try tensor("\(prefix).bias", [out]))
-    }
-}
-
 /// (first index, count, first value) of NaN / ±inf entries, nil when all are finite.
 func firstNonFinite(_ values: [Float]) -> (Int, Int, Float)? {
     values.withUnsafeBufferPointer { p -> (Int, Int, Float)? in

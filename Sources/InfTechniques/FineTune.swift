@@ -53,19 +53,16 @@ public struct FineTuned: Technique {
             throw TechniqueError(message: "\(name): \(loaded.model.name) has no infbench_dataset to fine-tune on (fine-tuning applies to the models `infbench distill` trains).")
         }
         let pruned = try base.apply(to: loaded)
-        let trainable: TrainableClassifier
-        switch pruned {
-        case let cnn as CNN: trainable = TrainableCNN(cnn)
-        case let encoder as TransformerEncoder where encoder.classifier != nil: trainable = TrainableEncoder(encoder)
-        default: throw TechniqueError(message: "\(name): \(loaded.model.name) is not a classifier infbench can train.")
+        guard let model = pruned as? any TrainableModel & RegisteredModel, let trainable = model.makeTrainable() else {
+            throw TechniqueError(message: "\(name): \(loaded.model.name) is not a classifier infbench can train.")
         }
         if base is PruneUnstructured {
             for p in trainable.parameters where p.decays { p.mask = p.value.storage.map { $0 == 0 ? 0 : 1 } }
         }
         let options = TrainingOptions(epochs: epochs, batchSize: Self.batchSize, optimizer: .adam, learningRate: Self.learningRate, seed: 1)
         Trainer.train(trainable, data: spec.generate(.train), validation: spec.generate(.validation, count: 0), options: options)
-        let tuned = try rebuild(like: pruned, tensors: Dictionary(uniqueKeysWithValues: trainable.namedTensors()),
-                                label: "\(loaded.model.name) fine-tuned")
+        let tuned = try model.rebuilt(tensors: Dictionary(uniqueKeysWithValues: trainable.namedTensors()),
+                                      label: "\(loaded.model.name) fine-tuned")
         // Store and multiply as the base technique does: CSR for unstructured pruning, dense otherwise.
         return base is PruneUnstructured ? tuned.transformingWeights { _, w in CSRWeights(w.dense()) } : tuned
     }

@@ -9,6 +9,8 @@
 //   conv channel o: ‖filter o‖₁   (Li et al., "Pruning Filters for Efficient ConvNets", 2017)
 //   EfficientNet expanded channel j of a block: ‖W_project[:, j]‖₂ · its activation on a unit-scale
 //     input (efficientNetChannelScores); the block's input and output widths stay, so the skips fit
+// A model takes part through the StructurallyPrunable capability; each architecture's rule works on
+// its executed tensors under the names its parameter declaration gives (no hard-coded checkpoint names).
 import Foundation
 import InfCore
 import InfModels
@@ -55,194 +57,196 @@ public struct PruneStructured: Technique {
 
     public func describe(_ applied: InferenceModel, original: LoadedModel) -> String? {
         let before = original.model.parameterCount, after = applied.parameterCount
-        var shape = ""
-        switch unit {
-        case .ffn:
-            shape = "intermediate_size \(original.config.transformer!.intermediateSize) → \(kept(original.config.transformer!.intermediateSize))"
-        case .heads:
-            let t = original.config.transformer!
-            shape = "heads \(t.numHeads) → \(kept(t.numHeads)) of width \(t.headSize)"
-        case .channels:
-            if let net = original.config.efficientnet {
-                let expanded = net.blocks.filter { $0.expandRatio != 1 }.map(\.expandedChannels)
-                shape = "expanded channels per block " + Set(expanded).sorted().map { "\($0)→\(kept($0))" }.joined(separator: ", ")
-            } else {
-                shape = "channels " + original.config.cnn!.stages.map { "\($0.outChannels)→\(kept($0.outChannels))" }.joined(separator: ", ")
-            }
-        }
+        let shape = (original.model as? StructurallyPrunable)?.prunedShape(unit, kept: kept) ?? ""
         return String(format: "parameters %.2fM → %.2fM; ", Double(before) / 1e6, Double(after) / 1e6) + shape
     }
 
     /// A share that rounds to no unit (0.1 of 4 heads) would measure the unpruned model under
     /// a pruning label: refuse it, saying the smallest share that removes one unit.
-    func checkRemovesSomething(_ loaded: LoadedModel) throws {
-        let counts: [Int]
-        switch unit {
-        case .heads, .ffn:
-            guard let t = loaded.config.transformer else { return }
-            counts = [unit == .heads ? t.numHeads : t.intermediateSize]
-        case .channels:
-            guard let c = loaded.config.cnn else { return }
-            counts = c.stages.map(\.outChannels)
-        }
+    func checkRemovesSomething(_ model: StructurallyPrunable) throws {
+        let counts = model.unitCounts(unit)
         guard counts.allSatisfy({ kept($0) == $0 }), let n = counts.max() else { return }
         let what = unit == .heads ? "attention heads" : unit == .ffn ? "FFN neurons" : "channels per conv stage"
         let least = String(format: "%.3g", 0.5 / Double(n) + 1e-9)
-        throw TechniqueError(message: "\(name) removes nothing from \(loaded.model.name): \(fraction) of its \(n) \(what) rounds to 0; use a share of at least \(least) to remove one.")
+        throw TechniqueError(message: "\(name) removes nothing from \(model.name): \(fraction) of its \(n) \(what) rounds to 0; use a share of at least \(least) to remove one.")
     }
 
     /// How many of `n` units stay (at least one).
     func kept(_ n: Int) -> Int { max(1, n - Int((fraction * Double(n)).rounded())) }
 
     public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        try checkRemovesSomething(loaded)
-        let model = loaded.model
-        var tensors = Dictionary(uniqueKeysWithValues: model.namedTensors().map { ($0.name, $0.tensor) })
-        let label = "\(model.name) \(name)"
-        switch (unit, loaded.config.kind) {
-        case (.ffn, .bert), (.ffn, .gpt):
-            var config = loaded.config.transformer!
-            let k = kept(config.intermediateSize)
-            let names = loaded.config.kind == .bert
-                ? { (l: Int) in ("encoder.layer.\(l).intermediate.dense", "encoder.layer.\(l).output.dense") }
-                : { (l: Int) in ("h.\(l).mlp.fc", "h.\(l).mlp.proj") }
-            for l in 0..<config.numLayers {
-                let (up, down) = names(l)
-                let wUp = tensors["\(up).weight"]!, wDown = tensors["\(down).weight"]!  // (I, C), (C, I)
-                let scores = (0..<config.intermediateSize).map { j in rowNorm(wUp, j) * columnNorm(wDown, j) }
-                let keep = topIndices(scores, k)
-                tensors["\(up).weight"] = selectRows(wUp, keep)
-                tensors["\(up).bias"] = selectRows(tensors["\(up).bias"]!.reshaped([config.intermediateSize, 1]), keep).reshaped([k])
-                tensors["\(down).weight"] = selectColumns(wDown, keep)
-            }
-            config.intermediateSize = k
-            return try rebuild(like: loaded.model, transformer: config, tensors: tensors, label: label)
-
-        case (.heads, .bert), (.heads, .gpt):
-            var config = loaded.config.transformer!
-            let (heads, d, c) = (config.numHeads, config.headSize, config.hiddenSize)
-            let k = kept(heads)
-            let a = heads * d
-            for l in 0..<config.numLayers {
-                // q, k, v as three (A, C) blocks with their biases, and the output projection (C, A).
-                var qkv: [Tensor], qkvBias: [Tensor]
-                let outName: String
-                if loaded.config.kind == .bert {
-                    let p = "encoder.layer.\(l).attention"
-                    qkv = ["query", "key", "value"].map { tensors["\(p).self.\($0).weight"]! }
-                    qkvBias = ["query", "key", "value"].map { tensors["\(p).self.\($0).bias"]! }
-                    outName = "\(p).output.dense.weight"
-                } else {
-                    let w = tensors["h.\(l).attn.qkv.weight"]!, b = tensors["h.\(l).attn.qkv.bias"]!
-                    qkv = (0..<3).map { Tensor(shape: [a, c], storage: Array(w.storage[($0 * a * c)..<(($0 + 1) * a * c)])) }
-                    qkvBias = (0..<3).map { Tensor(shape: [a], storage: Array(b.storage[($0 * a)..<(($0 + 1) * a)])) }
-                    outName = "h.\(l).attn.proj.weight"
-                }
-                let wOut = tensors[outName]!
-                let scores = (0..<heads).map { h -> Double in
-                    let rows = (h * d)..<((h + 1) * d)
-                    let inNorm = qkv.reduce(0.0) { s, w in s + rows.reduce(0.0) { $0 + pow(rowNorm(w, $1), 2) } }.squareRoot()
-                    let outNorm = rows.reduce(0.0) { $0 + pow(columnNorm(wOut, $1), 2) }.squareRoot()
-                    return inNorm * outNorm
-                }
-                let keepHeads = topIndices(scores, k)
-                let keepRows = keepHeads.flatMap { Array(($0 * d)..<(($0 + 1) * d)) }
-                qkv = qkv.map { selectRows($0, keepRows) }
-                qkvBias = qkvBias.map { selectRows($0.reshaped([a, 1]), keepRows).reshaped([k * d]) }
-                tensors[outName] = selectColumns(wOut, keepRows)
-                if loaded.config.kind == .bert {
-                    let p = "encoder.layer.\(l).attention.self"
-                    for (j, part) in ["query", "key", "value"].enumerated() {
-                        tensors["\(p).\(part).weight"] = qkv[j]
-                        tensors["\(p).\(part).bias"] = qkvBias[j]
-                    }
-                } else {
-                    tensors["h.\(l).attn.qkv.weight"] = Tensor(shape: [3 * k * d, c], storage: qkv.flatMap(\.storage))
-                    tensors["h.\(l).attn.qkv.bias"] = Tensor(shape: [3 * k * d], storage: qkvBias.flatMap(\.storage))
-                }
-            }
-            config.numHeads = k
-            config.attentionHeadSize = d
-            return try rebuild(like: loaded.model, transformer: config, tensors: tensors, label: label)
-
-        case (.channels, .cnn):
-            var config = loaded.config.cnn!
-            guard let cnn = model as? CNN else { throw TechniqueError(message: "\(name): \(model.name) is not a CNN.") }
-            var keepPrevious: [Int]? = nil // kept channels of the previous stage (input channels of this one)
-            for i in config.stages.indices {
-                var w = tensors["features.\(i).conv.weight"]! // (OC, IC, K, K)
-                if let keepIn = keepPrevious { w = selectInputChannels(w, keepIn) }
-                let oc = w.shape[0], per = w.count / oc
-                let scores = (0..<oc).map { o in (0..<per).reduce(0.0) { $0 + Double(abs(w.storage[o * per + $1])) } }
-                let keep = topIndices(scores, kept(oc))
-                tensors["features.\(i).conv.weight"] = selectRows(w.reshaped([oc, per]), keep).reshaped([keep.count] + Array(w.shape.dropFirst()))
-                tensors["features.\(i).conv.bias"] = selectRows(tensors["features.\(i).conv.bias"]!.reshaped([oc, 1]), keep).reshaped([keep.count])
-                config.stages[i].outChannels = keep.count
-                keepPrevious = keep
-            }
-            if let keep = keepPrevious, let last = cnn.featureShapes.last {
-                // The first classifier layer reads the flattened (C, H, W) map: keep the columns of kept channels.
-                let plane = last[1] * last[2]
-                let cols = keep.flatMap { Array(($0 * plane)..<(($0 + 1) * plane)) }
-                tensors["classifier.0.weight"] = selectColumns(tensors["classifier.0.weight"]!, cols)
-            }
-            return try rebuild(like: loaded.model, cnn: config, tensors: tensors, label: label)
-
-        case (.channels, .efficientnet):
-            // The expanded channels of each inverted residual block: expand rows, their BN, the
-            // depthwise filters and their BN, project columns. Block 0 has no expansion (its
-            // depthwise stage reads the stem, whose width the skips elsewhere do not constrain,
-            // but the stem is 32 channels of 27 weights: left alone).
-            var config = loaded.config.efficientnet!
-            for (i, b) in config.blocks.enumerated() where b.expandRatio != 1 {
-                let p = "_blocks.\(i)", e = b.expandedChannels
-                let expand = tensors["\(p)._expand_conv.weight"]!.reshaped([e, b.inChannels])
-                let project = tensors["\(p)._project_conv.weight"]!.reshaped([b.outChannels, e])
-                let dw = tensors["\(p)._depthwise_conv.weight"]!
-                let keep = topIndices(efficientNetChannelScores(expand: expand, expandBias: tensors["\(p)._bn0.bias"]!,
-                                                                depthwise: dw.reshaped([e, dw.count / e]), depthwiseBias: tensors["\(p)._bn1.bias"]!,
-                                                                project: project), kept(e))
-                tensors["\(p)._expand_conv.weight"] = selectRows(expand, keep).reshaped([keep.count, b.inChannels, 1, 1])
-                tensors["\(p)._depthwise_conv.weight"] = selectRows(dw.reshaped([e, dw.count / e]), keep).reshaped([keep.count] + Array(dw.shape.dropFirst()))
-                for bn in ["_bn0", "_bn1"] {
-                    for part in ["weight", "bias", "running_mean", "running_var"] {
-                        let name = "\(p).\(bn).\(part)"
-                        tensors[name] = selectRows(tensors[name]!.reshaped([e, 1]), keep).reshaped([keep.count])
-                    }
-                }
-                tensors["\(p)._project_conv.weight"] = selectColumns(project, keep).reshaped([b.outChannels, keep.count, 1, 1])
-                config.blocks[i].expandedChannelsOverride = keep.count
-            }
-            return try rebuild(like: loaded.model, efficientnet: config, tensors: tensors, label: label)
-
-        default:
-            throw TechniqueError(message: "\(name) does not apply to \(model.name) (a \(loaded.config.kind.rawValue) model): heads and ffn prune transformers, channels prune CNNs and EfficientNets.")
+        guard let model = loaded.model as? StructurallyPrunable, !model.unitCounts(unit).isEmpty else {
+            throw TechniqueError(message: "\(name) does not apply to \(loaded.model.name) (a \(loaded.config.kind.rawValue) model): heads and ffn prune transformers, channels prune CNNs and EfficientNets.")
         }
+        try checkRemovesSomething(model)
+        return try model.pruned(unit, kept: kept)
     }
 }
 
-/// A model of `original`'s kind built from `tensors` (under `transformer` or `cnn` when the shapes
-/// changed), fed the same inputs as the original: its tokenised text and its dataset's test split.
-func rebuild(like original: InferenceModel, transformer: TransformerConfig? = nil, cnn: CNNConfig? = nil,
-             efficientnet: EfficientNetConfig? = nil, tensors: [String: Tensor], label: String) throws -> InferenceModel {
-    let weights = TensorDictionaryWeights(tensors, label: label)
-    switch original {
-    case let encoder as TransformerEncoder:
-        let model = try TransformerEncoder(name: encoder.name, config: transformer ?? encoder.config, weights: weights)
-        (model.text, model.evaluation) = (encoder.text, encoder.evaluation)
-        return model
-    case let decoder as TransformerDecoder:
-        return try TransformerDecoder(name: decoder.name, config: transformer ?? decoder.config, weights: weights)
-    case let net as CNN:
-        let model = try CNN(name: net.name, config: cnn ?? net.config, weights: weights)
-        model.evaluation = net.evaluation
-        return model
-    case let net as EfficientNet:
-        let model = try EfficientNet(name: net.name, config: efficientnet ?? net.config, weights: weights)
-        (model.evaluation, model.imageNames) = (net.evaluation, net.imageNames)
-        return model
-    default:
-        throw TechniqueError(message: "\(label): cannot rebuild a \(original.kind.rawValue) model of this type.")
+/// A model structured pruning can shrink: it says how many units of a kind each layer has and
+/// builds the smaller model keeping the most important `kept(n)` of each layer's n.
+public protocol StructurallyPrunable: InferenceModel {
+    /// Units of `unit` per layer or stage; empty when the model has none of that kind.
+    func unitCounts(_ unit: PruneStructured.Unit) -> [Int]
+    /// The smaller dense model, fed the same inputs.
+    func pruned(_ unit: PruneStructured.Unit, kept: (Int) -> Int) throws -> InferenceModel
+    /// The shapes before and after, for the report ("intermediate_size 1536 → 768").
+    func prunedShape(_ unit: PruneStructured.Unit, kept: (Int) -> Int) -> String
+}
+
+/// Where a transformer keeps, per layer, its FFN and its attention: all FFN and head pruning needs.
+protocol PrunableTransformer: RegisteredModel, StructurallyPrunable where Config == TransformerConfig {
+    static func ffn(_ layer: Int) -> (up: ReferenceWritableKeyPath<Self, Linear>, down: ReferenceWritableKeyPath<Self, Linear>)
+    static func attention(_ layer: Int) -> ReferenceWritableKeyPath<Self, MultiHeadAttention>
+}
+
+extension TransformerEncoder: PrunableTransformer {
+    static func ffn(_ l: Int) -> (up: ReferenceWritableKeyPath<TransformerEncoder, Linear>, down: ReferenceWritableKeyPath<TransformerEncoder, Linear>) {
+        (\.layers[l].fc1, \.layers[l].fc2)
+    }
+    static func attention(_ l: Int) -> ReferenceWritableKeyPath<TransformerEncoder, MultiHeadAttention> { \.layers[l].attention }
+}
+
+extension TransformerDecoder: PrunableTransformer {
+    static func ffn(_ l: Int) -> (up: ReferenceWritableKeyPath<TransformerDecoder, Linear>, down: ReferenceWritableKeyPath<TransformerDecoder, Linear>) {
+        (\.blocks[l].fc1, \.blocks[l].fc2)
+    }
+    static func attention(_ l: Int) -> ReferenceWritableKeyPath<TransformerDecoder, MultiHeadAttention> { \.blocks[l].attention }
+}
+
+extension PrunableTransformer {
+    public func unitCounts(_ unit: PruneStructured.Unit) -> [Int] {
+        switch unit {
+        case .ffn: return [config.intermediateSize]
+        case .heads: return [config.numHeads]
+        case .channels: return []
+        }
+    }
+
+    public func prunedShape(_ unit: PruneStructured.Unit, kept: (Int) -> Int) -> String {
+        unit == .ffn ? "intermediate_size \(config.intermediateSize) → \(kept(config.intermediateSize))"
+            : "heads \(config.numHeads) → \(kept(config.numHeads)) of width \(config.headSize)"
+    }
+
+    /// Works on the tensors as executed (QKV fused, (3A, C)), under the names the model declares.
+    public func pruned(_ unit: PruneStructured.Unit, kept: (Int) -> Int) throws -> InferenceModel {
+        var tensors = executedTensors()
+        var config = self.config
+        func names(_ fc: ReferenceWritableKeyPath<Self, Linear>) -> (weight: String, bias: String) {
+            (executedName(fc.appending(path: \.weights)), executedName(fc.appending(path: \.bias)))
+        }
+        if unit == .ffn {
+            let k = kept(config.intermediateSize)
+            for l in 0..<config.numLayers {
+                let (up, down) = (names(Self.ffn(l).up), names(Self.ffn(l).down))
+                let wUp = tensors[up.weight]!, wDown = tensors[down.weight]!  // (I, C), (C, I)
+                let scores = (0..<config.intermediateSize).map { j in rowNorm(wUp, j) * columnNorm(wDown, j) }
+                let keep = topIndices(scores, k)
+                tensors[up.weight] = selectRows(wUp, keep)
+                tensors[up.bias] = selectRows(tensors[up.bias]!.reshaped([config.intermediateSize, 1]), keep).reshaped([k])
+                tensors[down.weight] = selectColumns(wDown, keep)
+            }
+            config.intermediateSize = k
+            return try rebuilt(config: config, executed: tensors)
+        }
+        let (heads, d, c) = (config.numHeads, config.headSize, config.hiddenSize)
+        let k = kept(heads)
+        let a = heads * d
+        for l in 0..<config.numLayers {
+            // q, k, v as three (A, C) blocks with their biases, and the output projection (C, A).
+            let qkvNames = names(Self.attention(l).appending(path: \.qkv)), outName = names(Self.attention(l).appending(path: \.output)).weight
+            let w = tensors[qkvNames.weight]!, b = tensors[qkvNames.bias]!
+            var qkv = (0..<3).map { Tensor(shape: [a, c], storage: Array(w.storage[($0 * a * c)..<(($0 + 1) * a * c)])) }
+            var qkvBias = (0..<3).map { Tensor(shape: [a], storage: Array(b.storage[($0 * a)..<(($0 + 1) * a)])) }
+            let wOut = tensors[outName]!
+            let scores = (0..<heads).map { h -> Double in
+                let rows = (h * d)..<((h + 1) * d)
+                let inNorm = qkv.reduce(0.0) { s, w in s + rows.reduce(0.0) { $0 + pow(rowNorm(w, $1), 2) } }.squareRoot()
+                let outNorm = rows.reduce(0.0) { $0 + pow(columnNorm(wOut, $1), 2) }.squareRoot()
+                return inNorm * outNorm
+            }
+            let keepRows = topIndices(scores, k).flatMap { Array(($0 * d)..<(($0 + 1) * d)) }
+            qkv = qkv.map { selectRows($0, keepRows) }
+            qkvBias = qkvBias.map { selectRows($0.reshaped([a, 1]), keepRows).reshaped([k * d]) }
+            tensors[outName] = selectColumns(wOut, keepRows)
+            tensors[qkvNames.weight] = Tensor(shape: [3 * k * d, c], storage: qkv.flatMap(\.storage))
+            tensors[qkvNames.bias] = Tensor(shape: [3 * k * d], storage: qkvBias.flatMap(\.storage))
+        }
+        config.numHeads = k
+        config.attentionHeadSize = d
+        return try rebuilt(config: config, executed: tensors)
+    }
+}
+
+extension CNN: StructurallyPrunable {
+    public func unitCounts(_ unit: PruneStructured.Unit) -> [Int] { unit == .channels ? config.stages.map(\.outChannels) : [] }
+
+    public func prunedShape(_ unit: PruneStructured.Unit, kept: (Int) -> Int) -> String {
+        "channels " + config.stages.map { "\($0.outChannels)→\(kept($0.outChannels))" }.joined(separator: ", ")
+    }
+
+    /// Conv channels by ‖filter‖₁; the next stage loses the matching input channels.
+    public func pruned(_ unit: PruneStructured.Unit, kept: (Int) -> Int) throws -> InferenceModel {
+        var tensors = executedTensors()
+        var config = self.config
+        var keepPrevious: [Int]? = nil // kept channels of the previous stage (input channels of this one)
+        for i in config.stages.indices {
+            let (wName, bName) = (executedName(\CNN.stages[i].conv.weights), executedName(\CNN.stages[i].conv.bias))
+            var w = tensors[wName]! // (OC, IC, K, K)
+            if let keepIn = keepPrevious { w = selectInputChannels(w, keepIn) }
+            let oc = w.shape[0], per = w.count / oc
+            let scores = (0..<oc).map { o in (0..<per).reduce(0.0) { $0 + Double(abs(w.storage[o * per + $1])) } }
+            let keep = topIndices(scores, kept(oc))
+            tensors[wName] = selectRows(w.reshaped([oc, per]), keep).reshaped([keep.count] + Array(w.shape.dropFirst()))
+            tensors[bName] = selectRows(tensors[bName]!.reshaped([oc, 1]), keep).reshaped([keep.count])
+            config.stages[i].outChannels = keep.count
+            keepPrevious = keep
+        }
+        if let keep = keepPrevious, let last = featureShapes.last, !classifier.isEmpty {
+            // The first classifier layer reads the flattened (C, H, W) map: keep the columns of kept channels.
+            let plane = last[1] * last[2]
+            let cols = keep.flatMap { Array(($0 * plane)..<(($0 + 1) * plane)) }
+            let name = executedName(\CNN.classifier[0].weights)
+            tensors[name] = selectColumns(tensors[name]!, cols)
+        }
+        return try rebuilt(config: config, executed: tensors)
+    }
+}
+
+extension EfficientNet: StructurallyPrunable {
+    public func unitCounts(_ unit: PruneStructured.Unit) -> [Int] {
+        unit == .channels ? config.blocks.filter { $0.expandRatio != 1 }.map(\.expandedChannels) : []
+    }
+
+    public func prunedShape(_ unit: PruneStructured.Unit, kept: (Int) -> Int) -> String {
+        "expanded channels per block " + Set(unitCounts(unit)).sorted().map { "\($0)→\(kept($0))" }.joined(separator: ", ")
+    }
+
+    /// The expanded channels of each inverted residual block: expand rows and their folded biases, the
+    /// depthwise filters and their biases, project columns. Block 0 has no expansion (its depthwise
+    /// stage reads the stem, whose width the skips elsewhere do not constrain, but the stem is 32
+    /// channels of 27 weights: left alone).
+    public func pruned(_ unit: PruneStructured.Unit, kept: (Int) -> Int) throws -> InferenceModel {
+        var tensors = executedTensors()
+        var config = self.config
+        for (i, b) in config.blocks.enumerated() where b.expandRatio != 1 {
+            let e = b.expandedChannels
+            let expandName = executedName(\EfficientNet.blocks[i].expand!.weights), expandBias = executedName(\EfficientNet.blocks[i].expand!.bias)
+            let dwName = executedName(\EfficientNet.blocks[i].depthwise.weight), dwBias = executedName(\EfficientNet.blocks[i].depthwise.bias)
+            let projectName = executedName(\EfficientNet.blocks[i].project.weights)
+            let expand = tensors[expandName]!.reshaped([e, b.inChannels])
+            let project = tensors[projectName]!.reshaped([b.outChannels, e])
+            let dw = tensors[dwName]!
+            let keep = topIndices(efficientNetChannelScores(expand: expand, expandBias: tensors[expandBias]!,
+                                                            depthwise: dw.reshaped([e, dw.count / e]), depthwiseBias: tensors[dwBias]!,
+                                                            project: project), kept(e))
+            tensors[expandName] = selectRows(expand, keep).reshaped([keep.count, b.inChannels, 1, 1])
+            tensors[dwName] = selectRows(dw.reshaped([e, dw.count / e]), keep).reshaped([keep.count] + Array(dw.shape.dropFirst()))
+            for bias in [expandBias, dwBias] { tensors[bias] = selectRows(tensors[bias]!.reshaped([e, 1]), keep).reshaped([keep.count]) }
+            tensors[projectName] = selectColumns(project, keep).reshaped([b.outChannels, keep.count, 1, 1])
+            config.blocks[i].expandedChannelsOverride = keep.count
+        }
+        return try rebuilt(config: config, executed: tensors)
     }
 }
 

@@ -14,6 +14,14 @@ import InfModels
 public enum Architecture: Sendable {
     case cnn(CNNConfig)
     case encoder(TransformerConfig)
+
+    /// What a config.json of this model says: the registry builds the model from it.
+    public var modelConfig: ModelConfig {
+        switch self {
+        case .cnn(let c): return ModelConfig(kind: .cnn, settings: c)
+        case .encoder(let c): return ModelConfig(kind: .bert, settings: c)
+        }
+    }
 }
 
 public struct DistillationTask: Sendable {
@@ -91,18 +99,15 @@ public enum Distillation {
 
     static func trainable(_ architecture: Architecture, start: [String: Tensor]?, seed: UInt64) throws -> TrainableClassifier {
         let weights: WeightSource = start.map { TensorDictionaryWeights($0, label: "teacher layers") } ?? SeededWeights(seed: seed)
-        switch architecture {
-        case .cnn(let c): return TrainableCNN(try CNN(name: "cnn", config: c, weights: weights))
-        case .encoder(let c): return TrainableEncoder(try TransformerEncoder(name: "encoder", config: c, weights: weights))
+        let model = try ModelArchitecture.build(architecture.modelConfig, name: architecture.modelConfig.kind.rawValue, weights: weights)
+        guard let trainable = (model as? any TrainableModel)?.makeTrainable() else {
+            throw ModelError("\(model.name): not a classifier the trainer can fit.")
         }
+        return trainable
     }
 
     public static func inferenceModel(_ architecture: Architecture, tensors: [String: Tensor], name: String) throws -> InferenceModel {
-        let weights = TensorDictionaryWeights(tensors, label: name)
-        switch architecture {
-        case .cnn(let c): return try CNN(name: name, config: c, weights: weights)
-        case .encoder(let c): return try TransformerEncoder(name: name, config: c, weights: weights)
-        }
+        try ModelArchitecture.build(architecture.modelConfig, name: name, weights: TensorDictionaryWeights(tensors, label: name))
     }
 
     /// The teacher's tensors with encoder layer `layers[i]` renamed to layer i (embeddings, pooler

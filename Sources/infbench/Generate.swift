@@ -36,11 +36,11 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        guard let decoder = loaded.model as? TransformerDecoder else {
+        guard let decoder = loaded.model as? any CausalLanguageModel else {
             throw ValidationError("--model \(model): generation needs a GPT-style decoder (model_type \"gpt\"), not \"\(loaded.config.kind.rawValue)\".")
         }
-        guard promptLength + tokens <= decoder.config.maxPositions else {
-            throw ValidationError("--prompt-len \(promptLength) + --tokens \(tokens) exceed \(decoder.name)'s max_position_embeddings \(decoder.config.maxPositions).")
+        guard promptLength + tokens <= decoder.maxPositions else {
+            throw ValidationError("--prompt-len \(promptLength) + --tokens \(tokens) exceed \(decoder.name)'s max_position_embeddings \(decoder.maxPositions).")
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
@@ -57,7 +57,7 @@ struct Generate: ParsableCommand {
 
 /// Weight techniques applied to a decoder for `generate` (each then decodes with the KV cache);
 /// one sentence for an unknown, empty, repeated or inapplicable one.
-func decodingTechniques(_ names: [String], loaded: LoadedModel, option: String) throws -> [(name: String, executes: String, model: TransformerDecoder)] {
+func decodingTechniques(_ names: [String], loaded: LoadedModel, option: String) throws -> [(name: String, executes: String, model: any CausalLanguageModel)] {
     var seen = Set<String>()
     return try names.map { raw in
         let name = raw.trimmingCharacters(in: .whitespaces)
@@ -65,7 +65,7 @@ func decodingTechniques(_ names: [String], loaded: LoadedModel, option: String) 
         guard seen.insert(name).inserted else { throw ValidationError("\(option) lists \"\(name)\" twice.") }
         let technique: Technique
         do { technique = try Techniques.parse(name) } catch let e as TechniqueError { throw ValidationError("\(option): \(e.message)") }
-        guard let decoder = try technique.apply(to: loaded) as? TransformerDecoder else {
+        guard let decoder = try technique.apply(to: loaded) as? any CausalLanguageModel else {
             throw ValidationError("\(option) \(name) does not give a GPT-style decoder to generate with.")
         }
         return (technique.name, technique.executes, decoder)

@@ -33,12 +33,12 @@ struct Lengths: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        guard let encoder = loaded.model as? TransformerEncoder else {
+        guard let encoder = loaded.model as? any TokenModel else {
             throw ValidationError("--model \(model): variable-length batching needs a BERT-style encoder (model_type \"bert\").")
         }
         if let output = scenario.output { try checkWritable(output) }
         // LengthBench clips lengths to min(max_position_embeddings, 128): a larger median would silently become that.
-        let cap = min(encoder.config.maxPositions, 128)
+        let cap = min(encoder.maxPositions, 128)
         guard medianLength <= Double(cap) else { throw ValidationError("--median-len \(medianLength) is above the \(cap) tokens every length is clipped to (min(max_position_embeddings, 128)); give at most \(cap).") }
         let progress = scenario.progress()
         let result = LengthBench.run(model: encoder, requests: requests, batch: batch, medianLength: medianLength,

@@ -88,7 +88,7 @@ struct Reproduce: ParsableCommand {
             return try runner.run(models: loaded)
         case .generate:
             let loaded = try model()
-            guard let d = loaded.model as? TransformerDecoder else { throw ValidationError("\(path): \(loaded.model.name) is not a GPT-style decoder.") }
+            guard let d = loaded.model as? any CausalLanguageModel else { throw ValidationError("\(path): \(loaded.model.name) is not a GPT-style decoder.") }
             return GenerationBench.run(model: d, promptLength: try need(w.promptLength, "promptLength"),
                                        newTokens: try need(w.newTokens, "newTokens"), threads: threads, engine: engine, seed: c.inputSeed,
                                        techniques: try decodingTechniques(w.techniques ?? [], loaded: loaded, option: "\(path): configuration.workload.techniques"),
@@ -100,13 +100,13 @@ struct Reproduce: ParsableCommand {
                                   capacity: try need(w.capacity, "capacity"), threads: threads, engine: engine, seed: c.inputSeed,
                                   progress: progress.say)
         case .lengths:
-            guard let encoder = try model().model as? TransformerEncoder else { throw ValidationError("\(path): the model is not a BERT-style encoder.") }
+            guard let encoder = try model().model as? any TokenModel else { throw ValidationError("\(path): the model is not a BERT-style encoder.") }
             return LengthBench.run(model: encoder, requests: try need(w.requests, "requests"), batch: c.batchSizes.first ?? 16,
                                    medianLength: Double(try need(w.medianLength, "medianLength")), threads: threads,
                                    engine: engine, seed: c.inputSeed, progress: progress.say)
         case .softmax:
             let loaded = try model()
-            guard let d = loaded.model as? TransformerDecoder else { throw ValidationError("\(path): the model is not a GPT-style decoder.") }
+            guard let d = loaded.model as? any CausalLanguageModel else { throw ValidationError("\(path): the model is not a GPT-style decoder.") }
             return SoftmaxBench.run(model: d, cutoffs: try need(w.cutoffs, "cutoffs"), newTokens: try need(w.newTokens, "newTokens"),
                                     threads: threads, engine: engine, seed: c.inputSeed,
                                     weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say)

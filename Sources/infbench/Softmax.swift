@@ -28,16 +28,16 @@ struct Softmax: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        guard let decoder = loaded.model as? TransformerDecoder else {
+        guard let decoder = loaded.model as? any CausalLanguageModel else {
             throw ValidationError("--model \(model): adaptive softmax needs a GPT-style decoder (model_type \"gpt\").")
         }
-        let v = decoder.config.vocabSize
+        let v = decoder.vocabularySize
         let cuts = cutoffs?.values ?? [2000, 8000, v]
         guard cuts.count >= 2, cuts.last == v, cuts.first! >= 1, zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw ValidationError("--cutoffs must rise strictly and end at the vocabulary size \(v), got \(cuts.map(String.init).joined(separator: ",")).")
         }
-        guard 16 + tokens <= decoder.config.maxPositions else {
-            throw ValidationError("--tokens \(tokens) plus the 16-token prompt exceed max_position_embeddings \(decoder.config.maxPositions).")
+        guard 16 + tokens <= decoder.maxPositions else {
+            throw ValidationError("--tokens \(tokens) plus the 16-token prompt exceed max_position_embeddings \(decoder.maxPositions).")
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()

@@ -14,7 +14,7 @@ final class FineTuneTests: XCTestCase {
         let spec = DatasetSpec(name: "shapes", seed: 5, train: 128, validation: 0, test: 64, size: 32)
         let model = try CNN(name: "tiny", config: config, weights: SeededWeights(seed: 2))
         model.evaluation = spec.generate(.test) as? LabelledImages
-        var modelConfig = ModelConfig(kind: .cnn, seed: 2, cnn: config)
+        var modelConfig = ModelConfig(kind: .cnn, seed: 2, settings: config)
         modelConfig.dataset = spec
         return LoadedModel(model: model, config: modelConfig, source: "tiny", weightsSource: "generated")
     }

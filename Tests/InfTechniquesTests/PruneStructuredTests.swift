@@ -15,13 +15,7 @@ final class PruneStructuredTests: XCTestCase {
         let config = try ModelConfig.parse(Data(json.utf8), path: "test.json")
         // Larger weights than the default 0.02 so every unit matters to the output.
         let weights = ScaledSeeded(seed: config.seed!)
-        let model: InferenceModel
-        switch config.kind {
-        case .bert: model = try TransformerEncoder(name: "tiny", config: config.transformer!, weights: weights)
-        case .gpt: model = try TransformerDecoder(name: "tiny", config: config.transformer!, weights: weights)
-        case .cnn: model = try CNN(name: "tiny", config: config.cnn!, weights: weights)
-        case .efficientnet: model = try EfficientNet(name: "tiny", config: config.efficientnet!, weights: weights)
-        }
+        let model: InferenceModel = try ModelArchitecture.build(config, name: "tiny", weights: weights)
         return LoadedModel(model: model, config: config, source: "test.json", weightsSource: "test")
     }
 
@@ -35,12 +29,7 @@ final class PruneStructuredTests: XCTestCase {
         var tensors = Dictionary(uniqueKeysWithValues: loaded.model.namedTensors().map { ($0.name, $0.tensor) })
         zero(&tensors)
         let w = TensorDictionaryWeights(tensors, label: "zeroed")
-        switch loaded.config.kind {
-        case .bert: return try TransformerEncoder(name: "z", config: loaded.config.transformer!, weights: w)
-        case .gpt: return try TransformerDecoder(name: "z", config: loaded.config.transformer!, weights: w)
-        case .cnn: return try CNN(name: "z", config: loaded.config.cnn!, weights: w)
-        case .efficientnet: return try EfficientNet(name: "z", config: loaded.config.efficientnet!, weights: w)
-        }
+        return try ModelArchitecture.build(loaded.config, name: "z", weights: w)
     }
 
     func assertClose(_ a: Tensor, _ b: Tensor, _ label: String) {

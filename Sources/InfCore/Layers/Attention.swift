@@ -76,6 +76,45 @@ public struct MultiHeadAttention: Sendable {
     }
 }
 
+extension MultiHeadAttention {
+    /// Attention of one sequence's new positions p..<p+T against a KV cache: x (T, C) or (1, T, C) → y, shaped as x.
+    /// Their keys and values go into rows p..<p+T of `keys` and `values` (capacity, A); query i
+    /// attends to cached rows 0...p+i (earlier tokens and itself). With p = 0 and T tokens this is
+    /// the causal pass over the prompt; with T = 1 it is one decoding step.
+    public func callAsFunction(_ x: Tensor, keys: inout Tensor, values: inout Tensor, position p: Int,
+                               into y: inout Tensor, workspace ws: inout Workspace) {
+        let t = x.rows, a = width, d = headSize, heads = self.heads
+        precondition(x.lastDim == hidden && p + t <= keys.shape[0], "cached attention: \(t) rows at position \(p) exceed the cache's \(keys.shape[0])")
+        Profiler.measure("attention.qkv") { qkv(x, into: &ws.qkv) }            // (T, 3A): [q | k | v]
+        for i in 0..<t {
+            keys.storage.replaceSubrange(((p + i) * a)..<((p + i + 1) * a), with: ws.qkv.storage[(i * 3 * a + a)..<(i * 3 * a + 2 * a)])
+            values.storage.replaceSubrange(((p + i) * a)..<((p + i + 1) * a), with: ws.qkv.storage[(i * 3 * a + 2 * a)..<((i + 1) * 3 * a)])
+        }
+        ws.context.resize([t, a])
+        ws.scores.resize([t, p + t])
+        Profiler.measure("attention.heads") {
+            ws.qkv.storage.withUnsafeBufferPointer { q in
+                keys.storage.withUnsafeBufferPointer { k in
+                    values.storage.withUnsafeBufferPointer { v in
+                        ws.context.storage.withUnsafeMutableBufferPointer { ctx in
+                            ws.scores.storage.withUnsafeMutableBufferPointer { s in
+                                for h in 0..<heads {
+                                    attentionHeadKernel(out: ctx.baseAddress! + h * d, ldo: a, q: q.baseAddress! + h * d, ldq: 3 * a,
+                                                        k: k.baseAddress! + h * d, ldk: a, v: v.baseAddress! + h * d, ldv: a,
+                                                        tq: t, tk: p + t, headSize: d, keyMask: nil, causalOffset: p,
+                                                        scratch: s.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Profiler.measure("attention.output") { output(ws.context, into: &y) }
+        y.reshape(x.shape)
+    }
+}
+
 /// Calls body with the tensor's storage pointer, or nil.
 func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let t else { return body(nil) }

@@ -15,6 +15,16 @@ public protocol TrainableClassifier: AnyObject {
     func namedTensors() -> [(name: String, tensor: Tensor)]
 }
 
+/// A model the trainer can fit: it makes its trainable twin, with the same parameter names, or nil
+/// when it has nothing to classify (an encoder without a classification head).
+public protocol TrainableModel: InferenceModel {
+    func makeTrainable() -> TrainableClassifier?
+}
+
+extension CNN: TrainableModel {
+    public func makeTrainable() -> TrainableClassifier? { TrainableCNN(self) }
+}
+
 public final class TrainableCNN: TrainableClassifier {
     public let config: CNNConfig
     private let network: Sequential
@@ -24,11 +34,13 @@ public final class TrainableCNN: TrainableClassifier {
     /// Starts from an inference model's weights (seeded initialisation or a checkpoint).
     public init(_ model: CNN) {
         config = model.config
+        // Each layer keeps the name the CNN declares for it, so namedTensors is the checkpoint.
         convs = model.stages.enumerated().map { i, s in
-            Conv2DLayer(name: "features.\(i).conv", weight: s.conv.weight, bias: s.conv.bias!, stride: s.conv.stride, padding: s.conv.padding)
+            Conv2DLayer(name: model.declared(\CNN.stages[i].conv.weights).seamName, weight: s.conv.weight, bias: s.conv.bias!,
+                        stride: s.conv.stride, padding: s.conv.padding)
         }
         linears = model.classifier.enumerated().map { j, fc in
-            LinearLayer(name: "classifier.\(j)", weight: fc.weights.dense(), bias: fc.bias!)
+            LinearLayer(name: model.declared(\CNN.classifier[j].weights).seamName, weight: fc.weights.dense(), bias: fc.bias!)
         }
         var modules: [Module] = []
         for (conv, stage) in zip(convs, model.stages) {

@@ -6,6 +6,10 @@
 import InfCore
 import InfModels
 
+extension TransformerEncoder: TrainableModel {
+    public func makeTrainable() -> TrainableClassifier? { classifier == nil ? nil : TrainableEncoder(self) }
+}
+
 public final class TrainableEncoder: TrainableClassifier {
     final class Block {
         let attention: AttentionLayer
@@ -17,6 +21,8 @@ public final class TrainableEncoder: TrainableClassifier {
     }
 
     public let config: TransformerConfig
+    /// The inference encoder trained: its declaration names every parameter and writes them back.
+    private let base: TransformerEncoder
     private let wordEmbeddings: Parameter     // (V, C)
     private let positionEmbeddings: Parameter // (P, C)
     private let typeEmbeddings: Parameter     // (types, C); every token is type 0
@@ -26,29 +32,35 @@ public final class TrainableEncoder: TrainableClassifier {
     private var ids: [Int32] = []
     private var shape = (b: 0, t: 0)
 
-    /// Starts from an inference encoder that has a classification head (config id2label).
+    /// Starts from an inference encoder that has a classification head (config id2label); each
+    /// parameter keeps the name the encoder declares for it (the QKV fused, as the encoder runs it).
     public init(_ model: TransformerEncoder) {
         precondition(model.pooler != nil && model.classifier != nil, "\(model.name) has no classification head (id2label) to train")
         config = model.config
-        let a = config.attentionWidth
-        wordEmbeddings = Parameter("embeddings.word_embeddings.weight", model.tokenEmbedding.table, decays: false)
-        positionEmbeddings = Parameter("embeddings.position_embeddings.weight", model.positionEmbedding.table, decays: false)
-        typeEmbeddings = Parameter("embeddings.token_type_embeddings.weight", model.typeEmbedding.table, decays: false)
-        embeddingNorm = LayerNormLayer(name: "embeddings.LayerNorm", gamma: model.embeddingNorm.weight, beta: model.embeddingNorm.bias,
-                                       eps: config.layerNormEps)
-        blocks = model.layers.enumerated().map { l, layer in
-            let p = "encoder.layer.\(l)"
-            func linear(_ name: String, _ fc: Linear) -> LinearLayer { LinearLayer(name: name, weight: fc.weights.dense(), bias: fc.bias!) }
-            func norm(_ name: String, _ ln: LayerNorm) -> LayerNormLayer { LayerNormLayer(name: name, gamma: ln.weight, beta: ln.bias, eps: ln.eps) }
-            precondition(layer.attention.width == a, "layer \(l) attention width differs from the config's")
-            return Block(attention: AttentionLayer(qkv: linear("\(p).attention.self.qkv", layer.attention.qkv),
-                                                   output: linear("\(p).attention.output.dense", layer.attention.output),
-                                                   heads: layer.attention.heads),
-                         ln1: norm("\(p).attention.output.LayerNorm", layer.ln1), fc1: linear("\(p).intermediate.dense", layer.fc1),
-                         fc2: linear("\(p).output.dense", layer.fc2), ln2: norm("\(p).output.LayerNorm", layer.ln2))
+        base = model
+        func linear(_ path: ReferenceWritableKeyPath<TransformerEncoder, Linear>) -> LinearLayer {
+            let fc = model[keyPath: path]
+            return LinearLayer(name: model.declared(path.appending(path: \.weights)).seamName, weight: fc.weights.dense(), bias: fc.bias!)
         }
-        pooler = LinearLayer(name: "pooler.dense", weight: model.pooler!.weights.dense(), bias: model.pooler!.bias!)
-        classifier = LinearLayer(name: "classifier", weight: model.classifier!.weights.dense(), bias: model.classifier!.bias!)
+        func norm(_ path: ReferenceWritableKeyPath<TransformerEncoder, LayerNorm>) -> LayerNormLayer {
+            let ln = model[keyPath: path]
+            return LayerNormLayer(name: model.declared(path.appending(path: \.weight)).seamName, gamma: ln.weight, beta: ln.bias, eps: ln.eps)
+        }
+        func embedding(_ path: ReferenceWritableKeyPath<TransformerEncoder, Embedding>) -> Parameter {
+            let table = path.appending(path: \.table)
+            return Parameter(model.declared(table).name, model[keyPath: table], decays: false)
+        }
+        wordEmbeddings = embedding(\.tokenEmbedding)
+        positionEmbeddings = embedding(\.positionEmbedding)
+        typeEmbeddings = embedding(\.typeEmbedding)
+        embeddingNorm = norm(\.embeddingNorm)
+        blocks = model.layers.indices.map { l in
+            Block(attention: AttentionLayer(qkv: linear(\.layers[l].attention.qkv), output: linear(\.layers[l].attention.output),
+                                            heads: model.layers[l].attention.heads),
+                  ln1: norm(\.layers[l].ln1), fc1: linear(\.layers[l].fc1), fc2: linear(\.layers[l].fc2), ln2: norm(\.layers[l].ln2))
+        }
+        pooler = linear(\.pooler!)
+        classifier = linear(\.classifier!)
     }
 
     public var parameters: [Parameter] {
@@ -107,24 +119,11 @@ public final class TrainableEncoder: TrainableClassifier {
         }
     }
 
-    /// Hugging Face names; the fused QKV splits back into query, key and value.
+    /// Hugging Face names, through the encoder's declaration (the fused QKV splits back into query, key and value).
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        let (c, a) = (config.hiddenSize, config.attentionWidth)
-        var out: [(String, Tensor)] = [wordEmbeddings, positionEmbeddings, typeEmbeddings].map { ($0.name, $0.value) }
-        out += embeddingNorm.parameters.map { ($0.name, $0.value) }
-        for (l, block) in blocks.enumerated() {
-            let p = "encoder.layer.\(l)"
-            let w = block.attention.qkv.weight.value.storage, bias = block.attention.qkv.bias.value.storage
-            for (j, part) in ["query", "key", "value"].enumerated() {
-                out.append(("\(p).attention.self.\(part).weight", Tensor(shape: [a, c], storage: Array(w[(j * a * c)..<((j + 1) * a * c)]))))
-                out.append(("\(p).attention.self.\(part).bias", Tensor(shape: [a], storage: Array(bias[(j * a)..<((j + 1) * a)]))))
-            }
-            for m in [block.attention.output.parameters, block.ln1.parameters, block.fc1.parameters, block.fc2.parameters, block.ln2.parameters] {
-                out += m.map { ($0.name, $0.value) }
-            }
-        }
-        out += (pooler.parameters + classifier.parameters).map { ($0.name, $0.value) }
-        return out
+        let model = base.copy()
+        model.setExecuted(Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value) }))
+        return model.namedTensors()
     }
 }
 
