@@ -30,7 +30,7 @@ public enum HTMLReport {
         """)
         if isDebug(env) { h.append("<p class=\"debug\">\(esc(debugBuildWarning))</p>") }
         h.append("<h1>infbench: which technique is worth it on this server?</h1>")
-        h.append("<p id=\"preamble\">\(esc(Summary.preamble(result).joined(separator: " ")))</p>")
+        h.append("<p id=\"preamble\">" + Summary.preamble(result).map(esc).joined(separator: "<br>") + "</p>")
         if result.interrupted == true { h.append("<p class=\"debug\">Interrupted (Ctrl-C): the rows shown are complete, the grid is not.</p>") }
 
         h.append("<section id=\"summary\"><h2>Summary</h2>")

@@ -180,8 +180,8 @@ public enum Summary {
         let env = result.environment
         return [
             "Which technique is worth it here? \(env.cpuModel), \(env.logicalCores) cores, \(env.buildConfiguration) build, \(env.timestamp)",
-            "speed-up = fp32 median / technique median [95% bootstrap interval], > 1× is faster; quality vs fp32 on each",
-            "model's evaluation set. \"outputs unchanged\": every top-1 agrees and cosine ≥ \(unchangedCosine). Best first.",
+            "speed-up = fp32 median / technique median [95% bootstrap interval], > 1× is faster; best first within a model.",
+            "quality: against fp32 on the model's evaluation set; \"outputs unchanged\": every top-1 agrees, cosine ≥ \(unchangedCosine).",
         ]
     }
 
