@@ -127,7 +127,7 @@ public enum HTMLReport {
         switch v {
         case .fasterUnchanged: return "v-faster-unchanged"
         case .fasterCosts: return "v-faster-costs"
-        case .fasterUnmeasured: return "v-faster-unmeasured"
+        case .fasterUnmeasured, .fasterAccuracyKept: return "v-faster-unmeasured"
         case .withinNoise: return "v-noise"
         case .slower: return "v-slower"
         }

@@ -10,13 +10,14 @@ public enum Summary {
 
     /// Cosine at or above this, with every top-1 in agreement, counts as "outputs unchanged".
     public static let unchangedCosine = 0.9999
-    /// Accuracy drops up to this (a fraction) count as no cost.
-    public static let accuracyTolerance = 0.0005
+    /// Accuracy drops up to this (a fraction) count as no cost: two examples in a thousand-example test split.
+    public static let accuracyTolerance = 0.002
 
     public enum Verdict: Equatable, CustomStringConvertible {
         case fasterUnchanged
         case fasterCosts(String)
         case fasterUnmeasured
+        case fasterAccuracyKept
         case withinNoise
         case slower
 
@@ -25,6 +26,7 @@ public enum Summary {
             case .fasterUnchanged: return "faster, outputs unchanged"
             case .fasterCosts(let cost): return "faster, costs \(cost)"
             case .fasterUnmeasured: return "faster, quality not measured"
+            case .fasterAccuracyKept: return "faster, no accuracy lost"
             case .withinNoise: return "within noise"
             case .slower: return "slower"
             }
@@ -39,24 +41,36 @@ public enum Summary {
         if s.withinNoise || (s.low <= 1 && 1 <= s.high) { return .withinNoise }
         if s.ratio < 1 { return .slower }
         guard row.quality != nil || row.accuracy != nil else { return .fasterUnmeasured }
-        return qualityCost(row, baseline: baseline).map { .fasterCosts($0) } ?? .fasterUnchanged
+        if outputsUnchanged(row) { return .fasterUnchanged }
+        // With labels, the task's accuracy is what a change in outputs costs.
+        if let a = row.accuracy, let b = baseline?.accuracy {
+            return b - a > accuracyTolerance ? .fasterCosts("\(percent((b - a) * 100))pp accuracy") : .fasterAccuracyKept
+        }
+        return qualityCost(row).map { .fasterCosts($0) } ?? .fasterUnchanged
     }
 
-    /// What a row gives up against the baseline on the evaluation set, or nil for nothing:
-    /// task accuracy first, then top-1 agreement, then the cosine of embeddings or outputs.
-    public static func qualityCost(_ row: ResultRow, baseline: ResultRow?) -> String? {
-        if let a = row.accuracy, let b = baseline?.accuracy, b - a > accuracyTolerance {
-            return "\(fixed((b - a) * 100, 1))pp accuracy"
-        }
-        guard let q = row.quality else { return nil }
-        if q.identical == true || q.maxAbsDiff == 0 { return nil }
-        if q.identical == false && q.top1Agreement == nil { return "outputs differ" }
-        if let t = q.top1Agreement, t < 1 { return "\(fixed((1 - t) * 100, 1))% top-1" }
-        if let e = q.embeddingCosine { return e < unchangedCosine ? "emb cos \(fixed(e, 4))" : nil }
-        if q.top1Agreement == nil && !q.meanCosine.isNaN && q.meanCosine < unchangedCosine { return "cos \(fixed(q.meanCosine, 4))" }
-        if q.meanCosine.isNaN { return "NaN outputs" }
-        return nil
+    /// Bit-identical, or every top-1 in agreement with a cosine within `unchangedCosine`.
+    static func outputsUnchanged(_ row: ResultRow) -> Bool {
+        guard let q = row.quality else { return false }
+        if q.identical == true || q.maxAbsDiff == 0 { return true }
+        if q.identical == false || q.meanCosine.isNaN { return false }
+        if let t = q.top1Agreement, t < 1 { return false }
+        return (q.embeddingCosine ?? q.meanCosine) >= unchangedCosine
     }
+
+    /// What a row's outputs give up against the baseline without labels: top-1 agreement, else
+    /// the cosine of embeddings or outputs; nil for nothing.
+    public static func qualityCost(_ row: ResultRow) -> String? {
+        guard let q = row.quality, !outputsUnchanged(row) else { return nil }
+        if q.meanCosine.isNaN { return "NaN outputs" }
+        if q.identical == false && q.top1Agreement == nil { return "outputs differ" }
+        if let t = q.top1Agreement, t < 1 { return "\(percent((1 - t) * 100))% top-1" }
+        if let e = q.embeddingCosine { return "emb cos \(fixed(e, 4))" }
+        return "cos \(fixed(q.meanCosine, 4))"
+    }
+
+    /// One decimal, two below 0.1 (so a cost never reads "0.0").
+    static func percent(_ x: Double) -> String { fixed(x, abs(x) < 0.1 ? 2 : 1) }
 
     /// "top1 99.2%", "emb cos 0.99993", "acc −1.2pp", "identical", "—".
     static func qualityCell(_ row: ResultRow, baseline: ResultRow?) -> String {

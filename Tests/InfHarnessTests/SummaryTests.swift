@@ -36,14 +36,17 @@ final class SummaryTests: XCTestCase {
                 executes: "fp16 weight storage (IEEE half), fp32 compute"),
             row("bf16", speedup: (1.03, 1.01, 1.05), noiseFloor: 0.04, quality: close, accuracy: 0.90, weightBytes: 5_000_000),
             row("int8", speedup: (1.5, 1.4, 1.6), quality: Quality(maxAbsDiff: 0.1, meanCosine: 0.999, top1Agreement: 0.98, n: 64),
-                accuracy: 0.90, weightBytes: 2_500_000, executes: "W8A8 dynamic: int8 weights per output channel"),
+                weightBytes: 2_500_000, executes: "W8A8 dynamic: int8 weights per output channel"),
+            row("int8-weights", speedup: (1.1, 1.05, 1.15), quality: Quality(maxAbsDiff: 0.1, meanCosine: 0.999, top1Agreement: 0.97, n: 64),
+                accuracy: 0.901, weightBytes: 2_500_000),
+            row("fp8", speedup: (1.09, 1.05, 1.12), quality: Quality(maxAbsDiff: 0.1, meanCosine: 0.99999, top1Agreement: 0.9996, n: 5000)),
             row("q4", speedup: (0.7, 0.65, 0.75), quality: close, accuracy: 0.90, weightBytes: 1_400_000),
             row("distilled", speedup: (3.0, 2.8, 3.2), quality: Quality(maxAbsDiff: 1, meanCosine: 0.9, top1Agreement: 0.95, n: 64),
                 accuracy: 0.85, weightBytes: 3_000_000),
             row("prune-unstructured-global:0.9+ft:1", speedup: (1.2, 1.1, 1.3), quality: close, accuracy: 0.90),
             row("fp32", batch: 32, speedup: nil, accuracy: 0.90),
             row("int8", batch: 32, speedup: (2.1, 2.0, 2.2), quality: Quality(maxAbsDiff: 0.1, meanCosine: 0.999, top1Agreement: 0.98, n: 64),
-                accuracy: 0.90, weightBytes: 2_500_000),
+                weightBytes: 2_500_000),
             row("no cache", workload: "generate", point: "16 + 64", speedup: nil),
             row("no cache A/A", workload: "generate", point: "16 + 64", speedup: (1.0, 0.99, 1.01)),
             row("KV cache", workload: "generate", point: "16 + 64", speedup: (5.0, 4.8, 5.2), quality: same),
@@ -78,6 +81,9 @@ final class SummaryTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(line(text, "q4")).hasSuffix("slower"))
         XCTAssertTrue(try XCTUnwrap(line(text, "int8")).hasSuffix("faster, costs 2.0% top-1"))
         XCTAssertTrue(try XCTUnwrap(line(text, "distilled")).hasSuffix("faster, costs 5.0pp accuracy"))
+        XCTAssertTrue(try XCTUnwrap(line(text, "int8-weights")).hasSuffix("faster, no accuracy lost"),
+                      "with labels, accuracy decides: top-1 moved but accuracy did not drop")
+        XCTAssertTrue(try XCTUnwrap(line(text, "fp8")).hasSuffix("faster, costs 0.04% top-1"), "a small cost never reads 0.0")
         XCTAssertTrue(try XCTUnwrap(line(text, "KV cache")).hasSuffix("faster, outputs unchanged"))
         XCTAssertTrue(try XCTUnwrap(line(text, "dynamic batching")).hasSuffix("faster, quality not measured"))
         XCTAssertNil(line(text, "fp32 A/A"), "the A/A row is the noise floor in the heading, not a technique")
@@ -106,6 +112,8 @@ final class SummaryTests: XCTestCase {
                                        baseline: base), .fasterUnchanged)
         XCTAssertEqual(Summary.verdict(Self.row("x", speedup: (1.2, 1.1, 1.3), quality: Quality(maxAbsDiff: 0.2, meanCosine: 0.99, top1Agreement: nil)),
                                        baseline: base), .fasterCosts("cos 0.9900"))
+        XCTAssertEqual(Summary.verdict(Self.row("x", speedup: (1.2, 1.1, 1.3), quality: Quality(maxAbsDiff: 0.2, meanCosine: 0.99, top1Agreement: 0.9),
+                                                accuracy: 0.85), baseline: base), .fasterCosts("5.0pp accuracy"))
         XCTAssertEqual(Summary.verdict(Self.row("x", speedup: (1.2, 1.1, 1.3),
                                                 quality: Quality(maxAbsDiff: 0.2, meanCosine: 0.9, top1Agreement: nil, embeddingCosine: 0.99995)),
                                        baseline: base), .fasterUnchanged, "an embedding within the cosine tolerance is unchanged")
@@ -114,7 +122,7 @@ final class SummaryTests: XCTestCase {
 
     func testBestFirstWithinEachModel() throws {
         let text = Summary.render(Self.fixture())
-        let order = ["KV cache", "dynamic batching", "distilled", "int8", "prune-global:0.9+ft:1", "bf16", "fp16", "q4"]
+        let order = ["KV cache", "dynamic batching", "distilled", "int8", "prune-global:0.9+ft:1", "int8-weights", "fp8", "bf16", "fp16", "q4"]
         let positions = try order.map { v in try XCTUnwrap(text.range(of: "\n  \(v) ")?.lowerBound, v) }
         XCTAssertEqual(positions, positions.sorted(), text)
         // The first row's second line says what executes, in short.
