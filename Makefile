@@ -22,7 +22,7 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite (4–5 minutes on 2 cores); pass options with ARGS="..."
+run: build       ## the default suite: which technique is worth it here (summary first; ARGS="--full --html r.html")
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
