@@ -22,7 +22,7 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite (4–5 minutes on 2 cores); pass options with ARGS="..."
+run: build       ## the default suite: which technique is worth it here (summary first; ARGS="--full --html r.html")
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
@@ -35,14 +35,14 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 # choice, and every result records the variables that ran. Tests and CI never change them.
 BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(RELEASE)
 
-bench: build     ## the full suite into Results/ (~30 min) from a clean tree: default grid, technique and pruning tables, distillation, scenarios, SVG charts
+bench: build     ## the full suite into Results/ (~30 min) from a clean tree: default suite + HTML report (Results/report.html), technique and pruning tables, distillation, scenarios, SVG charts
 	@if [ -n "$$(git status --porcelain)" ]; then echo "make bench: the tree has uncommitted changes; Results/ must come from one clean commit (commit or stash first)"; exit 1; fi
 	@if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(SWIFT) test --filter SentenceEmbeddingTests --disable-swift-testing > .build/minilm-check.log 2>&1 \
 	    || { tail -20 .build/minilm-check.log; echo "make bench: MiniLM does not match its reference under OpenBLAS's own kernel choice; run with the forced core and say so"; exit 1; }; \
 	  echo "MiniLM matches its reference fixture under OpenBLAS's own kernel choice"; fi
-	rm -rf Results/*.json Results/*.md Results/*.txt Results/charts   # regenerated in full: nothing stale stays
-	$(BENCH) run --profile --output Results/default.json $(ARGS)
+	rm -rf Results/*.json Results/*.md Results/*.txt Results/*.html Results/charts   # regenerated in full: nothing stale stays
+	$(BENCH) run --profile --output Results/default.json --html Results/report.html $(ARGS)
 	$(BENCH) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
 	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
 	$(BENCH) run --suite pruning-shapes --model shapes-teacher --batch 1,32 \

@@ -24,6 +24,11 @@ public struct SuitePlan {
     public var rooflineSize: Int
     /// Profile the baseline's phases after measuring each group.
     public var profile: Bool = false
+    /// The techniques to compare on one model, when they differ by model (the default suite):
+    /// the baseline and A/A are added in front, and one that throws a TechniqueError is left out.
+    public var techniquesFor: ((LoadedModel) -> [Technique])?
+    /// The batch sizes for one model, when they differ by model (the default suite's large batch).
+    public var batchSizesFor: ((LoadedModel) -> [Int])?
 
     public init(suite: String, models: [String], techniques: [Technique], batchSizes: [Int], threads: [Int],
                 sequenceLengths: [Int], policy: MeasurementPolicy, inputSeed: UInt64, bootstrapSeed: UInt64,
@@ -54,6 +59,12 @@ public final class SuiteRunner {
     public init(plan: SuitePlan, showProgress: Bool) {
         self.plan = plan
         self.progress = Progress(enabled: showProgress)
+    }
+
+    /// With a progress line shared with other work (the default suite's scenarios): one unit per group.
+    public init(plan: SuitePlan, progress: Progress) {
+        self.plan = plan
+        self.progress = progress
     }
 
     var engine: Engine {
@@ -103,13 +114,18 @@ public final class SuiteRunner {
                 warnings.append("\(m.model.name) runs at its dataset's \(t) tokens per sequence (its test sequences); --seq-len applies to the other transformers.")
             }
         }
-        let groups = models.reduce(0) { $0 + lengths($1).count } * plan.batchSizes.count * plan.threads.count
+        func batchSizes(_ m: LoadedModel) -> [Int] { plan.batchSizesFor?(m) ?? plan.batchSizes }
+        let groups = models.reduce(0) { $0 + lengths($1).count * batchSizes($1).count } * plan.threads.count
+        if !progress.isCounting { progress.begin(units: Double(groups)) }
         var groupIndex = 0
         var interrupted = false
         grid: for loaded in models {
-            let variants = try techniques.map { t -> Variant in
+            let own = plan.techniquesFor.map { Array(techniques.prefix { $0.name == FP32Baseline.name || $0.name == AABaseline.name }) + $0(loaded) }
+            let variants = try (own ?? techniques).compactMap { t -> Variant? in
                 progress.say("\(loaded.model.name): applying \(t.name)")
-                let applied = try t.apply(to: loaded)
+                let applied: InferenceModel
+                // In a per-model list, a technique that does not fit this model says so by throwing.
+                do { applied = try t.apply(to: loaded) } catch is TechniqueError where own != nil { return nil }
                 return Variant(technique: t, model: applied, note: t.describe(applied, original: loaded))
             }
             // The baseline and its A/A draw each run from one pool of identical copies (see TwinPool).
@@ -126,7 +142,7 @@ public final class SuiteRunner {
             for (v, e) in zip(variants, evaluated).dropFirst() where e.quality.maxAbsDiff.isNaN || e.quality.meanCosine.isNaN {
                 warnings.append("\(loaded.model.name) \(v.technique.name): the outputs on the evaluation set hold non-finite values (NaN or ±inf), in this variant or in the fp32 baseline; its quality columns are NaN.")
             }
-            for batch in plan.batchSizes {
+            for batch in batchSizes(loaded) {
                 for seq in lengths(loaded) {
                     for threads in plan.threads {
                         if Interrupt.requested {
@@ -139,6 +155,7 @@ public final class SuiteRunner {
                             + (seq.map { " × \($0) tokens" } ?? "") + " × \(threads) thread(s)"
                         rows += measureGroup(variants, evaluated: evaluated, batch: batch, sequenceLength: seq,
                                              threads: threads, twins: twins, label: label, warnings: &warnings)
+                        progress.advance()
                     }
                 }
             }
@@ -236,21 +253,5 @@ extension SuiteRunner {
         progress.say("roofline (\(when) the grid): sgemm \(plan.rooflineSize)³ at \(threads) thread(s)")
         return measureSgemmRoofline(threads: threads, m: plan.rooflineSize, n: plan.rooflineSize,
                                     k: plan.rooflineSize, policy: plan.policy)
-    }
-}
-
-/// One-line progress on stderr, only when stderr is a terminal.
-final class Progress {
-    let enabled: Bool
-    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
-
-    func say(_ line: String) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
-    }
-
-    func done() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

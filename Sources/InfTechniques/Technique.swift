@@ -37,6 +37,7 @@ public enum Techniques {
         ("prune-heads:F", "remove share F of attention heads in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm (CNN), or of the expanded channels in every block (EfficientNet); smaller dense model"),
+        (DistilledStudent.name, "the teacher's distilled student (<task>-distilled, trained by `infbench distill`) measured in its place: teachers only"),
         ("prune-unstructured:S+ft", "any pruning technique + \"+ft\" or \"+ft:E\": prune, then fine-tune E epochs (default 2) on the model's dataset (models trained by `infbench distill`)"),
     ]
 
@@ -52,6 +53,7 @@ public enum Techniques {
         case Q4Technique.name: return Q4Technique()
         case FP16Technique.name: return FP16Technique()
         case FP32Baseline.name: return FP32Baseline()
+        case DistilledStudent.name: return DistilledStudent()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()
         default:
             let known = catalogue.map(\.name).joined(separator: ", ")

@@ -9,16 +9,18 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark grid: model × technique × batch size × threads.",
         discussion: """
-        With no options, runs the default suite: every bundled model but the distilled students, fp32 (plus its A/A noise-floor row), \
-        batch sizes 1, 8 and 32, on 1 thread and on all cores. Variants of one (model, batch, threads) \
-        group run interleaved round-robin; every raw sample is kept in the JSON output.
+        With neither --model nor --techniques, runs the default suite (about five minutes on 2 cores): every bundled model \
+        (and the real ones `make models` fetched) × every catalogue technique that applies to it, at batch 1 and 32 on all \
+        cores, then the runtime techniques (threads, KV cache, adaptive softmax, prediction cache, dynamic batching) where \
+        they apply; it prints a summary that fits 120 columns (--full adds every row). Otherwise it runs the grid asked \
+        for. Variants of one (model, batch, threads) group run interleaved; every raw sample is kept in the JSON output.
         """)
 
     @Option(name: .customLong("model"), help: "Bundled model name or model directory/config.json; repeat or comma-separate. (default: every bundled model but the distilled students)")
     var models: [String] = []
 
     @Option(help: "Comma-separated techniques (see `infbench list`); fp32 is always measured as the baseline.")
-    var techniques: String = "fp32"
+    var techniques: String?
 
     @Option(help: "Comma-separated batch sizes.")
     var batch: IntList = IntList([1, 8, 32])
@@ -65,6 +67,12 @@ struct Run: ParsableCommand {
     @OptionGroup(title: "Plan jobs (infbench plan)")
     var planJob: PlanJobOptions
 
+    @Flag(help: "Default suite: print the full per-instance table after the summary.")
+    var full = false
+
+    @Option(help: "Also write a self-contained HTML report (summary, charts, environment, warnings, every row) to this file.")
+    var html: String?
+
     var threadList: [Int] {
         threads?.values ?? Array(Set([1, ProcessInfo.processInfo.activeProcessorCount])).sorted()
     }
@@ -105,6 +113,7 @@ struct Run: ParsableCommand {
     }
 
     func parsedTechniques() throws -> [Technique] {
+        let techniques = self.techniques ?? "fp32"
         let names = techniques.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("--techniques needs comma-separated names, got \"\(techniques)\".")
@@ -126,6 +135,7 @@ struct Run: ParsableCommand {
     func run() throws {
         if let planPath = planJob.plan { return try planJob.run(planPath) } // one job of a plan (PlanJob.swift)
         if allowNonFinite { ModelLoader.allowNonFiniteWeights = true }
+        if isDefaultSuite { return try runDefaultSuite() }
         let modelSpecs = try modelSpecs()
         let specs = modelSpecs.isEmpty ? ModelLoader.defaultSuite() : modelSpecs
         guard !specs.isEmpty else {
@@ -157,6 +167,7 @@ struct Run: ParsableCommand {
             try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
             FileHandle.standardError.write(Data("wrote \(output)\(result.interrupted == true ? " (interrupted: the rows measured so far)" : "")\n".utf8))
         }
+        if let html { try writeHTML(result, to: html) }
         if result.interrupted == true { throw ExitCode(130) }
     }
 }
