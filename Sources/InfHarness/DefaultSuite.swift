@@ -79,14 +79,14 @@ public enum DefaultSuite {
         SuiteScenario(name: "threads", groups: 1, applies: { _ in ProcessInfo.processInfo.activeProcessorCount > 1 }) { m, c in
             threadsScenario(m, c)
         },
-        SuiteScenario(name: "KV cache", groups: 1, applies: { $0.model is TransformerDecoder }) { m, c in
-            GenerationBench.run(model: m.model as! TransformerDecoder, promptLength: 8, newTokens: 32, threads: c.threads,
+        SuiteScenario(name: "KV cache", groups: 1, applies: { $0.model is any CausalLanguageModel }) { m, c in
+            GenerationBench.run(model: m.model as! any CausalLanguageModel, promptLength: 8, newTokens: 32, threads: c.threads,
                                 engine: c.engine, seed: c.seed, progress: c.say)
         },
         SuiteScenario(name: "adaptive softmax", groups: 2,
-                      applies: { ($0.model as? TransformerDecoder).map { $0.config.vocabSize >= 16_000 } ?? false }) { m, c in
-            let decoder = m.model as! TransformerDecoder
-            return SoftmaxBench.run(model: decoder, cutoffs: [2000, 8000, decoder.config.vocabSize], newTokens: 32,
+                      applies: { ($0.model as? any CausalLanguageModel).map { $0.vocabularySize >= 16_000 } ?? false }) { m, c in
+            let decoder = m.model as! any CausalLanguageModel
+            return SoftmaxBench.run(model: decoder, cutoffs: [2000, 8000, decoder.vocabularySize], newTokens: 32,
                                     threads: c.threads, engine: c.engine, seed: c.seed,
                                     weightsAreTrained: !m.weightsSource.hasPrefix("generated"), progress: c.say)
         },
@@ -106,7 +106,8 @@ public enum DefaultSuite {
     /// thread count, so both run interleaved like any other pair of variants.
     static func threadsScenario(_ m: LoadedModel, _ c: ScenarioContext) -> SuiteResult {
         let model = m.model
-        let copy = model.deepCopy()
+        // The one-thread baseline and its A/A draw each run from a pool of copies (see TwinPool).
+        let twins = TwinPool(model: model, seed: c.seed ^ stableHash("threads"))
         let all = c.threads
         let tokens = length(m, c)
         var rng = SeededRNG(seed: c.seed)
@@ -125,11 +126,11 @@ public enum DefaultSuite {
         var warnings: [String] = []
         let rows = c.engine.measureGroup(point, [
             EngineVariant(name: "1 thread", executes: "fp32 sgemm on one thread", weightBytes: model.weightBytes, flopsPerRun: flops) {
-                Parallel.setThreads(1); _ = model.forward(input)
+                Parallel.setThreads(1); _ = twins.next().forward(input)
             },
-            EngineVariant(name: "1 thread A/A", executes: "identical, on a deep copy of the model: the noise floor",
-                          weightBytes: copy.weightBytes, flopsPerRun: flops) {
-                Parallel.setThreads(1); _ = copy.forward(input)
+            EngineVariant(name: "1 thread A/A", executes: TwinPool<InferenceModel>.aaNote,
+                          weightBytes: model.weightBytes, flopsPerRun: flops) {
+                Parallel.setThreads(1); _ = twins.next().forward(input)
             },
             EngineVariant(name: "\(all) threads", executes: "fp32 on all \(all) cores (thread policy of the run)",
                           weightBytes: model.weightBytes, flopsPerRun: flops, quality: quality) {
@@ -174,6 +175,7 @@ public enum DefaultSuite {
         progress.begin(units: Double(models.count * 2)
                        + Double(applicable.reduce(0) { $0 + $1.reduce(0) { $0 + $1.groups } }))
         var result = try SuiteRunner(plan: plan, progress: progress).run(models: models)
+        result.configuration.defaultSuite = true
         result.warnings = notes + result.warnings
         let engine = Engine(policy: policy, bootstrapResamples: resamples, bootstrapSeed: seed &+ 1)
         scenarios: for (m, list) in zip(models, applicable) {
@@ -187,6 +189,12 @@ public enum DefaultSuite {
                                               largeBatch: batchSizes(m).max()!) { progress.say("\(m.model.name) \(scenario.name): \($0)") }
                 let part = try scenario.run(m, context)
                 result.rows += part.rows
+                // The configuration lists what its rows hold (readers check every row against it).
+                func add<T: Equatable>(_ values: [T], to list: inout [T]) { for v in values where !list.contains(v) { list.append(v) } }
+                add(part.rows.map(\.variant), to: &result.configuration.variants)
+                add(part.rows.map(\.batch), to: &result.configuration.batchSizes)
+                add(part.rows.map(\.threads), to: &result.configuration.threads)
+                add(part.rows.compactMap(\.sequenceLength), to: &result.configuration.sequenceLengths)
                 result.warnings += part.warnings.filter { !result.warnings.contains($0) }
                 progress.advance(Double(scenario.groups))
             }

@@ -72,6 +72,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var rooflineSize: Int?
     /// The scenario's own parameters (prompt length, Zipf exponent, …); nil for `run`.
     public var workload: WorkloadConfiguration?
+    /// True for the default suite (`make run`): which techniques and scenarios ran on which model is
+    /// the suite's own rule (DefaultSuite.swift), so a replay runs that suite again, not this grid.
+    public var defaultSuite: Bool?
 
     public init(models: [String], variants: [String], batchSizes: [Int], threads: [Int],
                 sequenceLengths: [Int], minSeconds: Double, minRuns: Int,

@@ -70,6 +70,14 @@ struct Reproduce: ParsableCommand {
         switch reported.kind {
         case .merge:
             throw ValidationError("\(path) merges the results of many hosts and cannot be replayed on one; reproduce one job's result file (in its results directory) instead.")
+        case .run where c.defaultSuite == true:
+            // The default suite decides per model what runs (DefaultSuite.swift): run it again, same seeds.
+            let (loaded, notes) = DefaultSuite.loadModels(c.models, say: progress.say)
+            guard loaded.count == c.models.count else { throw ValidationError("\(path): \(notes.joined(separator: " "))") }
+            warnAboutOversubscription(c.threads)
+            return try DefaultSuite.run(models: loaded, notes: [], threads: c.threads.max() ?? 1, seed: c.inputSeed,
+                                        resamples: c.bootstrapResamples, rooflineSize: c.rooflineSize ?? 1024,
+                                        progress: Progress(enabled: true))
         case .run:
             let techniques = try c.variants.map { name -> Technique in
                 do { return try Techniques.parse(name) } catch let e as TechniqueError {
