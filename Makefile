@@ -10,7 +10,7 @@ ARGS    ?=
 .PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-train
 
 help:            ## this list
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 deps:            ## install libopenblas-dev and pkg-config when missing (needs root or sudo)
 	@if ! (command -v pkg-config >/dev/null && pkg-config --exists openblas); then \
@@ -89,6 +89,10 @@ lm-data:         ## install Debian's fortunes (+ PyPI tokenizers), write seeded 
 	  || echo "vocab.txt differs from the committed one: tokenizers' WordPiece trainer breaks frequency ties in hash order, so rare merges vary run to run; the committed Models/fortunes-lm/vocab.txt is the one the model uses (retrained: $(LM_DATA)/vocab.txt)"
 	@cmp -s $(LM_DATA)/test.txt Models/fortunes-lm/test.txt && echo "test.txt matches the committed Models/fortunes-lm/test.txt" \
 	  || echo "test.txt DIFFERS from the committed one (another fortunes version?): see $(LM_DATA)/test.txt"
+
+lm-train: build lm-data  ## retrain fortunes-lm (1 thread, niced; ~15–25 min on a shared 2-core machine) into .build/lm-retrain and say whether its test perplexity matches the committed one
+	nice -n 5 $(RELEASE) train-lm --data $(LM_DATA) --output .build/lm-retrain/fortunes-lm
+
 
 FUZZ_SECONDS ?= 60
 
