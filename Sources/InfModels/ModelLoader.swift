@@ -125,6 +125,11 @@ public enum ModelLoader {
            FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("vocab.txt")) {
             notes += try attachText(to: encoder, directory: directory)
         }
+        if let decoder = model as? TransformerDecoder, let directory, let text = try LanguageModelText.load(directory: directory) {
+            try checkVocabulary(text.tokenizer, fits: decoder.config, directory: directory)
+            decoder.evaluationText = text.test.windows(length: decoder.config.maxPositions)
+            notes.append("\(decoder.name): quality includes perplexity on its test split (\(directory)/test.txt, \(text.test.ids.count) tokens).")
+        }
         if let checkpoint = weights as? CheckpointWeights { notes += checkpoint.nonFiniteNotes }
         if let spec = config.dataset { notes += try attachEvaluation(spec, to: model, configPath: configPath) }
         let unused = weights.unusedNames

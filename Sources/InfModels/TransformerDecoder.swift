@@ -21,6 +21,8 @@ public final class TransformerDecoder: InferenceModel {
     public var blocks: [Block]
     public var finalNorm: LayerNorm         // ln_f (C)
     public var lmHead: Linear               // (V, C), shares wte's storage (copy-on-write, no copy)
+    /// Held-out text windows (a model trained on text, see LanguageModelText): quality is perplexity on them.
+    public var evaluationText: [TextWindow]?
 
     private var x = Tensor(zeros: [0])       // (B, T, C) residual stream
     private var h = Tensor(zeros: [0])       // (B, T, C) normalised
@@ -60,6 +62,7 @@ public final class TransformerDecoder: InferenceModel {
         blocks = other.blocks
         finalNorm = other.finalNorm
         lmHead = other.lmHead
+        evaluationText = other.evaluationText
     }
 
     public func transformingWeights(_ transform: (String, any LinearWeights) throws -> any LinearWeights) rethrows -> InferenceModel {
