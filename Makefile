@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-train
+.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-train lm-adaptive
 
 help:            ## this list
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -93,6 +93,9 @@ lm-data:         ## install Debian's fortunes (+ PyPI tokenizers), write seeded 
 lm-train: build lm-data  ## retrain fortunes-lm (1 thread, niced; ~15–25 min on a shared 2-core machine) into .build/lm-retrain and say whether its test perplexity matches the committed one
 	nice -n 5 $(RELEASE) train-lm --data $(LM_DATA) --output .build/lm-retrain/fortunes-lm
 
+lm-adaptive: build lm-data  ## fine-tune fortunes-lm's adaptive softmax (body frozen) into Models/fortunes-lm, then time it against the full softmax
+	nice -n 5 $(RELEASE) train-adaptive-softmax --data $(LM_DATA)
+	$(RELEASE) softmax --model fortunes-lm
 
 FUZZ_SECONDS ?= 60
 

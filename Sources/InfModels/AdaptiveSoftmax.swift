@@ -36,7 +36,8 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     /// Derives an adaptive head from a full (V, C) output matrix: head rows are the frequent tokens'
     /// rows; a cluster's logit is its mean row with bias log(size) (the log-sum-exp of equal scores);
     /// a tail is the best rank-d approximation of its rows (top-d eigenvectors of W_cᵀW_c), d = C / 4ⁱ⁺¹.
-    public init(fullHead w: Tensor, cutoffs: [Int]) {
+    /// `projectionSizes` overrides d_i per tail.
+    public init(fullHead w: Tensor, cutoffs: [Int], projectionSizes: [Int]? = nil) {
         let (v, c) = (w.shape[0], w.shape[1])
         precondition(cutoffs.count >= 2 && cutoffs.last == v && zip(cutoffs, cutoffs.dropFirst()).allSatisfy { $0 < $1 },
                      "cutoffs must rise to the vocabulary size \(v)")
@@ -53,7 +54,7 @@ public struct AdaptiveSoftmaxHead: OutputHead {
             for r in 0..<size { for j in 0..<c { mean[j] += rows[r * c + j] / Float(size) } }
             headRows += mean
             headBias.append(Float(log(Double(size))))
-            let d = max(1, c >> (2 * (i + 1)))
+            let d = projectionSizes?[i] ?? max(1, c >> (2 * (i + 1)))
             // Gram matrix WᵀW (C, C); its top-d eigenvectors span the best rank-d row space.
             var gram = [Float](repeating: 0, count: c * c)
             rows.withUnsafeBufferPointer { r in
@@ -78,6 +79,15 @@ public struct AdaptiveSoftmaxHead: OutputHead {
         }
         head = Linear(weight: Tensor(shape: [cutoffs[0] + clusters, c], storage: headRows),
                       bias: Tensor(shape: [cutoffs[0] + clusters], storage: headBias))
+        self.tails = tails
+    }
+
+    /// A head from given (e.g. trained) weights: head (cutoffs[0] + clusters, C), tails (d_i, C) and (size_i, d_i).
+    public init(cutoffs: [Int], head: Linear, tails: [(projection: Linear, output: Linear)]) {
+        precondition(tails.count == cutoffs.count - 1 && head.weights.dense().shape[0] == cutoffs[0] + tails.count,
+                     "an adaptive head with \(cutoffs.count - 1) clusters needs \(cutoffs[0] + cutoffs.count - 1) head rows and as many tails")
+        self.cutoffs = cutoffs
+        self.head = head
         self.tails = tails
     }
 
