@@ -94,17 +94,37 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     public var name: String { "adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
     public var byteCount: Int { head.byteCount + tails.reduce(0) { $0 + $1.projection.byteCount + $1.output.byteCount } }
 
-    /// Greedy top-1: the head's arg max, and when that is a cluster, the arg max inside it.
+    /// Greedy top-1: the arg max of the adaptive distribution p(y) = p_head(y) for head tokens,
+    /// p_head(cluster) · p_tail(y) for tail tokens. A cluster's tail is evaluated only when the
+    /// cluster's total mass exceeds the best token probability found so far (no token inside it
+    /// can beat that otherwise), so most steps stop after the head. (Taking the head's arg max and
+    /// descending into a winning cluster instead picks a cluster's best token whenever the cluster
+    /// outweighs every head token, which on a flat distribution disagrees with the true arg max.)
     public func nextToken(_ h: Tensor) -> Int32 {
         var logits = Tensor(zeros: [0])
         head(h, into: &logits)
-        let best = Int(argmax(logits.storage))
-        guard best >= cutoffs[0] else { return Int32(best) }
-        let cluster = best - cutoffs[0]
-        var z = Tensor(zeros: [0])
-        tails[cluster].projection(h, into: &z)
-        tails[cluster].output(z, into: &logits)
-        return Int32(cutoffs[cluster] + Int(argmax(logits.storage)))
+        let k = cutoffs[0]
+        let s = logits.storage
+        var m = s[0]
+        for x in s where x > m { m = x }
+        var z: Float = 0
+        for x in s { z += expf(x - m) }
+        var best = Int32(argmax(Array(s[0..<k])))
+        var bestP = expf(s[Int(best)] - m) / z
+        let order = (0..<tails.count).sorted { s[k + $0] > s[k + $1] }
+        for cluster in order {
+            let pc = expf(s[k + cluster] - m) / z
+            guard pc > bestP else { break }
+            var proj = Tensor(zeros: [0]), tail = Tensor(zeros: [0])
+            tails[cluster].projection(h, into: &proj)
+            tails[cluster].output(proj, into: &tail)
+            let t = tail.storage
+            let j = Int(argmax(t))
+            var zt: Float = 0
+            for x in t { zt += expf(x - t[j]) }
+            if pc / zt > bestP { bestP = pc / zt; best = Int32(cutoffs[cluster] + j) }
+        }
+        return best
     }
 }
 

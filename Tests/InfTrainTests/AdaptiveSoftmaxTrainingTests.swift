@@ -34,6 +34,22 @@ final class AdaptiveSoftmaxTrainingTests: XCTestCase {
         XCTAssertEqual(total, 1, accuracy: 1e-5)
     }
 
+    /// Greedy decoding with the adaptive head picks the arg max of its own distribution.
+    func testNextTokenIsTheArgMaxOfTheAdaptiveDistribution() {
+        let (model, _) = tiny()
+        let head = model.inferenceHead()
+        var rng = SeededRNG(seed: 12)
+        var tailPicks = 0
+        for _ in 0..<200 {
+            let h = Tensor.randomNormal([1, 6], std: 2, rng: &rng)
+            let nll = (0..<12).map { model.negativeLogLikelihood(h: h, targets: [Int32($0)], backward: false) }
+            let expected = Int32(nll.indices.min { nll[$0] < nll[$1] }!)
+            XCTAssertEqual(head.nextToken(h), expected)
+            if expected >= 4 { tailPicks += 1 }
+        }
+        XCTAssertGreaterThan(tailPicks, 20, "the check must cover tail tokens too")
+    }
+
     func testCommittedTrainedHeadHoldsItsPerplexity() throws {
         let dir = "\(ModelLoader.modelsDirectory)/fortunes-lm"
         let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(dir)/adaptive-softmax.json"))
