@@ -26,6 +26,8 @@ public enum SoftmaxBench {
                                    bias: model.lmHead.bias))
         }, seed: engine.policy.orderSeed ^ stableHash("softmax"))
         let adaptive = trained ?? AdaptiveSoftmaxHead(fullHead: model.lmHead.weights.dense(), cutoffs: cutoffs)
+        var descent = adaptive
+        descent.descendIntoWinningCluster = true
         let gen = Generator(model: model)
         var rng = SeededRNG(seed: seed)
         let prompt = fixedPrompt ?? (0..<16).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
@@ -42,7 +44,7 @@ public enum SoftmaxBench {
             var q = Quality(maxAbsDiff: 0, meanCosine: 1, top1Agreement: Double(agree) / Double(max(states.count, 1)),
                             n: states.count, evaluationSet: setName)
             q.identical = agree == states.count
-            q.perplexity = perplexity[name.hasPrefix("full softmax") ? "full softmax" : name]
+            q.perplexity = perplexity[name.hasPrefix("full softmax") ? "full softmax" : "adaptive softmax"]
             return q
         }
         // The full head's own row carries a quality only to report its perplexity.
@@ -54,6 +56,7 @@ public enum SoftmaxBench {
             ("full softmax A/A", full, TwinPool<OutputHead>.aaNote),
             ("adaptive softmax", adaptive, trained == nil ? "head over the frequent tokens + clusters; low-rank tail projections derived from the full head"
                 : "head over the frequent tokens + clusters; reduced tail projections, fine-tuned with the decoder body frozen"),
+            ("adaptive softmax (head descent)", descent, "the same adaptive head, greedy by the shortcut: the head's arg max, and a winning cluster's best token"),
         ]
         var warnings: [String] = []
         if !weightsAreTrained {

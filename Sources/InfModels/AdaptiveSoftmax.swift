@@ -32,6 +32,10 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     public let cutoffs: [Int]
     public let head: Linear                                // (cutoffs[0] + clusters, C)
     public let tails: [(projection: Linear, output: Linear)] // (d_i, C) then (size_i, d_i)
+    /// The fast shortcut instead of the exact arg max: the head's arg max, and inside a winning
+    /// cluster its best token (one tail at most, no exponentials), which can pick a token less
+    /// probable than a head token whenever a cluster's mass outweighs every head token.
+    public var descendIntoWinningCluster = false
 
     /// Derives an adaptive head from a full (V, C) output matrix: head rows are the frequent tokens'
     /// rows; a cluster's logit is its mean row with bias log(size) (the log-sum-exp of equal scores);
@@ -91,7 +95,7 @@ public struct AdaptiveSoftmaxHead: OutputHead {
         self.tails = tails
     }
 
-    public var name: String { "adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
+    public var name: String { "adaptive softmax\(descendIntoWinningCluster ? ", head descent" : "") (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
     public var byteCount: Int { head.byteCount + tails.reduce(0) { $0 + $1.projection.byteCount + $1.output.byteCount } }
 
     /// Greedy top-1: the arg max of the adaptive distribution p(y) = p_head(y) for head tokens,
@@ -104,6 +108,14 @@ public struct AdaptiveSoftmaxHead: OutputHead {
         var logits = Tensor(zeros: [0])
         head(h, into: &logits)
         let k = cutoffs[0]
+        if descendIntoWinningCluster {
+            let top = Int(argmax(logits.storage))
+            guard top >= k else { return Int32(top) }
+            var z = Tensor(zeros: [0])
+            tails[top - k].projection(h, into: &z)
+            tails[top - k].output(z, into: &logits)
+            return Int32(cutoffs[top - k] + Int(argmax(logits.storage)))
+        }
         let s = logits.storage
         var m = s[0]
         for x in s where x > m { m = x }
