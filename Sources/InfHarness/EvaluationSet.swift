@@ -14,6 +14,12 @@ public struct EvaluationSet {
     public let description: String
     /// Labels of a test split, for task accuracy; nil for seeded inputs.
     public let labels: [Int32]?
+    /// Next-token targets of each batch, for a language model with held-out text: its perplexity.
+    public let targets: [[Int32]]?
+
+    /// Windows of held-out text a language model's quality is measured on: 128 × T tokens
+    /// (8,192 predicted tokens at T = 64) keeps the once-per-variant pass to seconds.
+    public static let textWindows = 128
 
     /// Seeded inputs when synthetic: this many items…
     public static let seededItems = 256
@@ -25,7 +31,18 @@ public struct EvaluationSet {
             batches = stride(from: 0, to: test.count, by: 256).map { test.input(Array($0..<min($0 + 256, test.count))) }
             count = test.count
             labels = test.labels
+            targets = nil
             description = "test split"
+            return
+        }
+        if let decoder = model as? any CausalLanguageModel, let text = decoder.evaluationText, !text.isEmpty {
+            let windows = Array(text.prefix(Self.textWindows)), t = windows[0].input.count
+            let groups = stride(from: 0, to: windows.count, by: 16).map { windows[$0..<min($0 + 16, windows.count)] }
+            batches = groups.map { .tokens(ids: $0.flatMap(\.input), mask: nil, batch: $0.count, length: t) }
+            targets = groups.map { $0.flatMap(\.target) }
+            count = windows.count
+            labels = nil
+            description = "test split, \(windows.count) windows × \(t) tokens"
             return
         }
         var rng = SeededRNG(seed: seed)
@@ -33,6 +50,7 @@ public struct EvaluationSet {
         batches = (0..<(Self.seededItems / 32)).map { _ in model.makeInput(batch: 32, sequenceLength: length, rng: &rng) }
         count = Self.seededItems
         labels = nil
+        targets = nil
         description = model.kind == .cnn ? "\(count) seeded inputs" : "\(count) seeded inputs × \(length) tokens"
     }
 
@@ -41,11 +59,12 @@ public struct EvaluationSet {
     public func evaluate(reference: InferenceModel, variants: [InferenceModel]) -> [(quality: Quality, accuracy: Double?)] {
         var acc = variants.map { _ in QualityAccumulator(logits: reference.outputIsLogits) }
         var predicted = variants.map { _ in [Int32]() }
-        for input in batches {
+        for (b, input) in batches.enumerated() {
             let ref = reference.forward(input) // copied: a variant sharing the model object overwrites its buffer
             for (i, v) in variants.enumerated() {
                 let out = v.forward(input)
                 acc[i].add(reference: ref, output: out)
+                if let targets { acc[i].addNegativeLogLikelihood(output: out, targets: targets[b]) }
                 if labels != nil { predicted[i] += argmax(out) }
             }
         }

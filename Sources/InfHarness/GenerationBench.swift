@@ -19,10 +19,12 @@ public enum GenerationBench {
     /// same decoder with its weights transformed) and returns a `generate` result.
     public static func run(model: any CausalLanguageModel, promptLength: Int, newTokens: Int, threads: Int, engine: Engine,
                            seed: UInt64, techniques: [(name: String, executes: String, model: any CausalLanguageModel)] = [],
-                           progress: ((String) -> Void)? = nil) -> SuiteResult {
+                           progress: ((String) -> Void)? = nil, prompt fixedPrompt: [Int32]? = nil) -> SuiteResult {
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: seed)
-        let prompt = (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
+        // A text model's prompt comes from its test split (fixedPrompt); otherwise seeded random ids.
+        let prompt = fixedPrompt ?? (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
+        precondition(prompt.count == promptLength, "a \(prompt.count)-token prompt for promptLength \(promptLength)")
         // The A/A decodes with a deep copy: its own weights and scratch; it and the baseline
         // draw each run from a pool of such copies (see TwinPool).
         let copy = model.deepCopy()

@@ -92,6 +92,7 @@ func qualityCell(_ q: Quality) -> String {
     if let top5 = q.top5Agreement { text += " top5 \(fixed(top5 * 100, 1))%" }
     if let emb = q.embeddingCosine { text += " emb cos \(fixed(emb, 6))" }
     if let identical = q.identical { text += identical ? " identical" : " DIFFERENT" }
+    if let ppl = q.perplexity { text += " ppl \(fixed(ppl, 2))" }
     if let n = q.n { text += " n=\(n)" }
     return text
 }

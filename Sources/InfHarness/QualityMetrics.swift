@@ -3,7 +3,9 @@
 // A NaN or ±inf anywhere in either output makes every column NaN: comparisons
 // with NaN are false, so the loops below would otherwise skip it and report a
 // perfect score (an all-NaN query matrix printed "cos 1.000000").
+import Foundation
 import InfCore
+import InfModels
 
 /// Quality over several batches of one evaluation set, accumulated batch by batch so a
 /// large set never holds every output at once. Rows are vectors of the last dimension:
@@ -12,6 +14,7 @@ public struct QualityAccumulator {
     let logits: Bool
     var maxAbs = 0.0, cosineSum = 0.0, agree = 0, agree5 = 0, rows = 0, top5 = false
     var embeddingSum = 0.0, sequences = 0
+    var nllSum = 0.0, predictedTokens = 0
     /// Non-finite values seen in either output: any makes every figure NaN.
     public private(set) var nonFinite = 0
 
@@ -50,6 +53,12 @@ public struct QualityAccumulator {
         }
     }
 
+    /// A language model's output (B, T, V) on held-out text and the tokens that follow: its perplexity.
+    public mutating func addNegativeLogLikelihood(output: Tensor, targets: [Int32]) {
+        nllSum += Perplexity.nllSum(logits: output.reshaped([targets.count, output.lastDim]), targets: targets)
+        predictedTokens += targets.count
+    }
+
     /// The figures; `n` and `set` say what they were measured on.
     public func quality(n: Int? = nil, set: String? = nil) -> Quality {
         if nonFinite > 0 {
@@ -60,7 +69,7 @@ public struct QualityAccumulator {
                 top1Agreement: logits ? Double(agree) / Double(max(rows, 1)) : nil,
                 top5Agreement: top5 ? Double(agree5) / Double(max(rows, 1)) : nil,
                 embeddingCosine: sequences > 0 ? embeddingSum / Double(sequences) : nil,
-                n: n, evaluationSet: set)
+                n: n, evaluationSet: set, perplexity: predictedTokens > 0 ? exp(nllSum / Double(predictedTokens)) : nil)
     }
 }
 

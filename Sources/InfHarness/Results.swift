@@ -262,9 +262,14 @@ public struct Quality: Codable, Sendable, Equatable {
     /// Runtime techniques that must not change outputs (KV cache, prediction cache): whether
     /// every output matched the baseline's within the stated tolerance.
     public var identical: Bool?
+    /// Language models with held-out text: the variant's own perplexity on it, exp(mean next-token
+    /// negative log-likelihood) — the quality figure a language-model user reads beside top-1 agreement.
+    public var perplexity: Double?
 
     public init(maxAbsDiff: Double, meanCosine: Double, top1Agreement: Double?, top5Agreement: Double? = nil,
-                embeddingCosine: Double? = nil, n: Int? = nil, evaluationSet: String? = nil, identical: Bool? = nil) {
+                embeddingCosine: Double? = nil, n: Int? = nil, evaluationSet: String? = nil, identical: Bool? = nil,
+                perplexity: Double? = nil) {
+        self.perplexity = perplexity
         self.maxAbsDiff = maxAbsDiff
         self.meanCosine = meanCosine
         self.top1Agreement = top1Agreement

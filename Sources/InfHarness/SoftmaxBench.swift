@@ -10,9 +10,14 @@ public enum SoftmaxBench {
     /// softmax, its A/A copy, adaptive softmax), and whole KV-cached generations with each
     /// head (full, A/A, adaptive). Quality: top-1 agreement with the full softmax.
     public static func run(model: any CausalLanguageModel, cutoffs: [Int], newTokens: Int, threads: Int, engine: Engine,
-                           seed: UInt64, weightsAreTrained: Bool, progress: ((String) -> Void)? = nil) -> SuiteResult {
+                           seed: UInt64, weightsAreTrained: Bool, progress: ((String) -> Void)? = nil,
+                           trained: AdaptiveSoftmaxHead? = nil, prompt fixedPrompt: [Int32]? = nil, states fixedStates: [Tensor]? = nil,
+                           perplexity: [String: Double] = [:]) -> SuiteResult {
+        // trained: an adaptive head trained for this model (used instead of one derived here);
+        // fixedPrompt / fixedStates: a text model's test-split prompt and final hidden states;
+        // perplexity: each head's test perplexity by variant name, reported in its quality.
         Parallel.setThreads(threads)
-        progress?("deriving the adaptive head (eigen-decompositions of the tail clusters)")
+        progress?(trained == nil ? "deriving the adaptive head (eigen-decompositions of the tail clusters)" : "using the trained adaptive head")
         let full = FullSoftmaxHead(model.lmHead)
         // The full head and its A/A draw each run from a pool of deep copies of the head (see TwinPool).
         let twins = TwinPool([full] + (1..<TwinPool<OutputHead>.size).map { _ -> OutputHead in
@@ -20,26 +25,38 @@ public enum SoftmaxBench {
                                                                 storage: model.lmHead.weights.dense().storage.map { $0 })),
                                    bias: model.lmHead.bias))
         }, seed: engine.policy.orderSeed ^ stableHash("softmax"))
-        let adaptive = AdaptiveSoftmaxHead(fullHead: model.lmHead.weights.dense(), cutoffs: cutoffs)
+        let adaptive = trained ?? AdaptiveSoftmaxHead(fullHead: model.lmHead.weights.dense(), cutoffs: cutoffs)
+        var descent = adaptive
+        descent.descendIntoWinningCluster = true
         let gen = Generator(model: model)
         var rng = SeededRNG(seed: seed)
-        let prompt = (0..<16).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
+        let prompt = fixedPrompt ?? (0..<16).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
+        precondition(prompt.count == 16, "the softmax bench decodes after a 16-token prompt")
         // Real final hidden states from a full-softmax generation: what the output layer sees.
         var states: [Tensor] = []
         progress?("collecting hidden states")
         _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: full) { states.append($0) }
+        let setName = fixedStates == nil ? "\(states.count) hidden states of a full-softmax generation" : "\(fixedStates!.count) hidden states of test-split text"
+        if let fixedStates { states = fixedStates }
         let fullTokens = states.map { full.nextToken($0) }
-        func quality(_ head: OutputHead) -> Quality {
+        func quality(_ name: String, _ head: OutputHead) -> Quality {
             let agree = zip(states, fullTokens).filter { head.nextToken($0) == $1 }.count
             var q = Quality(maxAbsDiff: 0, meanCosine: 1, top1Agreement: Double(agree) / Double(max(states.count, 1)),
-                            n: states.count, evaluationSet: "\(states.count) hidden states of a full-softmax generation")
+                            n: states.count, evaluationSet: setName)
             q.identical = agree == states.count
+            q.perplexity = perplexity[name.hasPrefix("full softmax") ? "full softmax" : "adaptive softmax"]
             return q
+        }
+        // The full head's own row carries a quality only to report its perplexity.
+        let fullQuality = perplexity["full softmax"].map {
+            Quality(maxAbsDiff: 0, meanCosine: 1, top1Agreement: 1, n: states.count, evaluationSet: setName, perplexity: $0)
         }
         let heads: [(String, OutputHead, String)] = [
             ("full softmax", full, "the full (V, C) output layer: sgemv + arg max"),
             ("full softmax A/A", full, TwinPool<OutputHead>.aaNote),
-            ("adaptive softmax", adaptive, "head over the frequent tokens + clusters; low-rank tail projections derived from the full head"),
+            ("adaptive softmax", adaptive, trained == nil ? "head over the frequent tokens + clusters; low-rank tail projections derived from the full head"
+                : "head over the frequent tokens + clusters; reduced tail projections, fine-tuned with the decoder body frozen"),
+            ("adaptive softmax (head descent)", descent, "the same adaptive head, greedy by the shortcut: the head's arg max, and a winning cluster's best token"),
         ]
         var warnings: [String] = []
         if !weightsAreTrained {
@@ -53,7 +70,7 @@ public enum SoftmaxBench {
                                   itemUnit: "state", itemsPerRun: states.count, point: "\(states.count) hidden states")
         let layerRows = engine.measureGroup(layer, heads.map { name, head, executes in
             EngineVariant(name: name, executes: executes, weightBytes: head.byteCount,
-                          quality: name == "full softmax" ? nil : quality(head)) {
+                          quality: name == "full softmax" ? fullQuality : quality(name, head)) {
                 let head = name.hasPrefix("full softmax") ? twins.next() : head
                 for h in states { _ = head.nextToken(h) }
             }
@@ -63,7 +80,7 @@ public enum SoftmaxBench {
                                        point: "16-token prompt + \(newTokens) generated, KV cache")
         let generationRows = engine.measureGroup(generation, heads.map { name, head, executes in
             EngineVariant(name: name, executes: executes + ", inside KV-cached generation", weightBytes: head.byteCount,
-                          quality: name == "full softmax" ? nil : quality(head)) {
+                          quality: name == "full softmax" ? fullQuality : quality(name, head)) {
                 _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: name.hasPrefix("full softmax") ? twins.next() : head)
             }
         }, warnings: &warnings, progress: progress)

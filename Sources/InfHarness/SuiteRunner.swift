@@ -86,7 +86,10 @@ public final class SuiteRunner {
     }
 
     /// Tokens per sequence of the model's dataset, if it was trained on a sequence dataset.
-    func datasetLength(_ m: LoadedModel) -> Int? { (m.model.evaluationSet as? LabelledSequences)?.length }
+    func datasetLength(_ m: LoadedModel) -> Int? {
+        // A language model with held-out text runs at its context (the length of its text windows).
+        (m.model.evaluationSet as? LabelledSequences)?.length ?? (m.model as? any CausalLanguageModel)?.evaluationText?.first?.input.count
+    }
 
     public func run(models: [LoadedModel]) throws -> SuiteResult {
         let environment = EnvironmentInfo.capture()
@@ -221,7 +224,7 @@ extension SuiteRunner {
                 weightBytes: v.model.weightBytes,
                 // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
                 flopsPerRun: v.model.flops(batch: batch, sequenceLength: tokens),
-                quality: i == 0 ? nil : e.quality, accuracy: e.accuracy) {
+                quality: i == 0 && e.quality.perplexity == nil ? nil : e.quality, accuracy: e.accuracy) { // a baseline row shows its perplexity
                     if let twins, i == 0 || v.technique.name == AABaseline.name { _ = twins.next().forward(input) } else { _ = v.model.forward(input) }
                 }
         }

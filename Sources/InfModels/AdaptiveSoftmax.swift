@@ -32,11 +32,16 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     public let cutoffs: [Int]
     public let head: Linear                                // (cutoffs[0] + clusters, C)
     public let tails: [(projection: Linear, output: Linear)] // (d_i, C) then (size_i, d_i)
+    /// The fast shortcut instead of the exact arg max: the head's arg max, and inside a winning
+    /// cluster its best token (one tail at most, no exponentials), which can pick a token less
+    /// probable than a head token whenever a cluster's mass outweighs every head token.
+    public var descendIntoWinningCluster = false
 
     /// Derives an adaptive head from a full (V, C) output matrix: head rows are the frequent tokens'
     /// rows; a cluster's logit is its mean row with bias log(size) (the log-sum-exp of equal scores);
     /// a tail is the best rank-d approximation of its rows (top-d eigenvectors of W_cᵀW_c), d = C / 4ⁱ⁺¹.
-    public init(fullHead w: Tensor, cutoffs: [Int]) {
+    /// `projectionSizes` overrides d_i per tail.
+    public init(fullHead w: Tensor, cutoffs: [Int], projectionSizes: [Int]? = nil) {
         let (v, c) = (w.shape[0], w.shape[1])
         precondition(cutoffs.count >= 2 && cutoffs.last == v && zip(cutoffs, cutoffs.dropFirst()).allSatisfy { $0 < $1 },
                      "cutoffs must rise to the vocabulary size \(v)")
@@ -53,7 +58,7 @@ public struct AdaptiveSoftmaxHead: OutputHead {
             for r in 0..<size { for j in 0..<c { mean[j] += rows[r * c + j] / Float(size) } }
             headRows += mean
             headBias.append(Float(log(Double(size))))
-            let d = max(1, c >> (2 * (i + 1)))
+            let d = projectionSizes?[i] ?? max(1, c >> (2 * (i + 1)))
             // Gram matrix WᵀW (C, C); its top-d eigenvectors span the best rank-d row space.
             var gram = [Float](repeating: 0, count: c * c)
             rows.withUnsafeBufferPointer { r in
@@ -81,20 +86,57 @@ public struct AdaptiveSoftmaxHead: OutputHead {
         self.tails = tails
     }
 
-    public var name: String { "adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
+    /// A head from given (e.g. trained) weights: head (cutoffs[0] + clusters, C), tails (d_i, C) and (size_i, d_i).
+    public init(cutoffs: [Int], head: Linear, tails: [(projection: Linear, output: Linear)]) {
+        precondition(tails.count == cutoffs.count - 1 && head.weights.dense().shape[0] == cutoffs[0] + tails.count,
+                     "an adaptive head with \(cutoffs.count - 1) clusters needs \(cutoffs[0] + cutoffs.count - 1) head rows and as many tails")
+        self.cutoffs = cutoffs
+        self.head = head
+        self.tails = tails
+    }
+
+    public var name: String { "adaptive softmax\(descendIntoWinningCluster ? ", head descent" : "") (cutoffs \(cutoffs.map(String.init).joined(separator: ", ")))" }
     public var byteCount: Int { head.byteCount + tails.reduce(0) { $0 + $1.projection.byteCount + $1.output.byteCount } }
 
-    /// Greedy top-1: the head's arg max, and when that is a cluster, the arg max inside it.
+    /// Greedy top-1: the arg max of the adaptive distribution p(y) = p_head(y) for head tokens,
+    /// p_head(cluster) · p_tail(y) for tail tokens. A cluster's tail is evaluated only when the
+    /// cluster's total mass exceeds the best token probability found so far (no token inside it
+    /// can beat that otherwise), so most steps stop after the head. (Taking the head's arg max and
+    /// descending into a winning cluster instead picks a cluster's best token whenever the cluster
+    /// outweighs every head token, which on a flat distribution disagrees with the true arg max.)
     public func nextToken(_ h: Tensor) -> Int32 {
         var logits = Tensor(zeros: [0])
         head(h, into: &logits)
-        let best = Int(argmax(logits.storage))
-        guard best >= cutoffs[0] else { return Int32(best) }
-        let cluster = best - cutoffs[0]
-        var z = Tensor(zeros: [0])
-        tails[cluster].projection(h, into: &z)
-        tails[cluster].output(z, into: &logits)
-        return Int32(cutoffs[cluster] + Int(argmax(logits.storage)))
+        let k = cutoffs[0]
+        if descendIntoWinningCluster {
+            let top = Int(argmax(logits.storage))
+            guard top >= k else { return Int32(top) }
+            var z = Tensor(zeros: [0])
+            tails[top - k].projection(h, into: &z)
+            tails[top - k].output(z, into: &logits)
+            return Int32(cutoffs[top - k] + Int(argmax(logits.storage)))
+        }
+        let s = logits.storage
+        var m = s[0]
+        for x in s where x > m { m = x }
+        var z: Float = 0
+        for x in s { z += expf(x - m) }
+        var best = Int32(argmax(Array(s[0..<k])))
+        var bestP = expf(s[Int(best)] - m) / z
+        let order = (0..<tails.count).sorted { s[k + $0] > s[k + $1] }
+        for cluster in order {
+            let pc = expf(s[k + cluster] - m) / z
+            guard pc > bestP else { break }
+            var proj = Tensor(zeros: [0]), tail = Tensor(zeros: [0])
+            tails[cluster].projection(h, into: &proj)
+            tails[cluster].output(proj, into: &tail)
+            let t = tail.storage
+            let j = Int(argmax(t))
+            var zt: Float = 0
+            for x in t { zt += expf(x - t[j]) }
+            if pc / zt > bestP { bestP = pc / zt; best = Int32(cutoffs[cluster] + j) }
+        }
+        return best
     }
 }
 

@@ -51,6 +51,8 @@ public protocol CausalLanguageModel: InferenceModel {
     /// One token at `position` through every layer, reading and extending `cache`; returns its final
     /// (layer-normalised) hidden state (1, C), which an output head turns into a token.
     func step(_ id: Int32, position: Int, cache: KVCache) -> Tensor
+    /// Held-out text windows when the model was trained on text: quality is then perplexity on them.
+    var evaluationText: [TextWindow]? { get }
 }
 
 public final class Generator {

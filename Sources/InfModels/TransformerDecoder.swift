@@ -27,6 +27,8 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     public var blocks: [Block]
     public var finalNorm: LayerNorm         // ln_f (C)
     public var lmHead: Linear               // (V, C), shares wte's storage (copy-on-write, no copy)
+    /// Held-out text windows (a model trained on text, see LanguageModelText): quality is perplexity on them.
+    public var evaluationText: [TextWindow]?
 
     private var x = Tensor(zeros: [0])       // (B, T, C) residual stream
     private var h = Tensor(zeros: [0])       // (B, T, C) normalised
@@ -78,7 +80,20 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
         return out
     }
 
-    public var attachments: Void = ()
+    /// What copies share: the held-out text windows.
+    public var attachments: [TextWindow]? {
+        get { evaluationText }
+        set { evaluationText = newValue }
+    }
+
+    /// A model trained on text has its vocabulary and test split beside it (see LanguageModelText):
+    /// quality then includes perplexity on the test split.
+    public func attachFiles(directory: String?, configPath: String) throws -> [String] {
+        guard let directory, let text = try LanguageModelText.load(directory: directory) else { return [] }
+        try ModelLoader.checkVocabulary(text.tokenizer, fits: config, directory: directory)
+        evaluationText = text.test.windows(length: config.maxPositions)
+        return ["\(name): quality includes perplexity on its test split (\(directory)/test.txt, \(text.test.ids.count) tokens)."]
+    }
 
     public var kind: ModelKind { .gpt }
     public var itemUnit: String { "seq" }

@@ -15,8 +15,8 @@ struct Generate: ParsableCommand {
     @Option(help: "A GPT-style decoder (model_type gpt): bundled name or model directory.")
     var model: String = "decoder-small"
 
-    @Option(help: "Tokens to generate (one timed run is a whole generation).")
-    var tokens: Int = 256
+    @Option(help: "Tokens to generate (one timed run is a whole generation). (default: 256, or what fits the model's context)")
+    var tokens: Int?
 
     @Option(name: .customLong("prompt-len"), help: "Length of the seeded random prompt.")
     var promptLength: Int = 16
@@ -30,7 +30,7 @@ struct Generate: ParsableCommand {
     var measurement: MeasurementOptions
 
     func validate() throws {
-        try checkRange("--tokens", tokens, 1...100_000)
+        if let tokens { try checkRange("--tokens", tokens, 1...100_000) }
         try checkRange("--prompt-len", promptLength, 1...100_000)
     }
 
@@ -39,6 +39,7 @@ struct Generate: ParsableCommand {
         guard let decoder = loaded.model as? any CausalLanguageModel else {
             throw ValidationError("--model \(model): generation needs a GPT-style decoder (model_type \"gpt\"), not \"\(loaded.config.kind.rawValue)\".")
         }
+        let tokens = self.tokens ?? max(1, min(256, decoder.maxPositions - promptLength))
         guard promptLength + tokens <= decoder.maxPositions else {
             throw ValidationError("--prompt-len \(promptLength) + --tokens \(tokens) exceed \(decoder.name)'s max_position_embeddings \(decoder.maxPositions).")
         }
@@ -46,11 +47,14 @@ struct Generate: ParsableCommand {
         let progress = scenario.progress()
         let applied = try decodingTechniques(techniques.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [],
                                              loaded: loaded, option: "--techniques")
+        // A model trained on text (vocab.txt + test.txt beside it) decodes a prompt from its test split.
+        let text = try LanguageModelText.load(directory: loaded.source)
         let result = GenerationBench.run(model: decoder, promptLength: promptLength, newTokens: tokens, threads: scenario.threads,
                                          engine: scenario.engine(measurement), seed: scenario.seed, techniques: applied,
-                                         progress: progress.say)
+                                         progress: progress.say, prompt: text?.prompts(count: 1, length: promptLength).first)
         progress.done()
         try scenario.finish(result)
+        if let text { try printTextSamples(decoder, text: text, promptLength: promptLength, newTokens: tokens) }
         if result.rows.contains(where: { $0.quality?.identical == false }) { throw ExitCode(1) }
     }
 }

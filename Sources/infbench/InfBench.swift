@@ -11,9 +11,9 @@ struct InfBench: ParsableCommand {
         Start with `infbench run` (the default suite on the bundled models) or `infbench list`.
         Timings are meaningful only from a release build (`make run` builds one).
         """,
-        subcommands: [Run.self, List.self, Distill.self, Embed.self, Generate.self, Cache.self, Serve.self, Lengths.self, Softmax.self,
-                      Sparsity.self, Show.self, Compare.self, Reproduce.self, Chart.self, Export.self,
-                      Plan.self, Merge.self])
+        subcommands: [Run.self, List.self, Distill.self, TrainLM.self, TrainAdaptiveSoftmax.self, Embed.self, Generate.self, Cache.self,
+                      Serve.self, Lengths.self, Softmax.self, Sparsity.self, Show.self, Compare.self, Reproduce.self, Chart.self,
+                      Export.self, Plan.self, Merge.self])
 
     /// Negative numbers are joined to their option first (see `joiningNegativeNumbers`). An error
     /// message is printed whole only when it is short: a hostile input (a 20 MB model_type) must

@@ -107,6 +107,21 @@ final class ResultSchemaTests: XCTestCase {
         try assertValid(try runner.run(models: try runner.loadModels()))
     }
 
+    /// The trained language model's decoder rows carry perplexity beside top-1 agreement.
+    func testLanguageModelRowsCarryPerplexity() throws {
+        let plan = SuitePlan(suite: "t", models: ["fortunes-lm"], techniques: [FP32Baseline(), try Techniques.parse("fp16")], batchSizes: [1],
+                             threads: [1], sequenceLengths: [8], policy: engine.policy, inputSeed: 1, bootstrapSeed: 2,
+                             bootstrapResamples: 100, rooflineSize: 32)
+        let runner = SuiteRunner(plan: plan, showProgress: false)
+        let result = try runner.run(models: try runner.loadModels())
+        let rows = result.rows.filter { $0.model == "fortunes-lm" }
+        XCTAssertEqual(rows.count, 2)
+        let fp32 = try XCTUnwrap(rows[0].quality?.perplexity), fp16 = try XCTUnwrap(rows[1].quality?.perplexity)
+        XCTAssertLessThan(fp32, 400, "a trained model on its own test text")
+        XCTAssertEqual(fp16, fp32, accuracy: 0.01 * fp32, "fp16 weights barely move perplexity")
+        try assertValid(result)
+    }
+
     func testScenarioResultsMatchTheSchema() throws {
         let decoder = try ModelLoader.load("decoder-small").model as! TransformerDecoder
         let generated = GenerationBench.run(model: decoder, promptLength: 4, newTokens: 8, threads: 1, engine: engine, seed: 1)

@@ -10,6 +10,9 @@ public final class AttentionLayer: Module {
     public let heads: Int
     /// (B, T) of 1 for real tokens and 0 for padding, set before `forward`; nil = no padding.
     public var keyMask: [Float]?
+    /// Causal (decoder) attention: position i attends to j ≤ i only. The masked probabilities are
+    /// exactly 0, so the backward formulas above need no change (their dS entries are 0 too).
+    public var causal = false
     private var q = Tensor(zeros: [0])     // (B, T, 3A) projections
     private var probs = Tensor(zeros: [0]) // (B, H, T, T)
     private var shape = (b: 0, t: 0)
@@ -48,6 +51,9 @@ public final class AttentionLayer: Module {
                                 for j in 0..<t where keyMask[bi * t + j] == 0 {
                                     for i in 0..<t { p[i * t + j] = -1e30 }
                                 }
+                            }
+                            if causal {
+                                for i in 0..<t { for j in (i + 1)..<max(t, i + 1) { p[i * t + j] = -1e30 } }
                             }
                             softmaxRowsKernel(p, rows: t, cols: t)
                             BLAS.sgemm(m: t, n: d, k: t, a: p, lda: t, b: base + 2 * a, ldb: 3 * a,
