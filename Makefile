@@ -42,18 +42,21 @@ bench: build     ## the full suite into Results/ (~30 min) from a clean tree: de
 	    || { tail -20 .build/minilm-check.log; echo "make bench: MiniLM does not match its reference under OpenBLAS's own kernel choice; run with the forced core and say so"; exit 1; }; \
 	  echo "MiniLM matches its reference fixture under OpenBLAS's own kernel choice"; fi
 	rm -rf Results/*.json Results/*.md Results/*.txt Results/*.html Results/charts   # regenerated in full: nothing stale stays
-	$(BENCH) run --profile --output Results/default.json --html Results/report.html $(ARGS)
-	$(BENCH) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 \
+	$(BENCH) run --profile --output Results/default.json --html Results/report.html $(ARGS) > Results/default.txt.tmp \
+	  && mv Results/default.txt.tmp Results/default.txt && cat Results/default.txt
+	$(BENCH) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
-	$(BENCH) run --suite pruning-shapes --model shapes-teacher --batch 1,32 \
+	$(BENCH) run --suite pruning-shapes --model shapes-teacher --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-channels:0.5,prune-channels:0.5+ft --output Results/pruning-shapes.json > /dev/null
-	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 \
+	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
 	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(BENCH) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
-	  --batch 1,32 --seq-len 16,128 --threads 1,2 --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
+	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
+	$(BENCH) run --suite lm-techniques --model fortunes-lm --batch 1,16 --min-time 0.5 \
+	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.5,prune-heads:0.5 --output Results/lm-techniques.json > /dev/null
 	$(BENCH) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
-	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques batch-sweep; do \
+	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques lm-techniques batch-sweep; do \
 	  [ -f Results/$$s.json ] || continue; $(BENCH) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
 	$(BENCH) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
 	$(BENCH) generate --tokens 512 --min-runs 6 --techniques int8-weights,q4 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
@@ -61,12 +64,15 @@ bench: build     ## the full suite into Results/ (~30 min) from a clean tree: de
 	$(BENCH) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
 	$(BENCH) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt
 	$(BENCH) softmax --output Results/softmax.json > Results/softmax.txt.tmp && mv Results/softmax.txt.tmp Results/softmax.txt
+	$(BENCH) softmax --model fortunes-lm --output Results/softmax-fortunes.json > Results/softmax-fortunes.txt.tmp && mv Results/softmax-fortunes.txt.tmp Results/softmax-fortunes.txt
+	$(BENCH) generate --model fortunes-lm --min-runs 6 --techniques int8-weights,q4 --output Results/generate-fortunes.json > Results/generate-fortunes.txt.tmp && mv Results/generate-fortunes.txt.tmp Results/generate-fortunes.txt
 	$(BENCH) sparsity --model encoder-small --rows 1,16 --min-time 0.3 --output Results/sparsity.json > Results/sparsity.txt.tmp && mv Results/sparsity.txt.tmp Results/sparsity.txt
 	if [ -f Models/efficientnet-lite0/model.safetensors ]; then $(BENCH) run --suite efficientnet-techniques --model Models/efficientnet-lite0 \
-	  --batch 1,32 --threads 1,2 --techniques fp16,bf16,int8,prune-unstructured:0.5,prune-channels:0.25 \
+	  --batch 1,32 --threads 1,2 --min-time 0.5 --techniques fp16,bf16,int8,prune-unstructured:0.5,prune-channels:0.25 \
 	  --output Results/efficientnet-techniques.json > /dev/null && $(BENCH) show Results/efficientnet-techniques.json --format markdown \
 	  --output Results/efficientnet-techniques.md; else echo "skipping EfficientNet techniques: run make models first"; fi
 	$(BENCH) chart Results/*.json --output-dir Results/charts
+	python3 scripts/readme-figures.py README.md   # README's figure blocks from these files: commit them together
 
 distill: build   ## retrain the bundled teachers and students (Models/shapes-*, Models/sentiment-*; about 20 min on 1 thread) and compare them
 	$(RELEASE) distill $(ARGS)

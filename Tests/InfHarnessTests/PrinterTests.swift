@@ -220,7 +220,7 @@ final class PrinterTests: XCTestCase {
 
     func testFieldListCoversEveryField() {
         XCTAssertEqual(fieldList(Self.fixture().environment).count, 14)
-        XCTAssertEqual(fieldList(Self.fixture().configuration).count, 17)
+        XCTAssertEqual(fieldList(Self.fixture().configuration).count, 18)
     }
 }
 
