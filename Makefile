@@ -22,7 +22,7 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite: which technique is worth it here (summary first; ARGS="--full --html r.html")
+run: build       ## the default suite: which technique is worth it here (~7 min on 2 cores; summary first; ARGS="--full --html r.html")
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
@@ -35,7 +35,7 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 # choice, and every result records the variables that ran. Tests and CI never change them.
 BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(RELEASE)
 
-bench: build     ## the full suite into Results/ (~30 min) from a clean tree: default suite + HTML report (Results/report.html), technique and pruning tables, distillation, scenarios, SVG charts
+bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a clean tree: default suite + HTML report (Results/report.html), technique and pruning tables, distillation, scenarios, SVG charts
 	@if [ -n "$$(git status --porcelain)" ]; then echo "make bench: the tree has uncommitted changes; Results/ must come from one clean commit (commit or stash first)"; exit 1; fi
 	@if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(SWIFT) test --filter SentenceEmbeddingTests --disable-swift-testing > .build/minilm-check.log 2>&1 \

@@ -163,6 +163,11 @@ struct Run: ParsableCommand {
         Interrupt.install() // Ctrl-C: stop after the group in hand, keep (print and save) the rows measured
         let result = try runner.run(models: loaded)
         print(printer(for: format).render(result), terminator: "")
+        try save(result)
+    }
+
+    /// The end of every run: --output and --html written atomically, exit 130 when interrupted.
+    func save(_ result: SuiteResult) throws {
         if let output {
             try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
             FileHandle.standardError.write(Data("wrote \(output)\(result.interrupted == true ? " (interrupted: the rows measured so far)" : "")\n".utf8))

@@ -40,12 +40,7 @@ extension Run {
         default:
             print(printer(for: format).render(result), terminator: "")
         }
-        if let output {
-            try writeAtomically(printer(for: OutputFormat.inferred(fromPath: output)).render(result), to: output)
-            FileHandle.standardError.write(Data("wrote \(output)\(result.interrupted == true ? " (interrupted: the rows measured so far)" : "")\n".utf8))
-        }
-        if let html { try writeHTML(result, to: html) }
-        if result.interrupted == true { throw ExitCode(130) }
+        try save(result)
     }
 }
 
