@@ -52,9 +52,11 @@ public enum Summary {
     /// Bit-identical, or every top-1 in agreement with a cosine within `unchangedCosine`.
     static func outputsUnchanged(_ row: ResultRow) -> Bool {
         guard let q = row.quality else { return false }
-        if q.identical == true || q.maxAbsDiff == 0 { return true }
+        // A checked difference outranks the other fields: a scenario that compares only tokens
+        // (adaptive softmax) leaves maxAbsDiff at 0 while its top-1 agreement says what changed.
         if q.identical == false || q.meanCosine.isNaN { return false }
         if let t = q.top1Agreement, t < 1 { return false }
+        if q.identical == true || q.maxAbsDiff == 0 { return true }
         return (q.embeddingCosine ?? q.meanCosine) >= unchangedCosine
     }
 
@@ -78,7 +80,7 @@ public enum Summary {
             return "acc \(a > b ? "+" : "−")\(fixed(abs(a - b) * 100, 1))pp"
         }
         guard let q = row.quality else { return row.accuracy != nil ? "acc same" : notApplicable }
-        if q.identical == true || q.maxAbsDiff == 0 { return "identical" }
+        if q.identical == true || (q.identical == nil && q.maxAbsDiff == 0 && (q.top1Agreement ?? 1) == 1) { return "identical" }
         if let t = q.top1Agreement { return "top1 \(fixed(t * 100, 1))%" }
         if let e = q.embeddingCosine { return "cos \(fixed(e, 5))" }
         return "cos \(fixed(q.meanCosine, 5))"

@@ -15,11 +15,22 @@ struct Show: ParsableCommand {
     @Option(help: "Write to this file (atomically) instead of standard output.")
     var output: String?
 
+    @Flag(help: "Print the 120-column summary with verdicts (as `make run` prints it) instead of the full table.")
+    var summary = false
+
+    @Option(help: "Also write the self-contained HTML report of this result to this file.")
+    var html: String?
+
     func run() throws {
         let result = try decodeSuiteResult(from: try readResultFile(file), path: file)
         // A merged result has rows of many hosts: its own report shows them apart (Merge.swift).
-        let text = result.kind != .merge || format == .csv || format == .json ? printer(for: format).render(result)
+        let text = summary ? Summary.render(result)
+            : result.kind != .merge || format == .csv || format == .json ? printer(for: format).render(result)
             : format == .markdown ? "```\n" + MergeReport.render(result) + "```\n" : MergeReport.render(result)
+        if let html {
+            try checkOutput(html, inputs: [file])
+            try writeHTML(result, to: html)
+        }
         if let output {
             try checkOutput(output, inputs: [file])
             try writeAtomically(text, to: output)

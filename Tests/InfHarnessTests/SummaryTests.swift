@@ -117,6 +117,12 @@ final class SummaryTests: XCTestCase {
         XCTAssertEqual(Summary.verdict(Self.row("x", speedup: (1.2, 1.1, 1.3),
                                                 quality: Quality(maxAbsDiff: 0.2, meanCosine: 0.9, top1Agreement: nil, embeddingCosine: 0.99995)),
                                        baseline: base), .fasterUnchanged, "an embedding within the cosine tolerance is unchanged")
+        // Adaptive softmax compares tokens only: maxAbsDiff stays 0 while top-1 agreement is 0 %.
+        var tokensOnly = Quality(maxAbsDiff: 0, meanCosine: 1, top1Agreement: 0)
+        tokensOnly.identical = false
+        XCTAssertEqual(Summary.verdict(Self.row("x", speedup: (4, 3.8, 4.2), quality: tokensOnly), baseline: base),
+                       .fasterCosts("100.0% top-1"), "a row whose tokens all differ is never 'outputs unchanged'")
+        XCTAssertEqual(Summary.qualityCell(Self.row("x", speedup: (4, 3.8, 4.2), quality: tokensOnly), baseline: base), "top1 0.0%")
         XCTAssertNil(Summary.verdict(base, baseline: base), "the baseline has no verdict")
     }
 
