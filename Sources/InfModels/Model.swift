@@ -27,6 +27,9 @@ public protocol InferenceModel: AnyObject {
     var parameterCount: Int { get }
     /// Bytes the weights occupy as stored (changes with fp16/bf16/sparse techniques).
     var weightBytes: Int { get }
+    /// Bytes of weights one forward pass reads: every matrix, bias and norm once; embedding tables
+    /// not (a pass reads only the rows of its tokens). The numerator of the bandwidth roof.
+    var bytesReadPerPass: Int { get }
     /// Longest sequence the model accepts (nil for the CNN).
     var maxSequenceLength: Int? { get }
     /// Whether outputs are logits, so arg-max agreement means something.
@@ -61,6 +64,8 @@ public protocol TokenModel: InferenceModel {
 
 extension InferenceModel {
     public var evaluationSet: LabelledExamples? { nil }
+    /// Models without a declaration: every weight byte.
+    public var bytesReadPerPass: Int { weightBytes }
 }
 
 extension InferenceModel {

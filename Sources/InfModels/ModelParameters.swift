@@ -223,13 +223,6 @@ extension DeclaredModel {
         }
     }
 
-    /// Whether a tied slot still shares its source's fp32 storage (then it is counted once).
-    private func isTied(_ p: ModelParameter<Self>, to source: String) -> Bool {
-        guard case .matrix(let path) = p.slot, let dense = self[keyPath: path] as? DenseWeights,
-              let s = parameters.first(where: { $0.name == source }) else { return false }
-        return dense.weight == value(s)
-    }
-
     /// Every parameter under its checkpoint name, in checkpoint order (tied ones once).
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
         parameters.flatMap { p -> [(name: String, tensor: Tensor)] in
@@ -253,13 +246,23 @@ extension DeclaredModel {
     public var parameterCount: Int { parameters.flatMap(\.executedSpecs).reduce(0) { $0 + $1.count } }
 
     /// Bytes the parameters occupy as stored (changes with fp16/bf16/int8/sparse techniques). A tied head
-    /// is the embedding table, counted once; a converted one is a second copy beside the fp32 table.
+    /// reads the embedding table's values but executes from its own copy (packed fp32, or converted by
+    /// a technique), so it is counted beside the table.
     public var weightBytes: Int {
         parameters.reduce(0) { sum, p in
             switch p.layout {
-            case .tied(let source): return sum + (isTied(p, to: source) ? 0 : byteCount(p.slot))
             case .batchNormFolded(_, _, let bias): return sum + byteCount(p.slot) + (self[keyPath: bias]?.byteCount ?? 0)
             default: return sum + byteCount(p.slot)
+            }
+        }
+    }
+
+    /// Bytes one forward pass reads: every parameter as stored but the embedding tables.
+    public var bytesReadPerPass: Int {
+        parameters.reduce(0) { sum, p in
+            switch p.layout {
+            case .batchNormFolded(_, _, let bias): return sum + byteCount(p.slot) + (self[keyPath: bias]?.byteCount ?? 0)
+            default: return p.role == .embedding ? sum : sum + byteCount(p.slot)
             }
         }
     }

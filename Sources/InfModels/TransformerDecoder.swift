@@ -60,7 +60,8 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     }
 
     /// The parameters under GPT-2-style names, with GPT's initialisation for generated weights
-    /// (normal 0.02, LayerNorm γ = 1). The LM head is the token embedding (tied): not stored twice.
+    /// (normal 0.02, LayerNorm γ = 1). The LM head is the token embedding (tied): one tensor in the
+    /// checkpoint; it executes from its own packed copy, which weightBytes counts.
     public static func parameters(_ config: TransformerConfig) -> [ModelParameter<TransformerDecoder>] {
         typealias P = ModelParameter<TransformerDecoder>
         let (c, a, i, std) = (config.hiddenSize, config.attentionWidth, config.intermediateSize, Init.normal(std: 0.02))

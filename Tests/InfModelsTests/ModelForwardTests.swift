@@ -307,13 +307,23 @@ final class ModelForwardTests: XCTestCase {
     ///            output 272, LN 32, FC1 32·16+32 = 544, FC2 16·32+16 = 528, LN 32 = 2224 → 5568.
     ///   decoder: wte 800 + wpe 256 + 2 · 2224 + ln_f 32 = 5536 (the tied head adds nothing).
     ///   CNN: conv0 4·3·9+4 = 112, conv1 6·4·4+6 = 102, FC 8·12+8 = 104, head 5·8+5 = 45 → 363.
-    /// fp32 weights: weightBytes = 4 × parameterCount; for the decoder the tied head is the
-    /// embedding table, stored once, so it is counted once (documented in TransformerDecoder).
+    /// fp32 weights: weightBytes = 4 × (parameterCount + padding) — linear layers store their
+    /// weights packed in panels of 32 output features, so N rounds up to 32:
+    ///   encoder per layer: QKV 48→64, output 16→32, FC1 32, FC2 16→32 rows: +16·16 +16·16 +16·32
+    ///            = 1024 floats, two layers 2048;
+    ///   decoder: the same 2048, and the tied head, packed apart from the embedding table it reads
+    ///            (50→64 rows × 16 = 1024 floats): counted, since it is stored twice;
+    ///   CNN: FC 8→32 rows × 12 = +288, head 5→32 rows × 8 = +216 (the convolutions stay row-major).
     func testParameterCountAndWeightBytes() throws {
-        let expected: [(InferenceModel, Int)] = [(try tinyEncoder(), 5568), (try tinyDecoder(), 5536), (try tinyCNNModel(), 363)]
-        for (model, count) in expected {
+        let expected: [(InferenceModel, Int, Int)] = [(try tinyEncoder(), 5568, 2048), (try tinyDecoder(), 5536, 2048 + 1024),
+                                                      (try tinyCNNModel(), 363, 504)]
+        // A pass reads every weight but the embedding tables: encoder 50·16 + 16·16 + 2·16 = 1088
+        // floats of tables, decoder wte 800 + wpe 256 = 1056, CNN none.
+        let tables = [1088, 1056, 0]
+        for ((model, count, padding), table) in zip(expected, tables) {
             XCTAssertEqual(model.parameterCount, count, model.name)
-            XCTAssertEqual(model.weightBytes, 4 * count, model.name)
+            XCTAssertEqual(model.weightBytes, 4 * (count + padding), model.name)
+            XCTAssertEqual(model.bytesReadPerPass, model.weightBytes - 4 * table, model.name)
         }
         let decoder = try tinyDecoder()
         XCTAssertFalse(decoder.namedTensors().contains { $0.name.contains("lm_head") }, "the tied head is not a separate tensor")

@@ -1,6 +1,8 @@
 // Linear layer y = x Wᵀ + b. The weight matrix sits behind `LinearWeights`
 // so techniques (fp16/bf16 storage, sparse formats) can swap how the product
-// executes without touching model code; `DenseWeights` is the fp32 sgemm path.
+// executes without touching model code. fp32 linear weights run as `PackedWeights`
+// (infbench's own GEMM on weights packed once); `DenseWeights` is row-major fp32 on
+// OpenBLAS sgemm, which the convolutions use.
 
 /// How a (OC, C) weight matrix multiplies activations.
 public protocol LinearWeights: Sendable {
@@ -16,7 +18,8 @@ public protocol LinearWeights: Sendable {
     func dense() -> Tensor
 }
 
-/// fp32 weights multiplied by OpenBLAS sgemm.
+/// fp32 weights, row-major, multiplied by OpenBLAS sgemm: the convolutions' path (W · im2col),
+/// and the plain form a linear layer packs (`Linear` stores them as `PackedWeights`).
 public struct DenseWeights: LinearWeights {
     public let weight: Tensor // (OC, C), as PyTorch's nn.Linear stores it
 
@@ -55,8 +58,15 @@ public struct DenseWeights: LinearWeights {
 }
 
 public struct Linear: Sendable {
-    public var weights: any LinearWeights // (OC, C)
+    /// (OC, C). Plain fp32 weights assigned here are packed for infbench's kernel (`PackedWeights`).
+    public var weights: any LinearWeights { didSet { weights = Linear.executable(weights) } }
     public var bias: Tensor?              // (OC)
+
+    /// What runs: fp32 row-major weights are packed once; every other format runs as it is.
+    static func executable(_ w: any LinearWeights) -> any LinearWeights {
+        guard let dense = w as? DenseWeights else { return w }
+        return PackedWeights(dense.weight)
+    }
 
     public init(weight: Tensor, bias: Tensor?) {
         self.init(weights: DenseWeights(weight), bias: bias)
@@ -64,7 +74,7 @@ public struct Linear: Sendable {
 
     public init(weights: any LinearWeights, bias: Tensor?) {
         if let bias { precondition(bias.shape == [weights.outFeatures], "bias \(bias.shape) does not match \(weights.outFeatures) outputs") }
-        self.weights = weights
+        self.weights = Linear.executable(weights)
         self.bias = bias
     }
 
@@ -80,6 +90,11 @@ public struct Linear: Sendable {
         y.resize(Array(x.shape.dropLast()) + [outFeatures])
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
+                if let packed = weights as? PackedWeights {
+                    // The bias joins the kernel's store: one pass over y fewer.
+                    withOptionalPointer(bias) { packed.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, bias: $0) }
+                    return
+                }
                 weights.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
                 if let bias {
                     bias.storage.withUnsafeBufferPointer { b in

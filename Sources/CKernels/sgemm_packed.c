@@ -1,0 +1,310 @@
+// The fp32 GEMM of the linear layers: y (m, n) = x (m, k) · Wᵀ + bias, W (n, k) packed once
+// into 32-column panels. OpenBLAS packs W anew on every call; at the batch-1 shapes of a
+// transformer (m = 16 tokens, W up to 1536 × 384) that copy costs as much as the arithmetic,
+// and at m = 1 (a decoding step) it is the whole cost. Packed once, each call reads W once,
+// straight into the micro-kernel. One portable C kernel, written on GCC/Clang vector types and
+// compiled three times (AVX-512F, AVX2+FMA, baseline x86-64), chosen at run time from cpuid.
+#include "ib_sgemm.h"
+#include "CKernels.h"
+#include <string.h>
+
+#pragma clang fp contract(fast)
+
+// MARK: Blocking
+// Goto/BLIS style, as bf16_gemm.c: a block of MC rows × KC of the activations is copied to the
+// stack (48 × 256 floats = 48 KiB) so the micro-kernel addresses its MR rows at a fixed stride;
+// a W panel slice (KC × 32 floats = 32 KiB) stays in L1 while the block's MR-row tiles pass it.
+enum {
+    NR = IB_SGEMM_PANEL, // output columns per tile: two 16-lane vectors
+    KC = 256,            // values of K per block
+    MC = 48,             // rows per block: a multiple of every MR below
+};
+
+// MARK: Activations
+// apack (mc, KC): rows i0..<i0+mc, K values k0..<k0+kc of x, whatever x's strides.
+static inline __attribute__((always_inline))
+void pack_a_impl(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs, size_t mc, size_t k0, size_t kc) {
+    if (x_cs == 1) {
+        for (size_t i = 0; i < mc; i++) memcpy(apack + i * KC, x + (ptrdiff_t)i * x_rs + (ptrdiff_t)k0, kc * sizeof(float));
+    } else {
+        // Strided (W · b for convolutions): walk K outside so each read runs along a row of b.
+        for (size_t c = 0; c < kc; c++) {
+            const float *src = x + (ptrdiff_t)(k0 + c) * x_cs;
+            for (size_t i = 0; i < mc; i++) apack[i * KC + c] = src[(ptrdiff_t)i * x_rs];
+        }
+    }
+}
+
+// MARK: The micro-kernel
+
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+
+/// One tile: a (mr rows of the packed block, stride KC) · b (kc × NR, a panel slice) → y (mr, nr).
+/// The first K block overwrites y (adding the bias, if any), later ones add to it. y is written
+/// through strides only when y_cs ≠ 1 (W · b) or the tile is the partial last panel.
+/// Most of an fp32 transformer's running time is spent in this loop.
+static inline __attribute__((always_inline))
+void tile(const int mr, size_t kc, const float *a, const float *b, float *y, ptrdiff_t y_rs,
+          ptrdiff_t y_cs, int nr, bool accumulate, const float *bias) {
+    v16f acc[8][2];
+    for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = (v16f){0};
+    for (size_t q = 0; q < kc; q++) {
+        v16f b0, b1;
+        memcpy(&b0, b + q * NR, sizeof b0);
+        memcpy(&b1, b + q * NR + 16, sizeof b1);
+        for (int r = 0; r < mr; r++) {
+            v16f s = (v16f){0} + a[r * KC + q]; // one broadcast per row, shared by its two vectors
+            acc[r][0] = acc[r][0] + s * b0;
+            acc[r][1] = acc[r][1] + s * b1;
+        }
+    }
+    if (!accumulate && bias) {
+        float padded[NR] = {0};
+        memcpy(padded, bias, (size_t)nr * sizeof(float));
+        v16f b0, b1;
+        memcpy(&b0, padded, sizeof b0);
+        memcpy(&b1, padded + 16, sizeof b1);
+        for (int r = 0; r < mr; r++) {
+            acc[r][0] = acc[r][0] + b0;
+            acc[r][1] = acc[r][1] + b1;
+        }
+    }
+    if (y_cs == 1 && nr == NR) {
+        for (int r = 0; r < mr; r++) {
+            float *row = y + r * y_rs;
+            for (int h = 0; h < 2; h++) {
+                v16f v = acc[r][h];
+                if (accumulate) {
+                    v16f old;
+                    memcpy(&old, row + 16 * h, sizeof old);
+                    v = v + old;
+                }
+                memcpy(row + 16 * h, &v, sizeof v);
+            }
+        }
+    } else {
+        float t[8][NR];
+        for (int r = 0; r < mr; r++) {
+            memcpy(t[r], &acc[r][0], sizeof acc[r][0]);
+            memcpy(t[r] + 16, &acc[r][1], sizeof acc[r][1]);
+        }
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) {
+                float *dst = y + r * y_rs + j * y_cs;
+                *dst = accumulate ? *dst + t[r][j] : t[r][j];
+            }
+    }
+}
+
+/// Every tile of one packed activation block against panels [p0, p1). mrMax ≤ 8.
+static inline __attribute__((always_inline))
+void block_impl(const int mrMax, const float *apack, size_t mc, const float *packed, size_t n, size_t k,
+                size_t k0, size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) {
+    size_t panels = (n + NR - 1) / NR;
+    for (size_t p = 0; p < panels; p++) {
+        const float *b = packed + p * k * NR + k0 * NR;
+        int nr = n - p * NR < NR ? (int)(n - p * NR) : NR;
+        float *yp = y + (ptrdiff_t)(p * NR) * y_cs;
+        const float *bp = bias ? bias + p * NR : NULL;
+        for (size_t i = 0; i < mc; i += mrMax) {
+            int mr = mc - i < (size_t)mrMax ? (int)(mc - i) : mrMax;
+            const float *a = apack + i * KC;
+            float *yt = yp + (ptrdiff_t)i * y_rs;
+            // A constant row count per case, so each tile's loops unroll into registers.
+            switch (mr) {
+#define IB_TILE(R) case R: tile(R, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;
+            IB_TILE(8) IB_TILE(7) IB_TILE(6) IB_TILE(5) IB_TILE(4) IB_TILE(3) IB_TILE(2) IB_TILE(1)
+#undef IB_TILE
+            }
+        }
+    }
+}
+
+typedef void (*pack_fn)(float *, const float *, ptrdiff_t, ptrdiff_t, size_t, size_t, size_t);
+typedef void (*block_fn)(const float *, size_t, const float *, size_t, size_t, size_t, size_t,
+                         float *, ptrdiff_t, ptrdiff_t, bool, const float *);
+
+#define IB_VARIANT(suffix, mrMax)                                                                    \
+    static void pack_a_##suffix(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs,        \
+                                size_t mc, size_t k0, size_t kc) {                                   \
+        pack_a_impl(apack, x, x_rs, x_cs, mc, k0, kc);                                               \
+    }                                                                                                \
+    static void block_##suffix(const float *apack, size_t mc, const float *packed, size_t n, size_t k, \
+                               size_t k0, size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs,       \
+                               bool accumulate, const float *bias) {                                 \
+        block_impl(mrMax, apack, mc, packed, n, k, k0, kc, y, y_rs, y_cs, accumulate, bias);         \
+    }
+
+// Baseline x86-64 (SSE2): 2 rows × 8 xmm of accumulators; a correctness target, not a fast one.
+IB_VARIANT(generic, 2)
+
+#if defined(__x86_64__) && defined(__clang__)
+#define IB_HAVE_SGEMM_WIDE 1
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+IB_VARIANT(avx2, 4) // 4 rows × 4 ymm = 16 accumulators + 4 weight vectors
+#pragma clang attribute pop
+
+// AVX-512: the same driver around an intrinsic micro-kernel, so each row's broadcast is a
+// load (vbroadcastss from memory, or folded into the FMA) rather than a load plus a shuffle,
+// and K runs four at a time. 8 rows × 2 zmm = 16 accumulators, enough to hide FMA latency.
+#include <immintrin.h>
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+static inline __attribute__((always_inline))
+void tile_native(const int mr, size_t kc, const float *a, const float *b, float *y, ptrdiff_t y_rs,
+                 ptrdiff_t y_cs, int nr, bool accumulate, const float *bias) {
+    __m512 acc[8][2];
+    for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+#define IB_STEP(Q)                                                                 \
+    {                                                                              \
+        __m512 b0 = _mm512_loadu_ps(b + (Q) * NR), b1 = _mm512_loadu_ps(b + (Q) * NR + 16); \
+        for (int r = 0; r < mr; r++) {                                             \
+            __m512 s = _mm512_set1_ps(a[r * KC + (Q)]);                            \
+            acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);                         \
+            acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);                         \
+        }                                                                          \
+    }
+    size_t q = 0;
+    if (mr == 1) {
+        // One row (a decoding step): two accumulators would wait on FMA latency, so four K
+        // phases accumulate apart and are summed at the end; the loop is then bound by reading W.
+        __m512 p0[3] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()}, p1[3] = {p0[0], p0[0], p0[0]};
+        for (; q + 4 <= kc; q += 4) {
+            IB_STEP(q)
+            for (int u = 1; u < 4; u++) {
+                __m512 s = _mm512_set1_ps(a[q + u]);
+                p0[u - 1] = _mm512_fmadd_ps(s, _mm512_loadu_ps(b + (q + u) * NR), p0[u - 1]);
+                p1[u - 1] = _mm512_fmadd_ps(s, _mm512_loadu_ps(b + (q + u) * NR + 16), p1[u - 1]);
+            }
+        }
+        acc[0][0] = _mm512_add_ps(_mm512_add_ps(acc[0][0], p0[0]), _mm512_add_ps(p0[1], p0[2]));
+        acc[0][1] = _mm512_add_ps(_mm512_add_ps(acc[0][1], p1[0]), _mm512_add_ps(p1[1], p1[2]));
+    }
+    for (; q + 4 <= kc; q += 4) { IB_STEP(q) IB_STEP(q + 1) IB_STEP(q + 2) IB_STEP(q + 3) }
+    for (; q < kc; q++) IB_STEP(q)
+#undef IB_STEP
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    if (!accumulate && bias) {
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, bias), b1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+        for (int r = 0; r < mr; r++) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], b0);
+            acc[r][1] = _mm512_add_ps(acc[r][1], b1);
+        }
+    }
+    if (y_cs == 1) {
+        for (int r = 0; r < mr; r++) {
+            float *row = y + r * y_rs;
+            __m512 v0 = acc[r][0], v1 = acc[r][1];
+            if (accumulate) {
+                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+            }
+            _mm512_mask_storeu_ps(row, m0, v0);
+            _mm512_mask_storeu_ps(row + 16, m1, v1);
+        }
+    } else {
+        float t[8][NR];
+        for (int r = 0; r < mr; r++) {
+            _mm512_storeu_ps(t[r], acc[r][0]);
+            _mm512_storeu_ps(t[r] + 16, acc[r][1]);
+        }
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) {
+                float *dst = y + r * y_rs + j * y_cs;
+                *dst = accumulate ? *dst + t[r][j] : t[r][j];
+            }
+    }
+}
+
+static void pack_a_avx512(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs, size_t mc, size_t k0, size_t kc) {
+    pack_a_impl(apack, x, x_rs, x_cs, mc, k0, kc);
+}
+
+static void block_avx512(const float *apack, size_t mc, const float *packed, size_t n, size_t k, size_t k0,
+                         size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) {
+    size_t panels = (n + NR - 1) / NR;
+    for (size_t p = 0; p < panels; p++) {
+        const float *b = packed + p * k * NR + k0 * NR;
+        int nr = n - p * NR < NR ? (int)(n - p * NR) : NR;
+        float *yp = y + (ptrdiff_t)(p * NR) * y_cs;
+        const float *bp = bias ? bias + p * NR : NULL;
+        for (size_t i = 0; i < mc; i += 8) {
+            int mr = mc - i < 8 ? (int)(mc - i) : 8;
+            const float *a = apack + i * KC;
+            float *yt = yp + (ptrdiff_t)i * y_rs;
+            switch (mr) {
+#define IB_TILE(R) case R: tile_native(R, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;
+            IB_TILE(8) IB_TILE(7) IB_TILE(6) IB_TILE(5) IB_TILE(4) IB_TILE(3) IB_TILE(2) IB_TILE(1)
+#undef IB_TILE
+            }
+        }
+    }
+}
+#pragma clang attribute pop
+#endif
+
+// MARK: Weights
+
+static size_t panels_of(size_t n) { return (n + NR - 1) / NR; }
+
+size_t ib_sgemm_packed_floats(size_t n, size_t k) { return panels_of(n) * NR * k; }
+
+// packed: (panels, k, NR); float [p][c][j] = W[p·NR + j][c], zero past n.
+void ib_sgemm_pack(float *packed, const float *w, size_t n, size_t k) {
+    memset(packed, 0, ib_sgemm_packed_floats(n, k) * sizeof *packed);
+    for (size_t row = 0; row < n; row++) {
+        float *panel = packed + (row / NR) * k * NR + row % NR;
+        for (size_t c = 0; c < k; c++) panel[c * NR] = w[row * k + c];
+    }
+}
+
+void ib_sgemm_unpack(float *w, const float *packed, size_t n, size_t k) {
+    for (size_t row = 0; row < n; row++) {
+        const float *panel = packed + (row / NR) * k * NR + row % NR;
+        for (size_t c = 0; c < k; c++) w[row * k + c] = panel[c * NR];
+    }
+}
+
+// MARK: Dispatch
+
+const char *ib_sgemm_kernel_name(void) {
+#ifdef IB_HAVE_SGEMM_WIDE
+    switch (ib_isa_active()) {
+    case IB_ISA_AVX512: return "avx512";
+    case IB_ISA_AVX2: return "avx2";
+    default: break;
+    }
+#endif
+    return "generic";
+}
+
+void ib_sgemm_packed(const float *packed, size_t n, size_t k, size_t m,
+                     const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs,
+                     float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, const float *bias) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) y[(ptrdiff_t)i * y_rs + (ptrdiff_t)j * y_cs] = bias ? bias[j] : 0;
+        return;
+    }
+    pack_fn pack = pack_a_generic;
+    block_fn block = block_generic;
+#ifdef IB_HAVE_SGEMM_WIDE
+    if (ib_isa_active() == IB_ISA_AVX512) {
+        pack = pack_a_avx512;
+        block = block_avx512;
+    } else if (ib_isa_active() == IB_ISA_AVX2) {
+        pack = pack_a_avx2;
+        block = block_avx2;
+    }
+#endif
+    float apack[MC * KC]; // (MC, KC): the activation block, 48 KiB
+    for (size_t i0 = 0; i0 < m; i0 += MC) {
+        size_t mc = m - i0 < MC ? m - i0 : MC;
+        for (size_t k0 = 0; k0 < k; k0 += KC) {
+            size_t kc = k - k0 < KC ? k - k0 : KC;
+            pack(apack, x + (ptrdiff_t)i0 * x_rs, x_rs, x_cs, mc, k0, kc);
+            block(apack, mc, packed, n, k, k0, kc, y + (ptrdiff_t)i0 * y_rs, y_rs, y_cs, k0 > 0, bias);
+        }
+    }
+}

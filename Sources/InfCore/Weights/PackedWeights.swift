@@ -1,0 +1,105 @@
+// fp32 linear weights packed once into the micro-kernel's panels and multiplied by infbench's own
+// fp32 GEMM (CKernels/sgemm_packed.c). This is the fp32 path of every linear layer: OpenBLAS packs
+// W anew on each call, which at batch-1 shapes costs as much as the arithmetic.
+import CKernels
+
+/// W (N, K) fp32, packed at construction into panels of 32 output features.
+///
+/// Measured against OpenBLAS 0.3.21 (Cooperlake kernels, one core, this machine class; C bench
+/// over the MiniLM shapes): 1.7× at 16 rows (110 against 63 GFLOP/s), 1.14× at 128 rows,
+/// 1.04–1.07× at 4096 rows, 4.5× at one row against sgemv (N = 1536, K = 384).
+public struct PackedWeights: LinearWeights {
+    /// (⌈N/32⌉, K, 32) floats: panel p holds W[p·32 + j][c] at [p][c][j], zero past N.
+    public let packed: [Float]
+    public let outFeatures: Int // N
+    public let inFeatures: Int  // K
+
+    public init(_ weight: Tensor) {
+        precondition(weight.rank == 2, "fp32 weights are (out, in), got \(weight.shape)")
+        let (n, k) = (weight.shape[0], weight.shape[1])
+        outFeatures = n
+        inFeatures = k
+        let count = ib_sgemm_packed_floats(n, k)
+        packed = [Float](unsafeUninitializedCapacity: count) { buf, initialized in
+            weight.storage.withUnsafeBufferPointer { w in
+                if count > 0 { ib_sgemm_pack(buf.baseAddress!, w.baseAddress!, n, k) }
+            }
+            initialized = count
+        }
+    }
+
+    /// Bytes as stored: 4 per weight, plus the zero padding of the last panel (N up to a multiple of 32).
+    public var byteCount: Int { packed.count * MemoryLayout<Float>.stride }
+
+    /// The weights as (N, K), exactly.
+    public func dense() -> Tensor {
+        var out = Tensor(zeros: [outFeatures, inFeatures])
+        packed.withUnsafeBufferPointer { p in
+            out.storage.withUnsafeMutableBufferPointer { o in
+                if !o.isEmpty { ib_sgemm_unpack(o.baseAddress!, p.baseAddress!, outFeatures, inFeatures) }
+            }
+        }
+        return out
+    }
+
+    /// y (M, N) = x (M, K) · Wᵀ.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
+        multiply(x, rows: m, into: y, bias: nil)
+    }
+
+    /// y (M, N) = x (M, K) · Wᵀ + bias, the bias added as the first K block is stored (no second pass).
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, bias: bias)
+    }
+
+    /// y (N, cols) = W · b, b (K, cols): the kernel on the transposes, through strides. Correct but
+    /// not fast (it transposes b block by block and stores y column-wise); convolutions keep
+    /// row-major `DenseWeights` and OpenBLAS.
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, bias: nil)
+    }
+
+    /// Rows per thread when threads split rows: one activation block of the kernel.
+    static let minRowsPerThread = 48
+    /// Multiply–adds below which one thread does it all: waking a worker costs microseconds, as
+    /// long as ~2M fp32 multiply–adds take on one core here (the bf16 kernel's threshold,
+    /// measured the same way: M = 1, N = K = 384 took 2.9 µs on one thread and 7.9 on two).
+    static let minMultiplyAddsToSplit = 1 << 21
+
+    /// Splits over threads as BF16Weights does: contiguous rows when there are enough, otherwise
+    /// runs of 32-feature panels, so reading W — the cost of a small batch — is shared. Every
+    /// output sums in the same order either way: the result is identical at any thread count.
+    private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?) {
+        let (n, k) = (outFeatures, inFeatures)
+        let panel = Int(IB_SGEMM_PANEL), panels = (n + panel - 1) / panel
+        guard m * n * k >= Self.minMultiplyAddsToSplit, Parallel.threads > 1 else {
+            packed.withUnsafeBufferPointer { p in
+                ib_sgemm_packed(p.baseAddress, n, k, m, x, xRowStride, xColStride, y, yRowStride, yColStride, bias)
+            }
+            return
+        }
+        packed.withUnsafeBufferPointer { p in
+            let w = p.baseAddress
+            if m < 2 * Self.minRowsPerThread && panels > 1 {
+                let panelFloats = ib_sgemm_packed_floats(panel, k)
+                Parallel.forChunks(panels) { _, r in
+                    let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
+                    ib_sgemm_packed(w.map { $0 + r.lowerBound * panelFloats }, count, k, m, x, xRowStride, xColStride,
+                                    y + first * yColStride, yRowStride, yColStride, bias.map { $0 + first })
+                }
+            } else {
+                Parallel.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
+                    ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
+                                    y + r.lowerBound * yRowStride, yRowStride, yColStride, bias)
+                }
+            }
+        }
+    }
+}
+
+/// Which fp32 kernel the linear layers run.
+public enum PackedKernel {
+    /// "avx512", "avx2" or "generic": follows the active vector ISA (INFBENCH_ISA, `VectorISA.select`).
+    public static var name: String { String(cString: ib_sgemm_kernel_name()) }
+}
