@@ -1,13 +1,14 @@
 // The fp32 baseline, and the same baseline again as an A/A variant: measured
 // interleaved with the baseline, its speed-up interval shows what "no change"
 // looks like on this machine today.
+import InfCore
 import InfModels
 
 public struct FP32Baseline: Technique {
     public static let name = "fp32"
     public init() {}
     public var name: String { Self.name }
-    public var executes: String { "fp32 weights and activations, OpenBLAS sgemm" }
+    public var executes: String { "fp32 weights and activations; linear layers: infbench's \(PackedKernel.name) GEMM on weights packed once; convolutions: OpenBLAS sgemm" }
     public func apply(to loaded: LoadedModel) throws -> InferenceModel { loaded.model }
 }
 

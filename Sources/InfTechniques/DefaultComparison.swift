@@ -12,6 +12,7 @@ extension Techniques {
     /// Catalogue entries the default suite leaves out, each with its reason (the CLI still runs them).
     public static let notInDefaultSuite: [String: String] = [
         "prune-unstructured-global:S": "a scope variant of prune-unstructured: the same CSR kernel at the same sparsity",
+        FP32OpenBLAS.name: "a GEMM-library comparison (infbench's packed fp32 kernel against OpenBLAS), not a technique to apply",
     ]
 
     /// Epochs of fine-tuning after pruning in the default suite (the CLI's default is 2; one keeps the suite near five minutes).

@@ -25,7 +25,8 @@ public struct TechniqueError: Error, CustomStringConvertible {
 public enum Techniques {
     /// Every technique infbench knows: (name as typed, one-line description).
     public static let catalogue: [(name: String, summary: String)] = [
-        (FP32Baseline.name, "fp32 weights and activations through OpenBLAS sgemm: the reference every other row is compared with"),
+        (FP32Baseline.name, "fp32 weights and activations: linear layers on infbench's GEMM over weights packed once, convolutions on OpenBLAS sgemm; the reference every other row is compared with"),
+        (FP32OpenBLAS.name, "fp32 with every linear layer through OpenBLAS sgemm/sgemv (W packed per call): what infbench's packed fp32 kernel is measured against"),
         (AABaseline.name, "the fp32 baseline measured again as its own variant: the A/A row that shows the noise floor (added automatically)"),
         (FP16Technique.name, "fp16 weight storage (IEEE half), fp32 compute: converted in registers (F16C) while streaming, or per panel before sgemm"),
         (BF16Technique.name, "bf16 weights and activations (round to nearest even), fp32 accumulation: infbench's AVX512-BF16 vdpbf16ps GEMM, or a portable fp32-FMA kernel on CPUs without it"),
@@ -53,6 +54,7 @@ public enum Techniques {
         case Q4Technique.name: return Q4Technique()
         case FP16Technique.name: return FP16Technique()
         case FP32Baseline.name: return FP32Baseline()
+        case FP32OpenBLAS.name: return FP32OpenBLAS()
         case DistilledStudent.name: return DistilledStudent()
         case AABaseline.name, "aa", "fp32-aa": return AABaseline()
         default:
