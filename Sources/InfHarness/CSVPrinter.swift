@@ -8,7 +8,7 @@ public struct CSVPrinter: ResultPrinter {
     public static let columns = [
         "model", "variant", "executes", "batch", "seq", "threads", "item_unit", "items_per_run",
         "warmup_runs", "n", "median_s", "mean_s", "p90_s", "p99_s", "min_s", "max_s", "stddev_s",
-        "cv", "throughput", "gflops", "roofline_pct", "speedup", "speedup_low", "speedup_high",
+        "cv", "throughput", "gflops", "roofline_pct", "bandwidth_pct", "bytes_read_per_run", "speedup", "speedup_low", "speedup_high",
         "within_noise", "max_abs_diff", "mean_cosine", "top1_agreement", "accuracy", "weight_bytes", "peak_rss_bytes",
     ]
 
@@ -24,6 +24,7 @@ public struct CSVPrinter: ResultPrinter {
                 number(s.median), number(s.mean), number(s.p90), number(s.p99),
                 number(s.min), number(s.max), number(s.stddev), number(s.cv),
                 number(row.throughput), number(row.gflops), row.rooflinePercent.map(number) ?? "",
+                row.bandwidthPercent.map(number) ?? "", row.bytesReadPerRun.map(String.init) ?? "",
                 row.speedup.map { number($0.ratio) } ?? "",
                 row.speedup.map { number($0.low) } ?? "",
                 row.speedup.map { number($0.high) } ?? "",

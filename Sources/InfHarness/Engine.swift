@@ -20,6 +20,8 @@ public struct EngineVariant {
     public var weightBytes: Int
     /// FLOPs of one run (0 where not meaningful).
     public var flopsPerRun: Double
+    /// Weight bytes one run reads (see ResultRow.bytesReadPerRun); nil where not counted.
+    public var bytesReadPerRun: Int?
     /// Measured once, before timing, on the workload's evaluation set.
     public var quality: Quality?
     public var accuracy: Double?
@@ -27,12 +29,13 @@ public struct EngineVariant {
 
     public init(name: String, executes: String, weightBytes: Int = 0, flopsPerRun: Double = 0,
                 quality: Quality? = nil, accuracy: Double? = nil, metrics: [String: Double]? = nil,
-                body: @escaping () -> Void) {
+                bytesReadPerRun: Int? = nil, body: @escaping () -> Void) {
         self.name = name
         self.executes = executes
         self.body = body
         self.weightBytes = weightBytes
         self.flopsPerRun = flopsPerRun
+        self.bytesReadPerRun = bytesReadPerRun
         self.quality = quality
         self.accuracy = accuracy
         self.metrics = metrics
@@ -118,6 +121,7 @@ public struct Engine {
             row.point = point.point
             row.metrics = v.metrics
             row.settled = m.settled
+            row.bytesReadPerRun = v.bytesReadPerRun
             return row
         }
         // The A/A deviation is the noise floor of this group: a speed-up within it is not a finding.
@@ -158,6 +162,8 @@ extension Engine {
     public func result(kind: ResultKind, name: String, models: [String], variants: [String], threads: [Int],
                        batchSizes: [Int], sequenceLengths: [Int], seed: UInt64, workload: WorkloadConfiguration,
                        rows: [ResultRow], warnings: [String]) -> SuiteResult {
+        var rows = rows
+        let bandwidth = rows.measureBandwidthShares(policy: policy)
         let environment = EnvironmentInfo.capture()
         let configuration = RunConfiguration(
             models: models, variants: variants, batchSizes: batchSizes, threads: threads, sequenceLengths: sequenceLengths,
@@ -165,7 +171,9 @@ extension Engine {
             maxWarmupSeconds: policy.maxWarmupSeconds, inputSeed: seed, bootstrapSeed: bootstrapSeed,
             bootstrapResamples: bootstrapResamples, threadPolicy: SuitePlan.threadPolicy, orderSeed: policy.orderSeed,
             minWarmupSeconds: policy.minWarmupSeconds, workload: workload)
-        return SuiteResult(kind: kind, suite: name, environment: environment, configuration: configuration, roofline: [],
-                           rows: rows, warnings: Self.standardWarnings(environment, policy: policy) + warnings)
+        var result = SuiteResult(kind: kind, suite: name, environment: environment, configuration: configuration, roofline: [],
+                                 rows: rows, warnings: Self.standardWarnings(environment, policy: policy) + warnings)
+        result.bandwidth = bandwidth.nilIfEmpty
+        return result
     }
 }

@@ -41,6 +41,10 @@ public enum GenerationBench {
         ] + techniques.map { "the KV cache on \($0.name) weights: \($0.executes)" }
         let count = names.count
         let weights = [model.weightBytes, copy.weightBytes, model.weightBytes] + techniques.map(\.model.weightBytes)
+        // Forward passes per run, each reading every weight once: the cached prefill (one step per
+        // prompt token but the last) and one per generated token; recomputing, one per generated token.
+        let passes = cached.map { $0 ? promptLength - 1 + newTokens : newTokens }
+        let readPerPass = [model.bytesReadPerPass, copy.bytesReadPerPass, model.bytesReadPerPass] + techniques.map(\.model.bytesReadPerPass)
 
         // The check, once, before timing: same tokens, final hidden states within the tolerance.
         progress?("checking that every variant generates the same tokens")
@@ -65,7 +69,7 @@ public enum GenerationBench {
             EngineVariant(name: names[v], executes: executes[v],
                           weightBytes: weights[v],
                           flopsPerRun: 0, quality: v == 0 ? nil : qualities[v],
-                          metrics: ["cacheBytes": Double(outputs[v].cacheBytes)]) {
+                          metrics: ["cacheBytes": Double(outputs[v].cacheBytes)], bytesReadPerRun: passes[v] * readPerPass[v]) {
                 let generator = v < 2 ? twins.next() : generators[v]
                 steps[v].append(generator.generate(prompt: prompt, newTokens: newTokens, cache: cached[v]).stepNs)
             }

@@ -72,6 +72,7 @@ public enum HTMLReport {
         h.append("<section id=\"environment\"><h2>Environment</h2><dl>")
         for (name, value) in fieldList(env) { h.append("<dt>\(esc(name))</dt><dd>\(esc(value))</dd>") }
         h.append("<dt>sgemm roofline</dt><dd>\(esc(rooflineLine(result.roofline)))</dd>")
+        if let line = bandwidthLine(result.bandwidth) { h.append("<dt>memory bandwidth</dt><dd>\(esc(line))</dd>") }
         h.append("</dl></section>")
 
         h.append("<section id=\"full\"><details><summary>Every instance (\(result.rows.count) rows)</summary>")

@@ -18,7 +18,7 @@ public struct MarkdownPrinter: ResultPrinter {
                    + "\(env.logicalCores) logical cores · \(escape(env.openblasCore)) · "
                    + "Swift \(env.swiftVersion), \(env.buildConfiguration) build")
         out.append("")
-        out.append(rooflineLine(result.roofline))
+        out.append(roofLines(result).joined(separator: "  \n"))
         out.append("")
 
         out.append(markdownTable(header: resultColumns.map(\.header),

@@ -44,7 +44,7 @@ public func isAARow(_ row: ResultRow) -> Bool {
 let resultColumns: [(header: String, numeric: Bool)] = [
     ("model", false), ("variant", false), ("batch", true), ("seq", true), ("thr", true),
     ("n", true), ("median ms", true), ("p90 ms", true), ("p99 ms", true), ("CV %", true),
-    ("throughput", true), ("GFLOP/s", true), ("% OpenBLAS sgemm", true), ("speedup", false),
+    ("throughput", true), ("GFLOP/s", true), ("% OpenBLAS sgemm", true), ("% bandwidth", true), ("speedup", false),
     ("quality", false), ("test acc", true), ("weights MB", true), ("peak RSS MB", true), ("warm-up", true),
 ]
 
@@ -70,6 +70,7 @@ func resultCells(_ row: ResultRow) -> [String] {
         "\(fixed(row.throughput, 1)) \(row.itemUnit)/s",
         fixed(row.gflops, 1),
         row.rooflinePercent.map { fixed($0, 1) } ?? notApplicable,
+        row.bandwidthPercent.map { fixed($0, 1) } ?? notApplicable,
         row.speedup.map(speedupCell) ?? notApplicable,
         row.quality.map(qualityCell) ?? notApplicable,
         row.accuracy.map { fixed($0 * 100, 2) + "%" } ?? notApplicable,
@@ -134,6 +135,11 @@ func rooflineLine(_ points: [RooflinePoint]) -> String {
         "\(p.threads) thr \(fixed(p.gflops, 1)) GFLOP/s" + (sameShape ? "" : " (\(shape(p)))")
     }
     return "sgemm roofline: " + parts.joined(separator: ", ") + (sameShape ? " (\(shape(first)))" : "")
+}
+
+/// The roofline line, and the bandwidth roof after it when measured.
+func roofLines(_ result: SuiteResult) -> [String] {
+    [rooflineLine(result.roofline)] + [bandwidthLine(result.bandwidth)].compactMap { $0 }
 }
 
 /// One line per A/A row: "bert-tiny b8 4 thr: |ratio−1| 0.4% [0.991–1.012]".

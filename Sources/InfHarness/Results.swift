@@ -21,6 +21,9 @@ public struct SuiteResult: Codable, Sendable {
     public var configuration: RunConfiguration
     /// OpenBLAS sgemm measured in the same run: the roofline the models are compared with.
     public var roofline: [RooflinePoint]
+    /// Memory bandwidth (triad) measured after the grid at each thread count: the roof of batch-1
+    /// and decoding rows, which read every weight once per pass. Nil in results from before it existed.
+    public var bandwidth: [BandwidthPoint]?
     public var rows: [ResultRow]
     /// Things the reader must know (debug build, high load, noisy rows, …).
     public var warnings: [String]
@@ -306,6 +309,12 @@ public struct ResultRow: Codable, Sendable {
     public var gflops: Double
     /// gflops as a percentage of the sgemm roofline at the same thread count.
     public var rooflinePercent: Double?
+    /// Weight bytes one timed run reads: every matrix, bias and norm once per forward pass (or per
+    /// decoding step), embedding tables not (a pass reads a few of their rows). Nil: not counted.
+    public var bytesReadPerRun: Int?
+    /// bytesReadPerRun over the median time, as a percentage of the triad bandwidth at the same
+    /// thread count: near 100 a row is bound by memory, not arithmetic.
+    public var bandwidthPercent: Double?
     public var weightBytes: Int
     /// Process peak resident set size after this instance (monotone over the run).
     public var peakRSSBytes: Int

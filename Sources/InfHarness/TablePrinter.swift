@@ -21,7 +21,7 @@ public struct TablePrinter: ResultPrinter {
         out.append("swift:      \(env.swiftVersion) (compiler that built this binary), \(env.buildConfiguration) build")
         out.append("load avg:   " + env.loadAverage.map { fixed($0, 2) }.joined(separator: " "))
         out.append("os:         \(env.os)")
-        out.append(rooflineLine(result.roofline))
+        out.append(contentsOf: roofLines(result))
         out.append("")
 
         out.append(contentsOf: alignedTable(header: resultColumns.map(\.header),

@@ -123,8 +123,8 @@ final class PrinterTests: XCTestCase {
         let records = parseCSV(text)
         XCTAssertEqual(records.count, 4)
         XCTAssertEqual(records[0], CSVPrinter.columns)
-        XCTAssertEqual(CSVPrinter.columns.count, 31)
-        for r in records { XCTAssertEqual(r.count, 31, r.joined(separator: " | ")) }
+        XCTAssertEqual(CSVPrinter.columns.count, 33)
+        for r in records { XCTAssertEqual(r.count, 33, r.joined(separator: " | ")) }
         let col = { (name: String) in CSVPrinter.columns.firstIndex(of: name)! }
         XCTAssertEqual(records[2][col("variant")], "fp16, weights only")
         XCTAssertEqual(records[2][col("executes")], #"fp16 "storage", fp32 compute"#)

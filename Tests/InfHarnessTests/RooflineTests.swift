@@ -1,5 +1,6 @@
 // The sgemm roofline on a small shape: positive GFLOP/s consistent with its
-// own samples, and the caller's OpenBLAS thread count left as it was.
+// own samples, and the caller's OpenBLAS thread count left as it was. The triad
+// bandwidth likewise, and a row's share of it from its bytes and median.
 import XCTest
 import InfCore
 @testable import InfHarness
@@ -17,5 +18,29 @@ final class RooflineTests: XCTestCase {
         XCTAssertGreaterThan(p.gflops, 0)
         let median = SampleStats(samplesNs: p.samplesNs).median
         XCTAssertEqual(p.gflops, 2.0 * 128 * 96 * 64 / median / 1e9, accuracy: p.gflops * 1e-9)
+    }
+
+    func testTriadBandwidthAndARowsShare() {
+        Parallel.setThreads(1)
+        let policy = MeasurementPolicy(minSeconds: 0.01, minRuns: 5, maxWarmupRuns: 5, maxWarmupSeconds: 0.2)
+        let p = measureTriadBandwidth(threads: 2, floats: 1 << 20, policy: policy)
+        XCTAssertEqual(Parallel.threads, 1, "the caller's thread count is restored")
+        XCTAssertEqual(p.threads, 2)
+        XCTAssertEqual(p.bytesPerPass, 3 * 4 << 20)
+        let median = SampleStats(samplesNs: p.samplesNs).median
+        XCTAssertEqual(p.gbPerSecond, Double(3 * 4 << 20) / median / 1e9, accuracy: p.gbPerSecond * 1e-9)
+        XCTAssertEqual(bandwidthLine([p]), "memory bandwidth (triad, 3 × 4 MiB): 2 thr \(String(format: "%.1f", p.gbPerSecond)) GB/s")
+
+        // A row reading 3 GB in a median of 0.5 s against a 12 GB/s roof: 50 %; no bytes, no share.
+        let fake = BandwidthPoint(threads: 1, bytesPerPass: 0, samplesNs: [], gbPerSecond: 12)
+        var row = ResultRow(model: "m", variant: "fp32", executes: "", batch: 1, sequenceLength: nil, threads: 1, itemUnit: "seq",
+                            itemsPerRun: 1, warmupRuns: 0, samplesNs: [500_000_000], stats: SampleStats(samplesNs: [500_000_000]),
+                            throughput: 2, flopsPerRun: 0, gflops: 0, rooflinePercent: nil, weightBytes: 0, peakRSSBytes: 0,
+                            speedup: nil, quality: nil)
+        row.setBandwidthShare(fake)
+        XCTAssertNil(row.bandwidthPercent)
+        row.bytesReadPerRun = 3_000_000_000
+        row.setBandwidthShare(fake)
+        XCTAssertEqual(row.bandwidthPercent!, 50, accuracy: 1e-9)
     }
 }
