@@ -45,13 +45,13 @@ bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a cle
 	$(BENCH) run --profile --output Results/default.json --html Results/report.html $(ARGS) > Results/default.txt.tmp \
 	  && mv Results/default.txt.tmp Results/default.txt && cat Results/default.txt
 	$(BENCH) run --suite techniques --model encoder-small,decoder-small,cnn-small --batch 1,32 --min-time 0.5 \
-	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
+	  --techniques fp32-openblas,fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9 --output Results/techniques.json > /dev/null
 	$(BENCH) run --suite pruning-shapes --model shapes-teacher --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-channels:0.5,prune-channels:0.5+ft --output Results/pruning-shapes.json > /dev/null
 	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
 	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(BENCH) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
-	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
+	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --techniques fp32-openblas,fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
 	$(BENCH) run --suite lm-techniques --model fortunes-lm --batch 1,16 --min-time 0.5 \
 	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.5,prune-heads:0.5 --output Results/lm-techniques.json > /dev/null
@@ -59,7 +59,7 @@ bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a cle
 	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques lm-techniques batch-sweep; do \
 	  [ -f Results/$$s.json ] || continue; $(BENCH) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
 	$(BENCH) distill --no-train --output Results/distill.json > Results/distill.txt.tmp && mv Results/distill.txt.tmp Results/distill.txt
-	$(BENCH) generate --tokens 512 --min-runs 6 --techniques int8-weights,q4 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
+	$(BENCH) generate --tokens 512 --min-runs 6 --techniques fp32-openblas,int8-weights,q4 --output Results/generate.json > Results/generate.txt.tmp && mv Results/generate.txt.tmp Results/generate.txt
 	$(BENCH) cache --output Results/cache.json > Results/cache.txt.tmp && mv Results/cache.txt.tmp Results/cache.txt
 	$(BENCH) lengths --output Results/lengths.json > Results/lengths.txt.tmp && mv Results/lengths.txt.tmp Results/lengths.txt
 	$(BENCH) serve --output Results/serve.json > Results/serve.txt.tmp && mv Results/serve.txt.tmp Results/serve.txt

@@ -47,9 +47,11 @@ public struct SuitePlan {
     }
 
     public static let threadPolicy = "one thread count for OpenBLAS and infbench's own loops, never both at once: "
-        + "GEMMs of ≥ 512 rows are split by rows over infbench's threads, each calling single-threaded sgemm; "
-        + "smaller GEMMs are threaded by OpenBLAS; attention heads, GELU and LayerNorm rows are split over infbench's "
-        + "threads (OpenBLAS on one thread meanwhile); embedding, im2col and pooling run on the calling thread"
+        + "fp32 linear layers (infbench's packed GEMM) split by rows (≥ 96 rows) or by 32-feature panels (fewer rows) "
+        + "once a product has ≥ 2M multiply–adds, else one thread; other GEMMs of ≥ 512 rows are split by rows over "
+        + "infbench's threads, each calling single-threaded sgemm, smaller ones are threaded by OpenBLAS; attention heads "
+        + "are split once each thread gets ≥ 1M multiply–adds, GELU and LayerNorm rows past 16K elements "
+        + "(OpenBLAS on one thread meanwhile); embedding, im2col and pooling run on the calling thread"
 }
 
 public final class SuiteRunner {
@@ -173,14 +175,18 @@ public final class SuiteRunner {
             roofline[t] = point
             for i in rows.indices where rows[i].threads == t {
                 rows[i].rooflinePercent = 100 * rows[i].gflops / point.gflops
-                // Only sgemm rows are bounded by the sgemm roofline; bf16, sparse and fp16 kernels are not.
+                // Only fp32 rows are bounded near the sgemm roofline; bf16, sparse and fp16 kernels are not.
+                // infbench's packed fp32 kernel reaches up to ~1.15× OpenBLAS's 1024³ rate on its
+                // shapes here (no packing of W per call), so the bound allows 125%.
                 let sgemmRow = rows[i].variant == FP32Baseline.name || rows[i].isAA
-                if sgemmRow && rows[i].rooflinePercent! > 105 {
+                if sgemmRow && rows[i].rooflinePercent! > 125 {
                     warnings.append(String(format: "%@ %@ batch %d × %d reached %.0f%% of the sgemm roofline: the roofline measurement was disturbed, or the FLOP count is off.",
                                            rows[i].model, rows[i].variant, rows[i].batch, t, rows[i].rooflinePercent!))
                 }
             }
         }
+        // After the grid and the rows' peak RSS: the triad's 192 MiB must not count in them.
+        let bandwidth = interrupted ? nil : rows.measureBandwidthShares(policy: plan.policy) { progress.say($0) }.nilIfEmpty
         progress.done()
 
         let configuration = RunConfiguration(
@@ -190,9 +196,11 @@ public final class SuiteRunner {
             inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
             threadPolicy: SuitePlan.threadPolicy, orderSeed: plan.policy.orderSeed,
             minWarmupSeconds: plan.policy.minWarmupSeconds, rooflineSize: plan.rooflineSize)
-        return SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
-                           roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings,
-                           interrupted: interrupted ? true : nil)
+        var result = SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
+                                 roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings,
+                                 interrupted: interrupted ? true : nil)
+        result.bandwidth = bandwidth
+        return result
     }
 }
 
@@ -224,7 +232,8 @@ extension SuiteRunner {
                 weightBytes: v.model.weightBytes,
                 // The variant's own dense shapes: structured pruning shrinks them; unstructured zeros do not.
                 flopsPerRun: v.model.flops(batch: batch, sequenceLength: tokens),
-                quality: i == 0 && e.quality.perplexity == nil ? nil : e.quality, accuracy: e.accuracy) { // a baseline row shows its perplexity
+                quality: i == 0 && e.quality.perplexity == nil ? nil : e.quality, accuracy: e.accuracy, // a baseline row shows its perplexity
+                bytesReadPerRun: v.model.bytesReadPerPass) {
                     if let twins, i == 0 || v.technique.name == AABaseline.name { _ = twins.next().forward(input) } else { _ = v.model.forward(input) }
                 }
         }

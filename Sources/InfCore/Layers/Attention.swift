@@ -49,10 +49,11 @@ public struct MultiHeadAttention: Sendable {
                     ws.scores.storage.withUnsafeMutableBufferPointer { s in
                         withOptionalPointer(keyMask) { mask in
                             // The (batch, head) pairs are independent: split them over the threads, each
-                            // with its own (T, T) scratch and OpenBLAS on one thread for these small GEMMs.
+                            // with its own (T, T) scratch and OpenBLAS on one thread for these small GEMMs,
+                            // once a chunk holds enough work to pay for waking a worker (~5 µs here).
                             let (qkvBase, ctxBase, sBase) = (qkvp.baseAddress!, ctx.baseAddress!, s.baseAddress!)
                             Parallel.withSingleThreadedBLAS {
-                                Parallel.forChunks(b * heads) { chunk, pairs in
+                                Parallel.forChunks(b * heads, minChunk: Self.minPairsPerThread(tokens: t, headSize: d)) { chunk, pairs in
                                     let scratch = sBase + chunk * t * t
                                     for pair in pairs {
                                         let (bi, h) = pair.quotientAndRemainder(dividingBy: heads)
@@ -77,6 +78,14 @@ public struct MultiHeadAttention: Sendable {
 }
 
 extension MultiHeadAttention {
+    /// Multiply–adds a thread must get before attention heads are split: 2²⁰, about 20 µs of these
+    /// small GEMMs on one core, against the few µs a worker's wake-up and hand-off cost. A (batch,
+    /// head) pair does 2·T²·d: at T = 128, d = 32 one pair is enough; at T = 32, d = 16 (the small
+    /// trained encoders at batch 1) 32 pairs are, so their 4 heads stay on one thread.
+    static func minPairsPerThread(tokens t: Int, headSize d: Int) -> Int {
+        max(1, (1 << 20) / max(1, 2 * t * t * d))
+    }
+
     /// Attention of one sequence's new positions p..<p+T against a KV cache: x (T, C) or (1, T, C) → y, shaped as x.
     /// Their keys and values go into rows p..<p+T of `keys` and `values` (capacity, A); query i
     /// attends to cached rows 0...p+i (earlier tokens and itself). With p = 0 and T tokens this is
