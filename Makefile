@@ -51,7 +51,7 @@ bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a cle
 	$(BENCH) run --suite pruning-sentiment --model sentiment-teacher --batch 1,32 --min-time 0.5 \
 	  --techniques fp16,bf16,prune-unstructured:0.8,prune-unstructured:0.8+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft --output Results/pruning-sentiment.json > /dev/null
 	if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then $(BENCH) run --suite minilm-techniques --model all-MiniLM-L6-v2 \
-	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --techniques fp32-openblas,fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
+	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --profile --techniques fp32-openblas,fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
 	$(BENCH) run --suite lm-techniques --model fortunes-lm --batch 1,16 --min-time 0.5 \
 	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.5,prune-heads:0.5 --output Results/lm-techniques.json > /dev/null
