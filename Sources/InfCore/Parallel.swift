@@ -52,14 +52,16 @@ public enum Parallel {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        let saved = threads, profiler = Profiler.active
+        // OpenBLAS's count is restored to what it was, not to `threads`: the region may sit
+        // inside one that already runs OpenBLAS on one thread.
+        let saved = threads, savedBLAS = BLAS.threads, profiler = Profiler.active
         BLAS.threads = 1
         threads = 1
         Profiler.active = nil
         defer {
             Profiler.active = profiler
             threads = saved
-            BLAS.threads = saved
+            BLAS.threads = savedBLAS
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body(c, (c * count / chunks)..<((c + 1) * count / chunks))
