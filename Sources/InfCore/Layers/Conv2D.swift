@@ -66,10 +66,14 @@ public struct Conv2D: Sendable {
     }
 
     /// Multiply-adds a thread must get before a conv is split over threads. Measured on 2 cores
-    /// (EPYC, OpenBLAS Cooperlake, load ≈ 1), b1, 2 threads against 1, interleaved
-    /// (`infbench run --model shapes-teacher,shapes-student --batch 1 --threads 1,2`) with the
-    /// threshold at 2^17, 2^18, 2^19, 2^20 and never: see `Parallel`'s notes in the commit.
-    public static let minMultiplyAddsPerThread = 1 << 19
+    /// (EPYC, OpenBLAS 0.3.21 Cooperlake, load average 4–5 from other builds), batch 1, every
+    /// conv forced to split: CNNs of four 3×3 16→16 convs on S×S maps (no pooling), 2 threads
+    /// against 1 interleaved (`infbench run --model DIR --batch 1 --threads 1,2 --min-time 0.5`),
+    /// two runs: 8×8 (74 k multiply-adds per thread) 0.67×, 12×12 (166 k) 0.76–0.78×, 16×16
+    /// (295 k) 0.83–0.85×, 20×20 (461 k) 0.85–0.87×, 24×24 (664 k) 1.10–1.11×, 28×28 (903 k)
+    /// 1.06–1.15×, 32×32 (1.18 M) 1.17–1.31×. The break-even lies between 461 k and 664 k; an
+    /// idle machine would put it lower, so this errs towards serial.
+    public static let minMultiplyAddsPerThread = 600_000
 
     /// How a call on (b, IC, h, w) splits over `Parallel.threads`: each image into `tiles` bands
     /// of output rows (more than one only when there are fewer images than threads), and the

@@ -18,8 +18,12 @@ public struct Pool2D: Sendable {
     }
 
     /// Window reads (OH·OW·K² per plane) a thread must get before pooling splits planes over
-    /// threads; below it one thread pools every plane. Measured with the convs, see
-    /// `Conv2D.minMultiplyAddsPerThread`.
+    /// threads; below it one thread pools every plane. Measured on 2 cores at load 4–5 (other
+    /// builds), the profiled pool phase after a 1×1 conv on a 16-channel S×S map, 2×2 max, every
+    /// pool forced to split, 1 vs 2 threads: 8 k reads per thread 0.018–0.105 ms vs 0.061–0.100
+    /// (3 runs), 33 k 0.072–0.112 vs 0.076–0.167 (3 runs), 74 k 0.36 vs 0.17 (1 run), 131 k
+    /// 0.57–0.64 vs 0.64–0.76 (3 runs, the other core busy). Inconclusive under that load; 2^16
+    /// keeps every map where splitting never clearly won serial.
     public static let minReadsPerThread = 1 << 16
 
     /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over `Parallel.threads` when there
