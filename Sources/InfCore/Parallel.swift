@@ -39,6 +39,35 @@ public enum Parallel {
         return body()
     }
 
+    /// `forChunks` for bodies that call GEMMs or other split loops themselves (a conv's
+    /// im2col + GEMM per image): each chunk owns one thread, so inside the region OpenBLAS runs
+    /// on one thread and `threads` reads 1 (a weight format's own row split runs serially on its
+    /// chunk instead of waking more workers), and the profiler is off (it is not thread-safe:
+    /// the caller measures the region as one phase). All three are restored before returning.
+    /// With one chunk, `body` runs on the calling thread with nothing changed.
+    public static func forChunksOwningThreads(_ count: Int, minChunk: Int = 1,
+                                              _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+        let chunks = min(threads, count / max(minChunk, 1))
+        if chunks <= 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        // OpenBLAS's count is restored to what it was, not to `threads`: the region may sit
+        // inside one that already runs OpenBLAS on one thread.
+        let saved = threads, savedBLAS = BLAS.threads, profiler = Profiler.active
+        BLAS.threads = 1
+        threads = 1
+        Profiler.active = nil
+        defer {
+            Profiler.active = profiler
+            threads = saved
+            BLAS.threads = savedBLAS
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, (c * count / chunks)..<((c + 1) * count / chunks))
+        }
+    }
+
     /// Runs a GEMM over `rows` output rows: with many rows, infbench splits them over its
     /// threads, each calling single-threaded sgemm on its slice; with few, one call lets
     /// OpenBLAS thread it. Measured on 2 cores (MiniLM, 128 tokens): splitting rows took

@@ -51,7 +51,11 @@ public struct SuitePlan {
         + "once a product has ≥ 2M multiply–adds, else one thread; other GEMMs of ≥ 512 rows are split by rows over "
         + "infbench's threads, each calling single-threaded sgemm, smaller ones are threaded by OpenBLAS; attention heads "
         + "are split once each thread gets ≥ 1M multiply–adds, GELU and LayerNorm rows past 16K elements "
-        + "(OpenBLAS on one thread meanwhile); embedding, im2col and pooling run on the calling thread"
+        + "(OpenBLAS on one thread meanwhile); embedding runs on the calling thread. CNNs: infbench owns the "
+        + "threads and OpenBLAS runs on one throughout (classifier included); a conv of ≥ 600 k multiply-adds per thread "
+        + "splits images (batch ≥ threads) or bands of output rows (batch 1) over infbench's threads, each with its own "
+        + "im2col and sgemm, smaller convs run serially; depthwise planes (≥ 2^17 multiply-adds per thread), pooling "
+        + "planes (≥ 2^16 window reads) and ReLU/ReLU6 (≥ 2^16 elements) split over infbench's threads past those minimums"
 }
 
 public final class SuiteRunner {

@@ -1,14 +1,21 @@
 // Conv2D (im2col + GEMM) against a direct seven-loop convolution: stride 1 and 2, padding 0
 // and 1, asymmetric padding, non-square input and kernel, with and without bias, several images
-// per batch, and the pointwise (1×1) path that skips im2col.
+// per batch, and the pointwise (1×1) path that skips im2col; at 2 threads, the split over images
+// and over bands of output rows of one image, against the reference and the 1-thread result.
 import InfCore
 import XCTest
 
 final class ConvTests: XCTestCase {
+    override func tearDown() {
+        Parallel.setThreads(1)
+        super.tearDown()
+    }
+
     /// Tolerance: each output is a fp32 dot product of IC·KH·KW terms plus the bias, so it is
     /// within γ_{K+1} · (Σ|w||x| + |b|) of the exact value (im2col only copies and writes zeros).
     private func check(b: Int = 2, ic: Int = 3, h: Int, w: Int, oc: Int = 4, kh: Int, kw: Int,
                        stride: Int, padding: Int, paddingEnd: Int? = nil, bias: Bool = true, seed: UInt64,
+                       splitAtTwoThreads split: (tiles: Int, chunks: Int)? = nil,
                        file: StaticString = #filePath, line: UInt = #line) {
         var rng = SeededRNG(seed: seed)
         let x = randn(b * ic * h * w, rng: &rng)
@@ -18,6 +25,18 @@ final class ConvTests: XCTestCase {
                           stride: stride, padding: padding, paddingEnd: paddingEnd)
         var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
         conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+        var serial: Tensor?
+        if let split {
+            // The same call at 2 threads must take the threaded path (else this checks nothing).
+            Parallel.setThreads(2)
+            defer { Parallel.setThreads(1) }
+            let plan = conv.threadSplit(batch: b, height: h, width: w)
+            XCTAssertEqual(plan.tiles, split.tiles, "bands per image at 2 threads", file: file, line: line)
+            XCTAssertEqual(plan.chunks, split.chunks, "threads used", file: file, line: line)
+            serial = y
+            y = Tensor(zeros: [0])
+            conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+        }
         let ref = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: kh, kw: kw, bias: bv,
                              stride: stride, padding: padding, paddingEnd: paddingEnd)
         XCTAssertEqual(y.shape, [b, oc, ref.oh, ref.ow], file: file, line: line)
@@ -28,6 +47,12 @@ final class ConvTests: XCTestCase {
                                bias: bv?.map(abs), stride: stride, padding: padding, paddingEnd: paddingEnd).y.max()!
         let name = "conv \(h)×\(w) k\(kh)×\(kw) s\(stride) p\(padding)+\(paddingEnd ?? padding) bias=\(bias)"
         assertClose(y.storage, ref.y, absTol: gamma(ic * kh * kw + 1) * bound, relTol: 0, name, file: file, line: line)
+        if let serial {
+            // Same dot products; only OpenBLAS's blocking of the narrower band GEMM may round
+            // differently, so the two paths are within twice the reference bound of each other.
+            assertClose(y.storage, serial.storage, absTol: 2 * gamma(ic * kh * kw + 1) * bound, relTol: 0,
+                        name + " 2 threads vs 1", file: file, line: line)
+        }
     }
 
     func testStrideAndPaddingGrid() {
@@ -84,5 +109,26 @@ final class ConvTests: XCTestCase {
         conv(big, into: &y2, col: &col)
         XCTAssertEqual(y1, y2, "the im2col scratch carries nothing from one call to the next")
         XCTAssertEqual(ys.shape, [1, 4, 3, 3])
+    }
+
+    func testTwoThreadsSplitImagesAndBandsOfRows() {
+        let minimum = Conv2D.minMultiplyAddsPerThread
+        // Batch ≥ threads: one image per unit, two threads; 16·72·(16·16) multiply-adds per image.
+        XCTAssertGreaterThanOrEqual(5 * 16 * 72 * 256, 2 * minimum)
+        check(b: 5, ic: 8, h: 16, w: 16, oc: 16, kh: 3, kw: 3, stride: 1, padding: 1, seed: 50,
+              splitAtTwoThreads: (1, 2))
+        // Batch 1: two bands of output rows (17 × 15 outputs, rows 8 and 9), stride 2 with TensorFlow padding.
+        XCTAssertGreaterThanOrEqual(96 * 72 * 17 * 15, 2 * minimum)
+        check(b: 1, ic: 8, h: 34, w: 31, oc: 96, kh: 3, kw: 3, stride: 2, padding: 0, paddingEnd: 1, seed: 51,
+              splitAtTwoThreads: (2, 2))
+        // A pointwise conv of one image: each band gathers its columns of the image.
+        XCTAssertGreaterThanOrEqual(64 * 64 * 19 * 17, 2 * minimum)
+        check(b: 1, ic: 64, h: 19, w: 17, oc: 64, kh: 1, kw: 1, stride: 1, padding: 0, seed: 52,
+              splitAtTwoThreads: (2, 2))
+        // Too little work for a second thread: serial.
+        Parallel.setThreads(2)
+        let small = Conv2D(weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, padding: 1)
+        XCTAssertEqual(small.threadSplit(batch: 1, height: 8, width: 8).chunks, 1)
+        XCTAssertEqual(small.threadSplit(batch: 32, height: 8, width: 8).chunks, 1)
     }
 }

@@ -85,7 +85,9 @@ final class DepthwiseConvTests: XCTestCase {
         var rng = SeededRNG(seed: 50)
         let dw = DepthwiseConv2D(weight: Tensor.randomNormal([24, 1, 3, 3], std: 1, rng: &rng),
                                  bias: Tensor.randomNormal([24], std: 1, rng: &rng), stride: 2, padding: 0, paddingEnd: 1)
-        let x = Tensor.randomNormal([3, 24, 10, 10], std: 1, rng: &rng)
+        // 3·24 planes of 32×32 outputs × 9 taps: past two threads' minimum, so the planes do split.
+        let x = Tensor.randomNormal([3, 24, 64, 64], std: 1, rng: &rng)
+        XCTAssertGreaterThanOrEqual(3 * 24 * 32 * 32 * 9, 2 * DepthwiseConv2D.minMultiplyAddsPerThread)
         var one = Tensor(zeros: [0]), two = Tensor(zeros: [0])
         Parallel.setThreads(1)
         dw(x, into: &one)

@@ -66,6 +66,19 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(out, t.storage, "out-of-place ReLU equals in-place")
     }
 
+    func testReluAndRelu6SplitOverTwoThreads() {
+        var rng = SeededRNG(seed: 5)
+        let n = 2 * minClampElementsPerThread + 7   // two chunks at 2 threads, one a bit longer
+        let x = randn(n, std: 4, rng: &rng)
+        Parallel.setThreads(2)
+        defer { Parallel.setThreads(1) }
+        var t = Tensor(shape: [n], storage: x), t6 = t
+        relu(&t)
+        relu6(&t6)
+        assertClose(t.storage, Ref.relu(x), absTol: 0, relTol: 0, "relu at 2 threads")
+        XCTAssertEqual(t6.storage, x.map { min(max($0, 0), 6) }, "relu6 at 2 threads")
+    }
+
     func testAddBiasKernel() {
         var rng = SeededRNG(seed: 4)
         let (rows, cols) = (7, 13)

@@ -30,6 +30,30 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    func testChunksOwningThreadsRunNestedWorkSeriallyAndRestore() {
+        Parallel.setThreads(2)
+        let profiler = Profiler()
+        Profiler.active = profiler
+        defer { Profiler.active = nil }
+        let lock = NSLock()
+        var chunks = Set<Int>(), inside = [(threads: Int, blas: Int, profiling: Bool)]()
+        Parallel.forChunksOwningThreads(10) { chunk, _ in
+            let seen = (Parallel.threads, BLAS.threads, Profiler.active != nil)
+            lock.withLock { chunks.insert(chunk); inside.append(seen) }
+        }
+        XCTAssertEqual(chunks, [0, 1], "two chunks at 2 threads")
+        XCTAssertTrue(inside.allSatisfy { $0.threads == 1 && $0.blas == 1 && !$0.profiling },
+                      "inside: one thread each, OpenBLAS on one, profiler off: \(inside)")
+        XCTAssertEqual(Parallel.threads, 2)
+        XCTAssertEqual(BLAS.threads, 2)
+        XCTAssertTrue(Profiler.active === profiler)
+        // One chunk: nothing is changed.
+        var serial = (0, 0)
+        Parallel.forChunksOwningThreads(10, minChunk: 6) { _, _ in serial = (Parallel.threads, BLAS.threads) }
+        XCTAssertEqual(serial.0, 2)
+        XCTAssertEqual(serial.1, 2)
+    }
+
     /// Runs `body` at 1 and at 3 threads and compares. Row splits change no sum's order,
     /// but OpenBLAS may block a smaller GEMM differently, so allow fp32 reassociation.
     func assertSameAtThreads<T>(_ label: String, _ body: () -> T, _ values: (T) -> [Float]) {

@@ -1,9 +1,15 @@
 // Max and average pooling against the reference: stride = kernel (tiling) and stride < kernel
-// (overlapping windows), non-square planes, sizes that leave a remainder, all-negative input.
+// (overlapping windows), non-square planes, sizes that leave a remainder, all-negative input;
+// planes split over 2 threads, and global average pooling.
 import InfCore
 import XCTest
 
 final class PoolingTests: XCTestCase {
+    override func tearDown() {
+        Parallel.setThreads(1)
+        super.tearDown()
+    }
+
     /// Tolerance: max only selects an input, so it is exact. Average sums k² Floats and scales
     /// by a rounded 1/k², so it is within γ_{k²+2}·max|x| of the exact mean.
     private func check(_ kind: Pool2D.Kind, b: Int = 2, c: Int = 3, h: Int, w: Int, kernel: Int, stride: Int,
@@ -47,5 +53,30 @@ final class PoolingTests: XCTestCase {
         var y = Tensor(zeros: [0])
         Pool2D(.max, kernel: 2, stride: 2)(Tensor(shape: [1, 1, 2, 2], storage: [-3, -1, -2, -4]), into: &y)
         XCTAssertEqual(y.storage, [-1])
+    }
+
+    func testTwoThreadsSplitPlanes() {
+        Parallel.setThreads(2)
+        // 2·16 planes of 32·32 2×2 windows: 2^17 reads, two threads' worth (else nothing splits).
+        XCTAssertGreaterThanOrEqual(2 * 16 * 32 * 32 * 4, 2 * Pool2D.minReadsPerThread)
+        check(.max, b: 2, c: 16, h: 64, w: 64, kernel: 2, stride: 2, seed: 60)
+        check(.avg, b: 2, c: 17, h: 65, w: 63, kernel: 3, stride: 2, seed: 61)
+    }
+
+    func testGlobalAveragePoolAtOneAndTwoThreads() {
+        var rng = SeededRNG(seed: 62)
+        let (b, c, h, w) = (4, 64, 24, 24)
+        XCTAssertGreaterThanOrEqual(b * c * h * w, 2 * Pool2D.minReadsPerThread, "enough to split at 2 threads")
+        let x = randn(b * c * h * w, std: 2, rng: &rng)
+        let ref = Ref.pool2d(x, planes: b * c, h: h, w: w, kernel: h, stride: h, max: false)
+        for threads in [1, 2] {
+            Parallel.setThreads(threads)
+            var y = Tensor(zeros: [0])
+            globalAveragePool(Tensor(shape: [b, c, h, w], storage: x), into: &y)
+            XCTAssertEqual(y.shape, [b, c])
+            // A sum of n Floats scaled by a rounded 1/n.
+            assertClose(y.storage, ref.y, absTol: gamma(h * w + 2) * Double(x.map(abs).max()!), relTol: 0,
+                        "global average pool, \(threads) threads")
+        }
     }
 }

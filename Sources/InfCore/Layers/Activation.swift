@@ -9,16 +9,30 @@ public func gelu(_ x: inout Tensor) {
     }
 }
 
-/// ReLU, in place.
+/// Elements a thread must get before ReLU / ReLU6 split over threads: each is one max (and
+/// min) over memory, a quarter of GELU's 16 384-element grain would not pay for a wake-up.
+public let minClampElementsPerThread = 1 << 16
+
+/// ReLU, in place; split over `Parallel.threads` past `minClampElementsPerThread` per thread.
 public func relu(_ x: inout Tensor) {
     let n = x.count
-    x.storage.withUnsafeMutableBufferPointer { p in reluKernel(p.baseAddress!, p.baseAddress!, count: n) }
+    x.storage.withUnsafeMutableBufferPointer { p in
+        let base = p.baseAddress!
+        Parallel.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
+            reluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
+        }
+    }
 }
 
-/// ReLU6, min(max(0, x), 6), in place.
+/// ReLU6, min(max(0, x), 6), in place; split as `relu`.
 public func relu6(_ x: inout Tensor) {
     let n = x.count
-    x.storage.withUnsafeMutableBufferPointer { p in relu6Kernel(p.baseAddress!, p.baseAddress!, count: n) }
+    x.storage.withUnsafeMutableBufferPointer { p in
+        let base = p.baseAddress!
+        Parallel.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
+            relu6Kernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
+        }
+    }
 }
 
 /// Softmax over the last dimension, in place (numerically stable).

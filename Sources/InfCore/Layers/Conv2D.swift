@@ -55,17 +55,47 @@ public struct Conv2D: Sendable {
         return 2 * Double(outChannels * oh * ow) * Double(inChannels * kernelH * kernelW)
     }
 
-    /// y (OC, n) += b, row by row.
-    private func addBias(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    /// y (OC, n) += b, row by row; rows `stride` apart (n when y is a whole image).
+    private func addBias(_ y: UnsafeMutablePointer<Float>, _ n: Int, stride: Int? = nil) {
         guard let bias else { return }
         for oc in 0..<outChannels {
             let bv = bias.storage[oc]
-            let row = y + oc * n
+            let row = y + oc * (stride ?? n)
             for j in 0..<n { row[j] += bv }
         }
     }
 
-    /// x (B, IC, H, W) → y (B, OC, OH, OW); col is scratch reused across calls (untouched by pointwise convs).
+    /// Multiply-adds a thread must get before a conv is split over threads. Measured on 2 cores
+    /// (EPYC, OpenBLAS 0.3.21 Cooperlake, load average 4–5 from other builds), batch 1, every
+    /// conv forced to split: CNNs of four 3×3 16→16 convs on S×S maps (no pooling), 2 threads
+    /// against 1 interleaved (`infbench run --model DIR --batch 1 --threads 1,2 --min-time 0.5`),
+    /// two runs: 8×8 (74 k multiply-adds per thread) 0.67×, 12×12 (166 k) 0.76–0.78×, 16×16
+    /// (295 k) 0.83–0.85×, 20×20 (461 k) 0.85–0.87×, 24×24 (664 k) 1.10–1.11×, 28×28 (903 k)
+    /// 1.06–1.15×, 32×32 (1.18 M) 1.17–1.31×. The break-even lies between 461 k and 664 k; an
+    /// idle machine would put it lower, so this errs towards serial.
+    public static let minMultiplyAddsPerThread = 600_000
+
+    /// How a call on (b, IC, h, w) splits over `Parallel.threads`: each image into `tiles` bands
+    /// of output rows (more than one only when there are fewer images than threads), and the
+    /// b·tiles (image, band) units over `chunks` threads. (1, 1), serial, when a thread would get
+    /// fewer than `minMultiplyAddsPerThread` multiply-adds: waking a worker costs microseconds.
+    public func threadSplit(batch b: Int, height h: Int, width w: Int) -> (tiles: Int, chunks: Int) {
+        let threads = Parallel.threads
+        let (oh, _) = outputSize(height: h, width: w)
+        let multiplyAdds = Double(b) * flops(height: h, width: w) / 2
+        let affordable = min(threads, Int(multiplyAdds / Double(Self.minMultiplyAddsPerThread)))
+        guard threads > 1, affordable > 1, b > 0, oh > 0 else { return (1, 1) }
+        let tiles = b >= affordable ? 1 : min(oh, (affordable + b - 1) / b)
+        let chunks = min(affordable, b * tiles)
+        return chunks > 1 ? (tiles, chunks) : (1, 1)
+    }
+
+    /// x (B, IC, H, W) → y (B, OC, OH, OW); col is scratch reused across calls (untouched by
+    /// pointwise convs unless they split an image). Thread policy: infbench owns the threads
+    /// here and OpenBLAS runs on one. Large enough calls split images (batch ≥ threads) or
+    /// bands of output rows (batch 1) over infbench's threads, each doing its own im2col and
+    /// sgemm on its part; small ones run serially. OpenBLAS threading a conv's GEMM while the
+    /// im2col and pooling around it ran serially made 2 threads slower than 1 (issue 17).
     public func callAsFunction(_ x: Tensor, into y: inout Tensor, col: inout Tensor) {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects (B, \(inChannels), H, W), got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
@@ -76,29 +106,88 @@ public struct Conv2D: Sendable {
         let pointwise = kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 && paddingEnd == 0
         let k = inChannels * kernelH * kernelW, n = oh * ow
         y.resize([b, outChannels, oh, ow])
+        let (tiles, chunks) = threadSplit(batch: b, height: h, width: w)
+        if chunks > 1 {
+            split(x, into: &y, col: &col, tiles: tiles, chunks: chunks, pointwise: pointwise)
+            return
+        }
         if !pointwise { col.resize([k, n]) }
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 col.storage.withUnsafeMutableBufferPointer { cp in
-                    for bi in 0..<b {
-                        let out = yp.baseAddress! + bi * outChannels * n
-                        if pointwise {
+                    Parallel.withSingleThreadedBLAS {
+                        for bi in 0..<b {
+                            let out = yp.baseAddress! + bi * outChannels * n
+                            if pointwise {
+                                Profiler.measure("conv.gemm") {
+                                    weights.multiplyLeft(xp.baseAddress! + bi * inChannels * h * w, columns: n, into: out)
+                                }
+                                addBias(out, n)
+                                continue
+                            }
+                            Profiler.measure("conv.im2col") {
+                                im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
+                                             channels: inChannels, height: h, width: w,
+                                             kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
+                                             outH: oh, outW: ow)
+                            }
                             Profiler.measure("conv.gemm") {
-                                weights.multiplyLeft(xp.baseAddress! + bi * inChannels * h * w, columns: n, into: out)
+                                weights.multiplyLeft(cp.baseAddress!, columns: n, into: out)
                             }
                             addBias(out, n)
-                            continue
                         }
-                        Profiler.measure("conv.im2col") {
-                            im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
-                                         channels: inChannels, height: h, width: w,
-                                         kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
-                                         outH: oh, outW: ow)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The threaded path: the b·tiles (image, band of output rows) units over `chunks` threads.
+    /// Chunk c's scratch in col: its im2col (K, band) and, when bands split an image, its GEMM
+    /// output (OC, band), copied into y's rows. Every output is the same dot product as in the
+    /// serial path; only OpenBLAS's blocking of a narrower GEMM may differ (rounding).
+    private func split(_ x: Tensor, into y: inout Tensor, col: inout Tensor, tiles: Int, chunks: Int, pointwise: Bool) {
+        let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (oh, ow) = outputSize(height: h, width: w)
+        let k = inChannels * kernelH * kernelW, n = oh * ow, oc = outChannels
+        let band = (oh + tiles - 1) / tiles * ow                   // the widest band's columns
+        let colCount = pointwise && tiles == 1 ? 0 : k * band
+        let outCount = tiles == 1 ? 0 : oc * band
+        let per = colCount + outCount
+        // forChunks makes at least `chunks` and at most min(threads, units) chunks.
+        let units = b * tiles
+        if per > 0 { col.resize([min(Parallel.threads, units), per]) }
+        Profiler.measure("conv.split") {
+            x.storage.withUnsafeBufferPointer { xp in
+                y.storage.withUnsafeMutableBufferPointer { yp in
+                    col.storage.withUnsafeMutableBufferPointer { cp in
+                        let (xb, yb, cb) = (xp.baseAddress!, yp.baseAddress!, cp.baseAddress)
+                        Parallel.forChunksOwningThreads(units, minChunk: max(1, units / chunks)) { chunk, part in
+                            let scratch = cb.map { $0 + chunk * per }
+                            for unit in part {
+                                let (bi, t) = (unit / tiles, unit % tiles)
+                                let rows = (t * oh / tiles)..<((t + 1) * oh / tiles)
+                                let img = xb + bi * inChannels * h * w, out = yb + bi * oc * n
+                                let m = rows.count * ow
+                                var source = UnsafePointer(img)
+                                if !(pointwise && tiles == 1) {
+                                    im2colRowsKernel(scratch!, img, channels: inChannels, height: h, width: w,
+                                                     kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
+                                                     outW: ow, outRows: rows)
+                                    source = UnsafePointer(scratch!)
+                                }
+                                if tiles == 1 {
+                                    weights.multiplyLeft(source, columns: n, into: out)
+                                    addBias(out, n)
+                                    continue
+                                }
+                                let tmp = scratch! + colCount
+                                weights.multiplyLeft(source, columns: m, into: tmp)
+                                let dst = out + rows.lowerBound * ow
+                                for o in 0..<oc { (dst + o * n).update(from: tmp + o * m, count: m) }
+                                addBias(dst, m, stride: n)
+                            }
                         }
-                        Profiler.measure("conv.gemm") {
-                            weights.multiplyLeft(cp.baseAddress!, columns: n, into: out)
-                        }
-                        addBias(out, n)
                     }
                 }
             }

@@ -41,7 +41,15 @@ public struct DepthwiseConv2D: Sendable {
         return 2 * Double(channels * oh * ow * kernel * kernel)
     }
 
-    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over `Parallel.threads`.
+    /// Multiply-adds a thread must get before planes are split over threads. The same wake-up
+    /// cost as `Conv2D.minMultiplyAddsPerThread`'s, scaled to this kernel's lower rate (no
+    /// reduction to block for, ~¼ of sgemm's multiply-adds per second); not measured on its own
+    /// (no EfficientNet checkpoint on the machine that chose the conv threshold). Before, any 16
+    /// planes split, however small: 16 planes of 7×7 are 7 k multiply-adds.
+    public static let minMultiplyAddsPerThread = 1 << 17
+
+    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over `Parallel.threads` past
+    /// `minMultiplyAddsPerThread` per thread (each plane computed by one thread: same result).
     public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
         precondition(x.rank == 4 && x.shape[1] == channels, "depthwise conv expects (B, \(channels), H, W), got \(x.shape)")
         let (b, c, h, w) = (x.shape[0], channels, x.shape[2], x.shape[3])
@@ -56,7 +64,8 @@ public struct DepthwiseConv2D: Sendable {
                     let (xb, yb, wb) = (xp.baseAddress!, yp.baseAddress!, wp.baseAddress!)
                     Profiler.measure("conv.depthwise") {
                         let scratchCount = depthwiseScratchCount(kernel: k, stride: s, outH: oh, outW: ow)
-                        Parallel.forChunks(b * c, minChunk: 8) { _, planes in
+                        let minPlanes = max(1, Self.minMultiplyAddsPerThread / max(1, oh * ow * k * k))
+                        Parallel.forChunks(b * c, minChunk: minPlanes) { _, planes in
                             // One scratch per chunk (thread), reused by its planes.
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                                 for plane in planes {
