@@ -32,10 +32,12 @@ public enum Parallel {
     }
 
     /// Runs `body` with OpenBLAS on one thread, for loops that call BLAS from several threads at once.
+    /// OpenBLAS's count is restored to what it was (the region may sit inside another one-thread region).
     public static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
         guard threads > 1 else { return body() }
+        let saved = BLAS.threads
         BLAS.threads = 1
-        defer { BLAS.threads = threads }
+        defer { BLAS.threads = saved }
         return body()
     }
 
