@@ -21,9 +21,13 @@ let package = Package(
         // MARK: Libraries
         // Tensors, the BLAS wrapper, kernels and layers: one file per layer kind.
         .target(name: "InfCore", dependencies: ["CBLAS", "CKernels"]),
+        // File formats and parsers: safetensors I/O, the WordPiece tokenizer, JSON field locating,
+        // regular-file checks. Only Foundation and InfCore (for Tensor and fp16/bf16 conversion), so the
+        // fuzzers build it without the models or the training engine.
+        .target(name: "InfFormats", dependencies: ["InfCore"]),
         // The models, one file each, declaring their parameters once; the registry from config.json's
-        // model_type to the model; configs, safetensors I/O, tokenizer, generation.
-        .target(name: "InfModels", dependencies: ["InfCore"]),
+        // model_type to the model; configs, datasets, generation. Re-exports InfFormats.
+        .target(name: "InfModels", dependencies: ["InfCore", "InfFormats"]),
         // The training engine: backward passes for the layers above, SGD/Adam, losses
         // (including distillation), trainable CNN and encoder, the distillation recipe.
         .target(name: "InfTrain", dependencies: ["InfCore", "InfModels"]),
@@ -40,6 +44,7 @@ let package = Package(
 
         // MARK: Tests (mirror Sources; every optimised path against a naive reference)
         .testTarget(name: "InfCoreTests", dependencies: ["InfCore"]),
+        .testTarget(name: "InfFormatsTests", dependencies: ["InfFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
         .testTarget(name: "InfTrainTests", dependencies: ["InfTrain"]),
         .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
