@@ -53,3 +53,26 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// MARK: Fuzzers (libFuzzer + AddressSanitizer; declared only when INFBENCH_FUZZ is set)
+// `make fuzz` builds each one with
+//   INFBENCH_FUZZ=1 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+//     -Xswiftc -use-ld=lld --product fuzz-<name>
+// Without -sanitize=fuzzer there is no libFuzzer to link, so a plain `swift build` must not see them.
+// Each is one Fuzz/*Fuzz.swift that defines LLVMFuzzerTestOneInput and ends by handing it to
+// libFuzzer through FuzzDriver (SwiftPM gives every executable its own main, so libFuzzer's is unused).
+// The first two need only the format target, which is why the parsers live in InfFormats.
+if Context.environment["INFBENCH_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
+    let fuzzNonSources = ["Driver", "corpus", "make_seeds.py"] + ["config", "results", "safetensors", "tokenizer"].map { "\($0).dict" }
+    let fuzzers = [("safetensors", "SafetensorsFuzz.swift", "InfFormats"),
+                   ("tokenizer", "TokenizerFuzz.swift", "InfFormats"),
+                   ("config", "ConfigFuzz.swift", "InfModels"),     // the registry decodes configs
+                   ("results", "ResultsFuzz.swift", "InfHarness")]  // show, compare, reproduce, chart
+    for (name, file, library) in fuzzers {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: library)],
+                                                 path: "Fuzz", exclude: fuzzNonSources + fuzzers.map(\.1).filter { $0 != file },
+                                                 sources: [file]))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}
