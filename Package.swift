@@ -33,7 +33,9 @@ let package = Package(
         .target(name: "InfTrain", dependencies: ["InfCore", "InfModels"]),
         // Optimisation techniques, one file each, behind the `Technique` protocol.
         .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels", "InfTrain"]),
-        // Timing, statistics, environment, the suite runner, results and printers.
+        // Timing, statistics, environment, the suite runner, results and printers. The measurement,
+        // statistics, result and printer files import only Foundation, InfCore and InfFormats; the
+        // suite runner, plans and scenarios use the models and techniques.
         .target(name: "InfHarness", dependencies: ["InfCore", "InfModels", "InfTechniques"]),
 
         // MARK: The CLI (argument parsing and wiring only)
