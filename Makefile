@@ -104,15 +104,15 @@ lm-adaptive: build lm-data  ## fine-tune fortunes-lm's adaptive softmax (body fr
 	$(RELEASE) softmax --model fortunes-lm
 
 # The fuzzers are SwiftPM executables (Package.swift declares them when INFBENCH_FUZZ is set), built
-# in their own folder with fuzzer coverage and AddressSanitizer; debug keeps @testable imports and
-# Swift's overflow and bounds checks. Each fuzzes a scratch copy of its seeds (the committed corpus
+# in their own folder with fuzzer coverage and AddressSanitizer; a debug build (for @testable imports)
+# compiled with -O, which keeps Swift's overflow and bounds checks and fuzzes ~4x faster than -Onone. Each fuzzes a scratch copy of its seeds (the committed corpus
 # stays as it is) for FUZZ_SECONDS; crash inputs go to .build-fuzz/crashes/. Non-zero exit if any
 # target failed. SWIFT_BACKTRACE=enable=no: Swift's own crash backtracer would otherwise take the
 # signal (and can sit there) before libFuzzer saves the crashing input.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := safetensors config tokenizer results
 FUZZ_DIR     := .build-fuzz
-FUZZ_BUILD   := INFBENCH_FUZZ=1 $(SWIFT) build -c debug --scratch-path $(FUZZ_DIR) -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+FUZZ_BUILD   := INFBENCH_FUZZ=1 $(SWIFT) build -c debug --scratch-path $(FUZZ_DIR) -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -O
 
 fuzz: deps       ## libFuzzer + ASan on the safetensors reader, config.json parser, tokenizer and result files, FUZZ_SECONDS (60) each
 	@status=0; for t in $(FUZZ_TARGETS); do \

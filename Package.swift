@@ -59,7 +59,7 @@ let package = Package(
 // MARK: Fuzzers (libFuzzer + AddressSanitizer; declared only when INFBENCH_FUZZ is set)
 // `make fuzz` builds each one with
 //   INFBENCH_FUZZ=1 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
-//     -Xswiftc -use-ld=lld --product fuzz-<name>
+//     -Xswiftc -use-ld=lld -Xswiftc -O --product fuzz-<name>
 // Without -sanitize=fuzzer there is no libFuzzer to link, so a plain `swift build` must not see them.
 // Each is one Fuzz/*Fuzz.swift that defines LLVMFuzzerTestOneInput and ends by handing it to
 // libFuzzer through FuzzDriver (SwiftPM gives every executable its own main, so libFuzzer's is unused).
