@@ -21,15 +21,21 @@ let package = Package(
         // MARK: Libraries
         // Tensors, the BLAS wrapper, kernels and layers: one file per layer kind.
         .target(name: "InfCore", dependencies: ["CBLAS", "CKernels"]),
+        // File formats and parsers: safetensors I/O, the WordPiece tokenizer, JSON field locating,
+        // regular-file checks. Only Foundation and InfCore (for Tensor and fp16/bf16 conversion), so the
+        // fuzzers build it without the models or the training engine.
+        .target(name: "InfFormats", dependencies: ["InfCore"]),
         // The models, one file each, declaring their parameters once; the registry from config.json's
-        // model_type to the model; configs, safetensors I/O, tokenizer, generation.
-        .target(name: "InfModels", dependencies: ["InfCore"]),
+        // model_type to the model; configs, datasets, generation. Re-exports InfFormats.
+        .target(name: "InfModels", dependencies: ["InfCore", "InfFormats"]),
         // The training engine: backward passes for the layers above, SGD/Adam, losses
         // (including distillation), trainable CNN and encoder, the distillation recipe.
         .target(name: "InfTrain", dependencies: ["InfCore", "InfModels"]),
         // Optimisation techniques, one file each, behind the `Technique` protocol.
         .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels", "InfTrain"]),
-        // Timing, statistics, environment, the suite runner, results and printers.
+        // Timing, statistics, environment, the suite runner, results and printers. The measurement,
+        // statistics, result and printer files import only Foundation, InfCore and InfFormats; the
+        // suite runner, plans and scenarios use the models and techniques.
         .target(name: "InfHarness", dependencies: ["InfCore", "InfModels", "InfTechniques"]),
 
         // MARK: The CLI (argument parsing and wiring only)
@@ -40,6 +46,7 @@ let package = Package(
 
         // MARK: Tests (mirror Sources; every optimised path against a naive reference)
         .testTarget(name: "InfCoreTests", dependencies: ["InfCore"]),
+        .testTarget(name: "InfFormatsTests", dependencies: ["InfFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
         .testTarget(name: "InfTrainTests", dependencies: ["InfTrain"]),
         .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
@@ -48,3 +55,26 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// MARK: Fuzzers (libFuzzer + AddressSanitizer; declared only when INFBENCH_FUZZ is set)
+// `make fuzz` builds each one with
+//   INFBENCH_FUZZ=1 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+//     -Xswiftc -use-ld=lld -Xswiftc -O --product fuzz-<name>
+// Without -sanitize=fuzzer there is no libFuzzer to link, so a plain `swift build` must not see them.
+// Each is one Fuzz/*Fuzz.swift that defines LLVMFuzzerTestOneInput and ends by handing it to
+// libFuzzer through FuzzDriver (SwiftPM gives every executable its own main, so libFuzzer's is unused).
+// The first two need only the format target, which is why the parsers live in InfFormats.
+if Context.environment["INFBENCH_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
+    let fuzzNonSources = ["Driver", "corpus", "make_seeds.py"] + ["config", "results", "safetensors", "tokenizer"].map { "\($0).dict" }
+    let fuzzers = [("safetensors", "SafetensorsFuzz.swift", "InfFormats"),
+                   ("tokenizer", "TokenizerFuzz.swift", "InfFormats"),
+                   ("config", "ConfigFuzz.swift", "InfModels"),     // the registry decodes configs
+                   ("results", "ResultsFuzz.swift", "InfHarness")]  // show, compare, reproduce, chart
+    for (name, file, library) in fuzzers {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: library)],
+                                                 path: "Fuzz", exclude: fuzzNonSources + fuzzers.map(\.1).filter { $0 != file },
+                                                 sources: [file]))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

@@ -2,6 +2,7 @@
 // must either throw a ModelError naming the file or return a config whose settings the model
 // builders can use (the sizes they derive from it are computed here, so overflow would trap).
 import Foundation
+import FuzzDriver
 @testable import InfModels  // for CNNConfig.featureShapes()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -39,7 +40,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             _ = out * width
             width = out
         }
+    default:  // another registered architecture (EfficientNet, …): its registry entry checked it
+        precondition(config.settings.problem() == nil, "\(config.kind) config with a problem was accepted")
     }
     if let d = config.dataset { precondition(d.problem() == nil, "dataset with a problem was accepted") }
     return 0
 }
+
+// libFuzzer takes over from here (Fuzz/Driver: SwiftPM gives every executable its own main).
+exit(infbench_run_fuzzer(CommandLine.argc, CommandLine.unsafeArgv))

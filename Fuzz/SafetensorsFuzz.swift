@@ -2,7 +2,8 @@
 // must either throw a SafetensorsError (one sentence) or return a file whose every listed
 // tensor is consistent and whose F32/F16/BF16 tensors convert to Float without trapping.
 import Foundation
-import InfModels
+import FuzzDriver
+import InfFormats
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -44,3 +45,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+// libFuzzer takes over from here (Fuzz/Driver: SwiftPM gives every executable its own main).
+exit(infbench_run_fuzzer(CommandLine.argc, CommandLine.unsafeArgv))

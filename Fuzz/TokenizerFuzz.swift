@@ -4,7 +4,8 @@
 // encoding. Encoding must never trap and must keep its promises: [CLS] … [SEP], at most
 // maxLength ids, every id in the vocabulary, the same pieces as tokenize(_:).
 import Foundation
-import InfModels
+import FuzzDriver
+import InfFormats
 
 private let required = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 
@@ -64,3 +65,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(batch.ids.count == 2 * batch.length && batch.mask.count == 2 * batch.length, "ragged batch")
     return 0
 }
+
+// libFuzzer takes over from here (Fuzz/Driver: SwiftPM gives every executable its own main).
+exit(infbench_run_fuzzer(CommandLine.argc, CommandLine.unsafeArgv))

@@ -1,7 +1,7 @@
 // The result as JSON, raw samples included: what Results/*.json stores and
 // what `reproduce` and `compare` read back, with errors that name the file.
 import Foundation
-import InfModels
+import InfFormats  // jsonSyntaxLocation, locateUndecodableNumber
 
 extension SuiteResult {
     /// The schema version this build writes; must equal the `schemaVersion` default in

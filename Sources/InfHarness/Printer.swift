@@ -2,7 +2,6 @@
 // one flag, all reading the same structure. This file holds the shared
 // pieces: the format enum, the protocol, and the cells both tables use.
 import Foundation
-import InfTechniques
 
 public enum OutputFormat: String, CaseIterable, Sendable {
     /// Aligned plain text for a terminal (the default).
@@ -30,8 +29,9 @@ public func printer(for format: OutputFormat) -> ResultPrinter {
 
 /// The variant name of the A/A row: the fp32 baseline measured against itself,
 /// interleaved like any other variant. Its speedup interval is the noise floor.
-/// This exact spelling is the one every part of infbench uses.
-public let aaVariantName = AABaseline.name
+/// This exact spelling is the one every part of infbench uses: InfTechniques' `AABaseline.name`
+/// spells it too (a test checks they agree), so printers need not import the techniques.
+public let aaVariantName = "fp32 A/A"
 
 /// True for a baseline-against-itself row ("fp32 A/A", "no cache A/A", …).
 public func isAARow(_ row: ResultRow) -> Bool {

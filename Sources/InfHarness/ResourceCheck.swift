@@ -99,7 +99,10 @@ public enum ResourceCheck {
         let a = [Float](repeating: 1, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
         var best = UInt64.max
-        Parallel.setThreads(1)
+        // One OpenBLAS thread for this product only: the caller's count is restored on return.
+        let previousThreads = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = previousThreads }
         for _ in 0..<3 {
             let t0 = monotonicNanoseconds()
             a.withUnsafeBufferPointer { p in

@@ -3,8 +3,15 @@
 // round trip and its errors; Markdown tables and the full environment.
 import XCTest
 @testable import InfHarness
+import InfTechniques
 
 final class PrinterTests: XCTestCase {
+    /// Printers spell the A/A row's name themselves (so they need not import the techniques);
+    /// it must be the technique's own name, or A/A rows would print as ordinary techniques.
+    func testAAVariantNameIsTheTechniquesName() {
+        XCTAssertEqual(aaVariantName, AABaseline.name)
+    }
+
     static func row(_ variant: String, executes: String, median: UInt64, speedup: Speedup?,
                     quality: Quality?) -> ResultRow {
         let samples = [median - 1000, median, median + 2000]

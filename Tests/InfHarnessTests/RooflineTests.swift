@@ -1,12 +1,14 @@
 // The sgemm roofline on a small shape: positive GFLOP/s consistent with its
-// own samples, and the caller's OpenBLAS thread count left as it was. The triad
-// bandwidth likewise, and a row's share of it from its bytes and median.
+// own samples; it and the quick sgemm estimate leave the caller's thread counts as they were.
+// The triad bandwidth likewise, and a row's share of it from its bytes and median.
 import XCTest
 import InfCore
 @testable import InfHarness
 
 final class RooflineTests: XCTestCase {
     func testSmallShape() {
+        let outside = BLAS.threads
+        defer { BLAS.threads = outside }
         BLAS.threads = 2
         let before = BLAS.threads
         let policy = MeasurementPolicy(minSeconds: 0.01, minRuns: 5, maxWarmupRuns: 5, maxWarmupSeconds: 0.2)
@@ -42,5 +44,15 @@ final class RooflineTests: XCTestCase {
         row.bytesReadPerRun = 3_000_000_000
         row.setBandwidthShare(fake)
         XCTAssertEqual(row.bandwidthPercent!, 50, accuracy: 1e-9)
+    }
+
+    /// The run-time estimate's sgemm runs on one OpenBLAS thread and must not leave it there.
+    func testQuickSgemmRestoresThreads() {
+        let outside = Parallel.threads
+        defer { Parallel.setThreads(outside) }
+        Parallel.setThreads(2)
+        XCTAssertGreaterThan(ResourceCheck.quickSgemmGflops(), 0)
+        XCTAssertEqual(BLAS.threads, 2)
+        XCTAssertEqual(Parallel.threads, 2)
     }
 }

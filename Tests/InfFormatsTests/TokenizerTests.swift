@@ -1,10 +1,10 @@
 // Checks the BERT WordPiece tokenizer: normalisation, pre-tokenisation and greedy WordPiece on a
 // tiny hand-made vocabulary (always run), every bad vocabulary or tokenizer file as an error that
 // names the file, and — when Models/all-MiniLM-L6-v2 is fetched — ids identical to Hugging Face
-// `tokenizers` for every string in Fixtures/minilm/reference.json (made by make_reference.py).
+// `tokenizers` for every string in Tests/InfModelsTests/Fixtures/minilm/reference.json (made by make_reference.py).
 import Foundation
 import XCTest
-@testable import InfModels
+@testable import InfFormats
 
 final class TokenizerTests: XCTestCase {
 

@@ -4,7 +4,7 @@
 import Foundation
 import XCTest
 import InfCore
-import InfModels
+import InfFormats
 
 final class SafetensorsTests: XCTestCase {
     private var directory: URL!

@@ -1,0 +1,3 @@
+// InfModels re-exports InfFormats (safetensors, tokenizer, file checks), so a user of the models
+// reads checkpoints and vocabularies without a second import.
+@_exported import InfFormats
