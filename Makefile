@@ -7,7 +7,7 @@ SWIFT   ?= swift
 RELEASE := .build/release/infbench
 ARGS    ?=
 
-.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-train lm-adaptive
+.PHONY: run test build bench distill models fuzz sanitize asan tsan deps clean help lm-data lm-splits lm-train lm-adaptive
 
 help:            ## this list
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -23,6 +23,8 @@ build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
 run: build       ## the default suite: which technique is worth it here (~7 min on 2 cores; summary first; ARGS="--full --html r.html")
+	@# fortunes-lm's pruning+ft rows train on its training split: written from the fortunes package when it is installed (0.4 s)
+	@[ -f $(LM_DATA)/train.txt ] || [ ! -f /usr/share/games/fortunes/fortunes ] || python3 Models/fortunes-lm/prepare-corpus.py $(LM_DATA) > /dev/null || true
 	$(RELEASE) run $(ARGS)
 
 test: deps       ## every test (kernels against naive references, loaders, harness, CLI errors)
@@ -35,7 +37,7 @@ test: deps       ## every test (kernels against naive references, loaders, harne
 # choice, and every result records the variables that ran. Tests and CI never change them.
 BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(RELEASE)
 
-bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a clean tree: default suite + HTML report (Results/report.html), technique and pruning tables, distillation, scenarios, SVG charts
+bench: build lm-splits  ## the full suite into Results/ (~50 min on 2 cores) from a clean tree: default suite + HTML report (Results/report.html), technique and pruning tables, distillation, scenarios, SVG charts
 	@if [ -n "$$(git status --porcelain)" ]; then echo "make bench: the tree has uncommitted changes; Results/ must come from one clean commit (commit or stash first)"; exit 1; fi
 	@if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(SWIFT) test --filter SentenceEmbeddingTests --disable-swift-testing > .build/minilm-check.log 2>&1 \
@@ -54,7 +56,8 @@ bench: build     ## the full suite into Results/ (~50 min on 2 cores) from a cle
 	  --batch 1,32 --seq-len 16,128 --threads 1,2 --min-time 0.5 --profile --techniques fp32-openblas,fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.9,prune-ffn:0.5 \
 	  --output Results/minilm-techniques.json > /dev/null; else echo "skipping MiniLM techniques: run make models first"; fi
 	$(BENCH) run --suite lm-techniques --model fortunes-lm --batch 1,16 --min-time 0.5 \
-	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.5,prune-heads:0.5 --output Results/lm-techniques.json > /dev/null
+	  --techniques fp16,bf16,int8,int8-weights,q4,prune-unstructured:0.5,prune-unstructured:0.5+ft,prune-heads:0.5,prune-heads:0.5+ft,prune-ffn:0.5,prune-ffn:0.5+ft \
+	  --output Results/lm-techniques.json > /dev/null
 	$(BENCH) run --suite batch-sweep --model encoder-small --batch 1,2,4,8,16,32,64 --no-aa --output Results/batch-sweep.json > /dev/null
 	for s in default techniques pruning-shapes pruning-sentiment minilm-techniques lm-techniques batch-sweep; do \
 	  [ -f Results/$$s.json ] || continue; $(BENCH) show Results/$$s.json --format markdown --output Results/$$s.md || exit 1; done
@@ -95,6 +98,11 @@ lm-data:         ## install Debian's fortunes (+ PyPI tokenizers), write seeded 
 	  || echo "vocab.txt differs from the committed one: tokenizers' WordPiece trainer breaks frequency ties in hash order, so rare merges vary run to run; the committed Models/fortunes-lm/vocab.txt is the one the model uses (retrained: $(LM_DATA)/vocab.txt)"
 	@cmp -s $(LM_DATA)/test.txt Models/fortunes-lm/test.txt && echo "test.txt matches the committed Models/fortunes-lm/test.txt" \
 	  || echo "test.txt DIFFERS from the committed one (another fortunes version?): see $(LM_DATA)/test.txt"
+
+lm-splits:       ## only the train / validation / test splits of fortunes (no vocabulary, no PyPI): what fine-tuning fortunes-lm after pruning reads
+	@if [ ! -f /usr/share/games/fortunes/fortunes ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fortunes; fi
+	python3 Models/fortunes-lm/prepare-corpus.py $(LM_DATA)
 
 lm-train: build lm-data  ## retrain fortunes-lm (1 thread, niced; ~15–25 min on a shared 2-core machine) into .build/lm-retrain and say whether its test perplexity matches the committed one
 	nice -n 5 $(RELEASE) train-lm --data $(LM_DATA) --output .build/lm-retrain/fortunes-lm

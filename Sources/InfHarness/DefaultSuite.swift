@@ -42,10 +42,20 @@ public enum DefaultSuite {
     public static let sequenceLength = 32
 
     public static func batchSizes(_ m: LoadedModel) -> [Int] {
-        let tokens = m.model.kind == .cnn || m.model.kind == .efficientnet
-            ? 0 : (m.model.evaluationSet as? LabelledSequences)?.length ?? sequenceLength
+        let tokens = tokensPerSequence(m, default: sequenceLength)
         let large = largeBatches.first { m.model.flops(batch: $0, sequenceLength: tokens) <= largeBatchFlops } ?? largeBatches.last!
         return [1, large]
+    }
+
+    /// Tokens per sequence the grid and the scenarios run `m` at, chosen from the model as the grid
+    /// does (SuiteRunner.datasetLength): 0 for images; a model trained on a sequence dataset at its
+    /// length; a language model with held-out text at its context (fortunes-lm: 64, its text windows);
+    /// any other transformer at `fallback`, cut to its context when that is shorter.
+    public static func tokensPerSequence(_ m: LoadedModel, default fallback: Int) -> Int {
+        if m.model.kind == .cnn || m.model.kind == .efficientnet { return 0 }
+        if let length = (m.model.evaluationSet as? LabelledSequences)?.length { return length }
+        if let window = (m.model as? any CausalLanguageModel)?.evaluationText?.first?.input.count { return window }
+        return min(fallback, m.model.maxSequenceLength ?? fallback)
     }
 
     /// Short groups: about five minutes for the whole suite on 2 cores. Each variant still gets
@@ -70,9 +80,11 @@ public enum DefaultSuite {
     static let requestLength = 16
 
     static func length(_ m: LoadedModel, _ context: ScenarioContext) -> Int {
-        if m.model.kind == .cnn || m.model.kind == .efficientnet { return 0 }
-        return (m.model.evaluationSet as? LabelledSequences)?.length ?? context.sequenceLength
+        tokensPerSequence(m, default: context.sequenceLength)
     }
+
+    /// Tokens generated after the 16-token prompt in the softmax scenario: 32, or what the context leaves.
+    static func softmaxTokens(_ decoder: any CausalLanguageModel) -> Int { max(1, min(32, decoder.maxPositions - 16)) }
 
     /// The runtime scenarios, each with the models it applies to.
     public static let scenarios: [SuiteScenario] = [
@@ -80,15 +92,24 @@ public enum DefaultSuite {
             threadsScenario(m, c)
         },
         SuiteScenario(name: "KV cache", groups: 1, applies: { $0.model is any CausalLanguageModel }) { m, c in
-            GenerationBench.run(model: m.model as! any CausalLanguageModel, promptLength: 8, newTokens: 32, threads: c.threads,
-                                engine: c.engine, seed: c.seed, progress: c.say)
-        },
-        SuiteScenario(name: "adaptive softmax", groups: 2,
-                      applies: { ($0.model as? any CausalLanguageModel).map { $0.vocabularySize >= 16_000 } ?? false }) { m, c in
             let decoder = m.model as! any CausalLanguageModel
-            return SoftmaxBench.run(model: decoder, cutoffs: [2000, 8000, decoder.vocabularySize], newTokens: 32,
-                                    threads: c.threads, engine: c.engine, seed: c.seed,
-                                    weightsAreTrained: !m.weightsSource.hasPrefix("generated"), progress: c.say)
+            return GenerationBench.run(model: decoder, promptLength: 8, newTokens: max(1, min(32, decoder.maxPositions - 8)), threads: c.threads,
+                                       engine: c.engine, seed: c.seed, progress: c.say)
+        },
+        // A large vocabulary (random weights: the head is derived, and the 0% agreement says what that is
+        // worth), or a trained adaptive head beside a model trained on text (fortunes-lm, 8 k tokens):
+        // the trained head, test-split states and prompt, and the test perplexity of both heads.
+        SuiteScenario(name: "adaptive softmax", groups: 2, applies: { m in
+            // The bench decodes after a 16-token prompt: the context must hold it and one more token.
+            guard let decoder = m.model as? any CausalLanguageModel, decoder.maxPositions > 16 else { return false }
+            return decoder.vocabularySize >= 16_000 || AdaptiveSoftmaxHead.hasTrained(directory: m.source)
+        }) { m, c in
+            let decoder = m.model as! any CausalLanguageModel
+            let text = try SoftmaxBench.textInputs(m, progress: c.say)
+            return SoftmaxBench.run(model: decoder, cutoffs: text.trained?.cutoffs ?? [2000, 8000, decoder.vocabularySize],
+                                    newTokens: softmaxTokens(decoder), threads: c.threads, engine: c.engine, seed: c.seed,
+                                    weightsAreTrained: !m.weightsSource.hasPrefix("generated"), progress: c.say,
+                                    trained: text.trained, prompt: text.prompt, states: text.states, perplexity: text.perplexity)
         },
         SuiteScenario(name: "prediction cache", groups: 1, applies: isSmallRequestModel) { m, c in
             CacheBench.run(model: m.model, sequenceLength: m.model.kind == .cnn ? 0 : requestLength, requests: 200,

@@ -6,6 +6,41 @@ import InfCore
 import InfModels
 
 public enum SoftmaxBench {
+    /// What a language model trained on text brings to the bench: its trained adaptive head
+    /// (`infbench train-adaptive-softmax`), a test-split prompt, the final hidden states of test-split
+    /// windows for the output-layer group, and the test perplexity of both heads. Empty for a model
+    /// without text (random weights): the head is then derived and the inputs are seeded.
+    public struct TextInputs {
+        public var trained: AdaptiveSoftmaxHead?
+        public var prompt: [Int32]?
+        public var states: [Tensor]?
+        public var perplexity: [String: Double] = [:]
+    }
+
+    /// Reads what `loaded` has beside its checkpoint (see TextInputs); the states come from the first
+    /// `stateWindows` test windows, the perplexities from the whole test split when a trained head is there.
+    public static func textInputs(_ loaded: LoadedModel, stateWindows: Int = 32, progress: ((String) -> Void)? = nil) throws -> TextInputs {
+        guard let decoder = loaded.model as? any CausalLanguageModel else { return TextInputs() }
+        var out = TextInputs()
+        out.trained = try AdaptiveSoftmaxHead.trained(directory: loaded.source)?.head
+        if let trained = out.trained, trained.cutoffs.last != decoder.vocabularySize {
+            throw HarnessError("\(loaded.source)/adaptive-softmax.json: cutoffs end at \(trained.cutoffs.last!), not at \(decoder.name)'s vocabulary size \(decoder.vocabularySize).")
+        }
+        guard let text = try LanguageModelText.load(directory: loaded.source) else { return out }
+        out.prompt = text.prompts(count: 1, length: 16).first
+        out.states = text.test.windows(length: decoder.maxPositions).prefix(stateWindows).flatMap { w -> [Tensor] in
+            let h = decoder.finalHidden(.tokens(ids: w.input, mask: nil, batch: 1, length: w.input.count))
+            return (0..<h.rows).map { r in Tensor(shape: [1, h.lastDim], storage: Array(h.storage[(r * h.lastDim)..<((r + 1) * h.lastDim)])) }
+        }
+        if let trained = out.trained {
+            progress?("test perplexity of the full and the trained adaptive head")
+            let windows = text.test.windows(length: decoder.maxPositions)
+            out.perplexity["full softmax"] = Perplexity.evaluate(windows: windows, forward: decoder.forward).perplexity
+            out.perplexity["adaptive softmax"] = trained.perplexity(model: decoder, windows: windows).perplexity
+        }
+        return out
+    }
+
     /// Two groups through the engine: the output layer alone on real hidden states (full
     /// softmax, its A/A copy, adaptive softmax), and whole KV-cached generations with each
     /// head (full, A/A, adaptive). Quality: top-1 agreement with the full softmax.

@@ -140,3 +140,73 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     }
 }
 
+
+// MARK: A trained head beside its checkpoint, and its likelihood on text
+
+extension AdaptiveSoftmaxHead {
+    /// Whether `directory` holds a trained head (see `trained(directory:)`).
+    public static func hasTrained(directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(directory)/adaptive-softmax.json")
+            && FileManager.default.fileExists(atPath: "\(directory)/adaptive-softmax.safetensors")
+    }
+
+    /// The trained head `infbench train-adaptive-softmax` writes beside a checkpoint
+    /// (adaptive-softmax.json with its cutoffs, adaptive-softmax.safetensors), with the summary;
+    /// nil when there is none, one sentence naming the file when it does not read.
+    public static func trained(directory: String) throws -> (head: AdaptiveSoftmaxHead, summary: [String: Any])? {
+        let json = "\(directory)/adaptive-softmax.json", weights = "\(directory)/adaptive-softmax.safetensors"
+        guard FileManager.default.fileExists(atPath: json), FileManager.default.fileExists(atPath: weights) else { return nil }
+        guard let data = FileManager.default.contents(atPath: json),
+              let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let cuts = summary["cutoffs"] as? [Int], cuts.count >= 2 else {
+            throw ModelError("\(json): not an adaptive-softmax summary with \"cutoffs\".")
+        }
+        let file = try SafetensorsFile.open(path: weights)
+        func linear(_ name: String) throws -> Linear { Linear(weight: try file.tensor("\(name).weight"), bias: try file.tensor("\(name).bias")) }
+        let tails = try (0..<(cuts.count - 1)).map { (projection: try linear("tail.\($0).proj"), output: try linear("tail.\($0).out")) }
+        return (AdaptiveSoftmaxHead(cutoffs: cuts, head: try linear("head"), tails: tails), summary)
+    }
+
+    /// Σ −log p(target) over the rows of h (N, C), p the adaptive distribution: p_head(y) for a head
+    /// token, p_head(cluster i) · p_tail_i(y) for a token of cluster i. Forward only (perplexity).
+    public func negativeLogLikelihood(h: Tensor, targets: [Int32]) -> Double {
+        let (n, c, k) = (h.rows, h.lastDim, cutoffs[0])
+        precondition(targets.count == n, "\(targets.count) targets for \(n) hidden states")
+        var headTargets = [Int32](repeating: 0, count: n)
+        var members = [[Int]](repeating: [], count: cutoffs.count - 1)
+        for (r, y) in targets.enumerated() {
+            let y = Int(y)
+            precondition(y >= 0 && y < cutoffs.last!, "target \(y) outside the vocabulary of \(cutoffs.last!)")
+            if y < k { headTargets[r] = Int32(y); continue }
+            let i = cutoffs.lastIndex { $0 <= y }!
+            headTargets[r] = Int32(k + i)
+            members[i].append(r)
+        }
+        var logits = Tensor(zeros: [0]), z = Tensor(zeros: [0])
+        head(h, into: &logits)
+        var total = Perplexity.nllSum(logits: logits, targets: headTargets)
+        for (i, rows) in members.enumerated() where !rows.isEmpty {
+            var hc = Tensor(zeros: [rows.count, c])
+            for (j, r) in rows.enumerated() { hc.storage[(j * c)..<((j + 1) * c)] = h.storage[(r * c)..<((r + 1) * c)] }
+            tails[i].projection(hc, into: &z)
+            tails[i].output(z, into: &logits)
+            total += Perplexity.nllSum(logits: logits, targets: rows.map { targets[$0] - Int32(cutoffs[i]) })
+        }
+        return total
+    }
+
+    /// Perplexity of this head on `windows` of text, reading the final hidden states of `model`.
+    public func perplexity(model: any CausalLanguageModel, windows: [TextWindow], batch: Int = 16) -> PerplexityResult {
+        var total = 0.0, tokens = 0
+        for s in stride(from: 0, to: windows.count, by: batch) {
+            let group = windows[s..<min(s + batch, windows.count)]
+            let t = group.first!.input.count
+            let h = model.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: t))
+            let targets = group.flatMap(\.target)
+            total += negativeLogLikelihood(h: h.reshaped([targets.count, h.lastDim]), targets: targets)
+            tokens += targets.count
+        }
+        let mean = total / Double(max(tokens, 1))
+        return PerplexityResult(perplexity: exp(mean), meanNLL: mean, tokens: tokens)
+    }
+}

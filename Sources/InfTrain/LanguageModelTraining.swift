@@ -1,4 +1,5 @@
-// Causal language-model training for TrainableDecoder: random windows of T+1 tokens from the
+// Causal language-model training for a decoder (TrainableDecoder, or any trainable model whose
+// logits are (B, T, V) next-token predictions): random windows of T+1 tokens from the
 // training stream (seeded), next-token cross-entropy at every position, AdamW with warm-up and
 // cosine decay. Deterministic for a fixed seed and thread count (as Trainer.swift).
 //   L = mean over the B·T positions of −log softmax(logits)[next token],
@@ -66,10 +67,11 @@ public func languageModelLoss(logits: Tensor, targets: [Int32]) -> LossValue {
 }
 
 public enum LanguageModelTrainer {
-    /// Trains `parameters` of `model` (all of them by default) on random windows of `train`.
+    /// Trains `parameters` of `model` (all of them by default) on random windows of `train`; the
+    /// model's forward maps token ids (B·T) to logits (B, T, V). Masked parameters keep their zeros.
     /// `validate` is called every `logEvery` steps and at the end; `progress` gets each log line.
     @discardableResult
-    public static func train(_ model: TrainableDecoder, train: TokenStream, options: LanguageModelTrainingOptions,
+    public static func train(_ model: TrainableClassifier, train: TokenStream, options: LanguageModelTrainingOptions,
                              parameters: [Parameter]? = nil, logEvery: Int = 200,
                              validate: () -> Double, progress: (LanguageModelLog) -> Void = { _ in }) -> [LanguageModelLog] {
         let t = options.contextLength

@@ -35,8 +35,7 @@ struct Softmax: ParsableCommand {
         }
         let v = decoder.vocabularySize
         // A model trained on text may carry a trained adaptive head (`infbench train-adaptive-softmax`).
-        let text = try LanguageModelText.load(directory: loaded.source)
-        let trained = try trainedAdaptiveHead(directory: loaded.source)
+        let trained = try AdaptiveSoftmaxHead.trained(directory: loaded.source)
         if let trained, let cutoffs, cutoffs.values != trained.head.cutoffs {
             throw ValidationError("--cutoffs: \(model)'s trained adaptive head has cutoffs \(trained.head.cutoffs.map(String.init).joined(separator: ",")); retrain it for others.")
         }
@@ -50,35 +49,14 @@ struct Softmax: ParsableCommand {
         }
         if let output = scenario.output { try checkWritable(output) }
         let progress = scenario.progress()
-        // Text: the prompt and the output layer's hidden states come from the test split (32 windows).
-        let states = text.map { text in
-            text.test.windows(length: decoder.maxPositions).prefix(32).flatMap { w -> [Tensor] in
-                let h = decoder.finalHidden(.tokens(ids: w.input, mask: nil, batch: 1, length: w.input.count))
-                return (0..<h.rows).map { r in Tensor(shape: [1, h.lastDim], storage: Array(h.storage[(r * h.lastDim)..<((r + 1) * h.lastDim)])) }
-            }
-        }
-        // Test perplexity of both heads, measured here on the whole test split.
-        var perplexity: [String: Double] = [:]
-        if let text, let trained {
-            progress.say("test perplexity of the full and the trained adaptive head")
-            let windows = text.test.windows(length: decoder.maxPositions)
-            perplexity["full softmax"] = Perplexity.evaluate(windows: windows, forward: decoder.forward).perplexity
-            var nll = 0.0, count = 0
-            let adaptive = TrainableAdaptiveSoftmax(trained.head)
-            for s in stride(from: 0, to: windows.count, by: 16) {
-                let group = windows[s..<min(s + 16, windows.count)]
-                let h = decoder.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: decoder.maxPositions))
-                let targets = group.flatMap(\.target)
-                nll += adaptive.negativeLogLikelihood(h: h.reshaped([targets.count, h.lastDim]), targets: targets, backward: false)
-                count += targets.count
-            }
-            perplexity["adaptive softmax"] = exp(nll / Double(count))
-        }
+        // Text: the prompt and the output layer's hidden states come from the test split (32 windows),
+        // and both heads' test perplexity from the whole split.
+        let text = try SoftmaxBench.textInputs(loaded, progress: progress.say)
         let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, threads: scenario.threads,
                                       engine: scenario.engine(measurement), seed: scenario.seed,
                                       weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say,
-                                      trained: trained?.head, prompt: text?.prompts(count: 1, length: 16).first, states: states,
-                                      perplexity: perplexity)
+                                      trained: text.trained, prompt: text.prompt, states: text.states,
+                                      perplexity: text.perplexity)
         progress.done()
         try scenario.finish(result)
     }

@@ -96,18 +96,3 @@ struct TrainAdaptiveSoftmax: ParsableCommand {
         print("wrote \(loaded.source)/adaptive-softmax.safetensors and adaptive-softmax.json (cutoffs \(cuts.map(String.init).joined(separator: ",")), projections \(dims.map(String.init).joined(separator: ",")))")
     }
 }
-
-/// The trained adaptive head stored beside a checkpoint, with its summary; nil when there is none.
-func trainedAdaptiveHead(directory: String) throws -> (head: AdaptiveSoftmaxHead, summary: [String: Any])? {
-    let json = "\(directory)/adaptive-softmax.json", weights = "\(directory)/adaptive-softmax.safetensors"
-    guard FileManager.default.fileExists(atPath: json), FileManager.default.fileExists(atPath: weights) else { return nil }
-    guard let data = FileManager.default.contents(atPath: json),
-          let summary = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let cuts = summary["cutoffs"] as? [Int] else {
-        throw ValidationError("\(json): not an adaptive-softmax summary with \"cutoffs\".")
-    }
-    let file = try SafetensorsFile.open(path: weights)
-    func linear(_ name: String) throws -> Linear { Linear(weight: try file.tensor("\(name).weight"), bias: try file.tensor("\(name).bias")) }
-    let tails = try (0..<(cuts.count - 1)).map { (projection: try linear("tail.\($0).proj"), output: try linear("tail.\($0).out")) }
-    return (AdaptiveSoftmaxHead(cutoffs: cuts, head: try linear("head"), tails: tails), summary)
-}

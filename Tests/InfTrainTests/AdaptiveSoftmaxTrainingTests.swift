@@ -34,6 +34,17 @@ final class AdaptiveSoftmaxTrainingTests: XCTestCase {
         XCTAssertEqual(total, 1, accuracy: 1e-5)
     }
 
+    /// The inference head's likelihood (what the default suite and `softmax` report as perplexity)
+    /// is the trainer's, and a wrong cluster assignment would change it.
+    func testInferenceHeadLikelihoodMatchesTheTrainers() {
+        let (model, h) = tiny()
+        let targets: [Int32] = [0, 3, 4, 7, 8, 11, 5, 9, 1]
+        let trainer = model.negativeLogLikelihood(h: h, targets: targets, backward: false)
+        let inference = model.inferenceHead().negativeLogLikelihood(h: h, targets: targets)
+        XCTAssertEqual(inference, trainer, accuracy: 1e-5 * abs(trainer))
+        XCTAssertNotEqual(model.inferenceHead().negativeLogLikelihood(h: h, targets: targets.map { ($0 + 1) % 12 }), inference)
+    }
+
     /// Greedy decoding with the adaptive head picks the arg max of its own distribution.
     func testNextTokenIsTheArgMaxOfTheAdaptiveDistribution() {
         let (model, _) = tiny()

@@ -3,8 +3,15 @@
 //   x = E_tok[ids] + E_pos[t]
 //   per layer:  x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
 //   logits = LN_f(x) · E_tokᵀ        (the head is tied: E_tok gets gradient from both ends)
+// A decoder whose head no longer equals its embedding (unstructured pruning prunes the head, a
+// matrix, and leaves the embedding table dense) trains the two apart: logits = LN_f(x) · W_headᵀ.
 import InfCore
 import InfModels
+
+/// A decoder is trainable on text (next-token prediction: a classifier at every position).
+extension TransformerDecoder: TrainableModel {
+    public func makeTrainable() -> TrainableClassifier? { TrainableDecoder(self) }
+}
 
 public final class TrainableDecoder: TrainableClassifier {
     final class Block {
@@ -17,8 +24,12 @@ public final class TrainableDecoder: TrainableClassifier {
     }
 
     public let config: TransformerConfig
-    private let tokenEmbeddings: Parameter    // wte (V, C), also the output layer
+    private let tokenEmbeddings: Parameter    // wte (V, C), also the output layer when tied
     private let positionEmbeddings: Parameter // wpe (P, C)
+    /// The output layer (V, C): `tokenEmbeddings` itself when tied, else its own "lm_head.weight".
+    private let headWeights: Parameter
+    /// Whether the output layer is the token embedding (one tensor, gradient from both ends).
+    public var isTied: Bool { headWeights === tokenEmbeddings }
     private let blocks: [Block]
     private let finalNorm: LayerNormLayer     // ln_f (C)
     private var ids: [Int32] = []
@@ -30,6 +41,8 @@ public final class TrainableDecoder: TrainableClassifier {
         config = model.config
         tokenEmbeddings = Parameter("wte.weight", model.tokenEmbedding.table, decays: false)
         positionEmbeddings = Parameter("wpe.weight", model.positionEmbedding.table, decays: false)
+        let head = model.lmHead.weights.dense()
+        headWeights = head == model.tokenEmbedding.table ? tokenEmbeddings : Parameter("lm_head.weight", head, decays: false)
         func linear(_ name: String, _ fc: Linear) -> LinearLayer { LinearLayer(name: name, weight: fc.weights.dense(), bias: fc.bias!) }
         func norm(_ name: String, _ ln: LayerNorm) -> LayerNormLayer { LayerNormLayer(name: name, gamma: ln.weight, beta: ln.bias, eps: ln.eps) }
         blocks = model.blocks.enumerated().map { l, b in
@@ -44,7 +57,7 @@ public final class TrainableDecoder: TrainableClassifier {
     }
 
     public var parameters: [Parameter] {
-        [tokenEmbeddings, positionEmbeddings] + blocks.flatMap(\.parameters) + finalNorm.parameters
+        [tokenEmbeddings, positionEmbeddings] + blocks.flatMap(\.parameters) + finalNorm.parameters + (isTied ? [] : [headWeights])
     }
 
     /// The body: every parameter but the token embedding / output layer and the final LayerNorm
@@ -58,7 +71,7 @@ public final class TrainableDecoder: TrainableClassifier {
         var logits = Tensor(zeros: [shape.b, shape.t, v])
         // Most of the running time is spent here and in its two backward products: V ≫ C.
         h.storage.withUnsafeBufferPointer { hp in
-            tokenEmbeddings.value.storage.withUnsafeBufferPointer { w in
+            headWeights.value.storage.withUnsafeBufferPointer { w in
                 logits.storage.withUnsafeMutableBufferPointer { lp in
                     BLAS.sgemm(transB: true, m: n, n: v, k: c, a: hp.baseAddress!, lda: c, b: w.baseAddress!, ldb: c, c: lp.baseAddress!, ldc: v)
                 }
@@ -94,18 +107,18 @@ public final class TrainableDecoder: TrainableClassifier {
         return hidden
     }
 
-    /// ∂L/∂logits (B·T, V) → every parameter's gradient (the tied table's from both its uses).
+    /// ∂L/∂logits (B·T, V) → every parameter's gradient (a tied table's from both its uses).
     public func backward(_ dLogits: Tensor) {
         let (n, c, v) = (hidden.rows, config.hiddenSize, config.vocabSize)
         precondition(dLogits.count == n * v, "gradient \(dLogits.shape) does not match the logits (\(n), \(v))")
         var dh = Tensor(zeros: [n, c])
         dLogits.storage.withUnsafeBufferPointer { g in
             hidden.storage.withUnsafeBufferPointer { hp in
-                tokenEmbeddings.grad.storage.withUnsafeMutableBufferPointer { dw in
+                headWeights.grad.storage.withUnsafeMutableBufferPointer { dw in
                     BLAS.sgemm(transA: true, m: v, n: c, k: n, a: g.baseAddress!, lda: v, b: hp.baseAddress!, ldb: c, beta: 1, c: dw.baseAddress!, ldc: c)
                 }
             }
-            tokenEmbeddings.value.storage.withUnsafeBufferPointer { w in
+            headWeights.value.storage.withUnsafeBufferPointer { w in
                 dh.storage.withUnsafeMutableBufferPointer { dp in
                     BLAS.sgemm(m: n, n: c, k: v, a: g.baseAddress!, lda: v, b: w.baseAddress!, ldb: c, c: dp.baseAddress!, ldc: c)
                 }
@@ -138,7 +151,8 @@ public final class TrainableDecoder: TrainableClassifier {
         }
     }
 
-    /// The inference decoder's names; no lm_head tensor (it is wte).
+    /// The inference decoder's names; an lm_head tensor only when untied (tied, it is wte, and the
+    /// checkpoint does not store it: an untied one reaches the inference model through its "lm_head" matrix).
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
         parameters.map { ($0.name, $0.value) }
     }
