@@ -96,52 +96,55 @@ void tile(const int mr, size_t kc, const float *a, const float *b, float *y, ptr
     }
 }
 
-/// Every tile of one packed activation block against panels [p0, p1). mrMax ≤ 8.
-static inline __attribute__((always_inline))
-void block_impl(const int mrMax, const float *apack, size_t mc, const float *packed, size_t n, size_t k,
-                size_t k0, size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) {
-    size_t panels = (n + NR - 1) / NR;
-    for (size_t p = 0; p < panels; p++) {
-        const float *b = packed + p * k * NR + k0 * NR;
-        int nr = n - p * NR < NR ? (int)(n - p * NR) : NR;
-        float *yp = y + (ptrdiff_t)(p * NR) * y_cs;
-        const float *bp = bias ? bias + p * NR : NULL;
-        for (size_t i = 0; i < mc; i += mrMax) {
-            int mr = mc - i < (size_t)mrMax ? (int)(mc - i) : mrMax;
-            const float *a = apack + i * KC;
-            float *yt = yp + (ptrdiff_t)i * y_rs;
-            // A constant row count per case, so each tile's loops unroll into registers.
-            switch (mr) {
-#define IB_TILE(R) case R: tile(R, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;
-            IB_TILE(8) IB_TILE(7) IB_TILE(6) IB_TILE(5) IB_TILE(4) IB_TILE(3) IB_TILE(2) IB_TILE(1)
-#undef IB_TILE
-            }
-        }
+/// Every tile of one packed activation block against every panel, with TILE (the portable `tile`
+/// or the AVX-512 `tile_native`) in tiles of at most MRMAX (≤ 8) rows. A macro, so each variant's
+/// tiles inline with a constant row count per case and unroll into registers.
+#define IB_DEFINE_BLOCK(NAME, TILE, MRMAX)                                                             \
+    static void NAME(const float *apack, size_t mc, const float *packed, size_t n, size_t k, size_t k0, \
+                     size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) { \
+        size_t panels = (n + NR - 1) / NR;                                                             \
+        for (size_t p = 0; p < panels; p++) {                                                          \
+            const float *b = packed + p * k * NR + k0 * NR;                                            \
+            int nr = n - p * NR < NR ? (int)(n - p * NR) : NR;                                         \
+            float *yp = y + (ptrdiff_t)(p * NR) * y_cs;                                                \
+            const float *bp = bias ? bias + p * NR : NULL;                                             \
+            for (size_t i = 0; i < mc; i += (MRMAX)) {                                                 \
+                int mr = mc - i < (size_t)(MRMAX) ? (int)(mc - i) : (MRMAX);                           \
+                const float *a = apack + i * KC;                                                       \
+                float *yt = yp + (ptrdiff_t)i * y_rs;                                                  \
+                switch (mr) {                                                                          \
+                case 8: TILE(8, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 7: TILE(7, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 6: TILE(6, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 5: TILE(5, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 4: TILE(4, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 3: TILE(3, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 2: TILE(2, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                case 1: TILE(1, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
     }
-}
 
 typedef void (*pack_fn)(float *, const float *, ptrdiff_t, ptrdiff_t, size_t, size_t, size_t);
 typedef void (*block_fn)(const float *, size_t, const float *, size_t, size_t, size_t, size_t,
                          float *, ptrdiff_t, ptrdiff_t, bool, const float *);
 
-#define IB_VARIANT(suffix, mrMax)                                                                    \
+#define IB_PACK_A(suffix)                                                                            \
     static void pack_a_##suffix(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs,        \
                                 size_t mc, size_t k0, size_t kc) {                                   \
         pack_a_impl(apack, x, x_rs, x_cs, mc, k0, kc);                                               \
-    }                                                                                                \
-    static void block_##suffix(const float *apack, size_t mc, const float *packed, size_t n, size_t k, \
-                               size_t k0, size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs,       \
-                               bool accumulate, const float *bias) {                                 \
-        block_impl(mrMax, apack, mc, packed, n, k, k0, kc, y, y_rs, y_cs, accumulate, bias);         \
     }
 
 // Baseline x86-64 (SSE2): 2 rows × 8 xmm of accumulators; a correctness target, not a fast one.
-IB_VARIANT(generic, 2)
+IB_PACK_A(generic)
+IB_DEFINE_BLOCK(block_generic, tile, 2)
 
 #if defined(__x86_64__) && defined(__clang__)
 #define IB_HAVE_SGEMM_WIDE 1
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-IB_VARIANT(avx2, 4) // 4 rows × 4 ymm = 16 accumulators + 4 weight vectors
+IB_PACK_A(avx2)
+IB_DEFINE_BLOCK(block_avx2, tile, 4) // 4 rows × 4 ymm = 16 accumulators + 4 weight vectors
 #pragma clang attribute pop
 
 // AVX-512: the same driver around an intrinsic micro-kernel, so each row's broadcast is a
@@ -216,30 +219,8 @@ void tile_native(const int mr, size_t kc, const float *a, const float *b, float 
     }
 }
 
-static void pack_a_avx512(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs, size_t mc, size_t k0, size_t kc) {
-    pack_a_impl(apack, x, x_rs, x_cs, mc, k0, kc);
-}
-
-static void block_avx512(const float *apack, size_t mc, const float *packed, size_t n, size_t k, size_t k0,
-                         size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) {
-    size_t panels = (n + NR - 1) / NR;
-    for (size_t p = 0; p < panels; p++) {
-        const float *b = packed + p * k * NR + k0 * NR;
-        int nr = n - p * NR < NR ? (int)(n - p * NR) : NR;
-        float *yp = y + (ptrdiff_t)(p * NR) * y_cs;
-        const float *bp = bias ? bias + p * NR : NULL;
-        for (size_t i = 0; i < mc; i += 8) {
-            int mr = mc - i < 8 ? (int)(mc - i) : 8;
-            const float *a = apack + i * KC;
-            float *yt = yp + (ptrdiff_t)i * y_rs;
-            switch (mr) {
-#define IB_TILE(R) case R: tile_native(R, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;
-            IB_TILE(8) IB_TILE(7) IB_TILE(6) IB_TILE(5) IB_TILE(4) IB_TILE(3) IB_TILE(2) IB_TILE(1)
-#undef IB_TILE
-            }
-        }
-    }
-}
+IB_PACK_A(avx512)
+IB_DEFINE_BLOCK(block_avx512, tile_native, 8)
 #pragma clang attribute pop
 #endif
 

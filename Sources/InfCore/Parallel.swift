@@ -70,6 +70,23 @@ public enum Parallel {
         }
     }
 
+    /// Splits y (m, N) = x · Wᵀ for a kernel on W packed in panels of output features (fp32, bf16):
+    /// one thread below `minMultiplyAdds` (a wake-up costs more); contiguous rows when every thread
+    /// gets `minRowsPerThread`; otherwise runs of whole panels, so reading W — the cost of a small
+    /// batch — is shared. Each output is summed by one call either way: identical at any thread count.
+    public static func forPackedGEMM(rows m: Int, panels: Int, multiplyAdds: Int, minRowsPerThread: Int, minMultiplyAdds: Int,
+                                     rows: (Range<Int>) -> Void, panels panelRange: (Range<Int>) -> Void) {
+        guard threads > 1, multiplyAdds >= minMultiplyAdds else {
+            rows(0..<m)
+            return
+        }
+        if m < 2 * minRowsPerThread && panels > 1 {
+            forChunks(panels) { _, r in panelRange(r) }
+        } else {
+            forChunks(m, minChunk: minRowsPerThread) { _, r in rows(r) }
+        }
+    }
+
     /// Runs a GEMM over `rows` output rows: with many rows, infbench splits them over its
     /// threads, each calling single-threaded sgemm on its slice; with few, one call lets
     /// OpenBLAS thread it. Measured on 2 cores (MiniLM, 128 tokens): splitting rows took

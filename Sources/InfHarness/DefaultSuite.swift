@@ -146,7 +146,7 @@ public enum DefaultSuite {
                                   itemsPerRun: c.largeBatch, point: "1 vs \(all) threads")
         var warnings: [String] = []
         let rows = c.engine.measureGroup(point, [
-            EngineVariant(name: "1 thread", executes: "fp32 sgemm on one thread", weightBytes: model.weightBytes, flopsPerRun: flops) {
+            EngineVariant(name: "1 thread", executes: "fp32 on one thread", weightBytes: model.weightBytes, flopsPerRun: flops) {
                 Parallel.setThreads(1); _ = twins.next().forward(input)
             },
             EngineVariant(name: "1 thread A/A", executes: TwinPool<InferenceModel>.aaNote,

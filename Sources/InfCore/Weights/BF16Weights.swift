@@ -74,22 +74,18 @@ public struct BF16Weights: LinearWeights {
                          y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_BF16_PANEL), panels = (n + panel - 1) / panel
+        let panelWords = ib_bf16_packed_words(panel, k)
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
-            if Parallel.threads > 1 && m < 2 * Self.minRowsPerThread && panels > 1
-                && m * n * k >= Self.minMultiplyAddsToSplit {
-                let panelWords = ib_bf16_packed_words(panel, k)
-                Parallel.forChunks(panels) { _, r in
-                    let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
-                    ib_bf16_gemm(w.map { $0 + r.lowerBound * panelWords }, count, k, m, x, xRowStride, xColStride,
-                                 y + first * yColStride, yRowStride, yColStride)
-                }
-            } else {
-                Parallel.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
-                    ib_bf16_gemm(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
-                                 y + r.lowerBound * yRowStride, yRowStride, yColStride)
-                }
-            }
+            Parallel.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
+                                   minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
+                ib_bf16_gemm(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
+                             y + r.lowerBound * yRowStride, yRowStride, yColStride)
+            }, panels: { r in
+                let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
+                ib_bf16_gemm(w.map { $0 + r.lowerBound * panelWords }, count, k, m, x, xRowStride, xColStride,
+                             y + first * yColStride, yRowStride, yColStride)
+            })
         }
     }
 }

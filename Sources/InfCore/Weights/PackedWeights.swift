@@ -66,34 +66,23 @@ public struct PackedWeights: LinearWeights {
     /// measured the same way: M = 1, N = K = 384 took 2.9 µs on one thread and 7.9 on two).
     static let minMultiplyAddsToSplit = 1 << 21
 
-    /// Splits over threads as BF16Weights does: contiguous rows when there are enough, otherwise
-    /// runs of 32-feature panels, so reading W — the cost of a small batch — is shared. Every
-    /// output sums in the same order either way: the result is identical at any thread count.
+    /// Split over threads by `Parallel.forPackedGEMM` (rows, or runs of 32-feature panels).
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
                          y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_SGEMM_PANEL), panels = (n + panel - 1) / panel
-        guard m * n * k >= Self.minMultiplyAddsToSplit, Parallel.threads > 1 else {
-            packed.withUnsafeBufferPointer { p in
-                ib_sgemm_packed(p.baseAddress, n, k, m, x, xRowStride, xColStride, y, yRowStride, yColStride, bias)
-            }
-            return
-        }
+        let panelFloats = ib_sgemm_packed_floats(panel, k)
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
-            if m < 2 * Self.minRowsPerThread && panels > 1 {
-                let panelFloats = ib_sgemm_packed_floats(panel, k)
-                Parallel.forChunks(panels) { _, r in
-                    let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
-                    ib_sgemm_packed(w.map { $0 + r.lowerBound * panelFloats }, count, k, m, x, xRowStride, xColStride,
-                                    y + first * yColStride, yRowStride, yColStride, bias.map { $0 + first })
-                }
-            } else {
-                Parallel.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
-                    ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
-                                    y + r.lowerBound * yRowStride, yRowStride, yColStride, bias)
-                }
-            }
+            Parallel.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
+                                   minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
+                ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
+                                y + r.lowerBound * yRowStride, yRowStride, yColStride, bias)
+            }, panels: { r in
+                let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
+                ib_sgemm_packed(w.map { $0 + r.lowerBound * panelFloats }, count, k, m, x, xRowStride, xColStride,
+                                y + first * yColStride, yRowStride, yColStride, bias.map { $0 + first })
+            })
         }
     }
 }
