@@ -131,3 +131,10 @@ void ib_layernorm(float *out, const float *in, const float *residual, const floa
                   const float *beta, size_t rows, size_t cols, float eps) {
     IB_DISPATCH(layernorm, out, in, residual, gamma, beta, rows, cols, eps)
 }
+
+// The bandwidth probe's loop (STREAM's triad). In C rather than Swift so that it streams at
+// memory speed in a debug build too (tests and CI run the probe there), not at Swift -Onone's
+// bounds-checked pace; memory, not the instruction set, bounds it.
+void ib_triad(float *a, const float *b, const float *c, float s, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
+}

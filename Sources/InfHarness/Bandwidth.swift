@@ -34,12 +34,13 @@ public func measureTriadBandwidth(threads: Int, floats: Int = triadArrayFloats, 
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
     let minChunk = 1 << 16
     Parallel.forChunks(floats, minChunk: minChunk) { _, r in
-        for i in r { a[i] = 0; b[i] = 1; c[i] = 2 }
+        (a + r.lowerBound).initialize(repeating: 0, count: r.count)
+        (b + r.lowerBound).initialize(repeating: 1, count: r.count)
+        (c + r.lowerBound).initialize(repeating: 2, count: r.count)
     }
-    let s: Float = 3
     let measured = measureInterleaved([{
         Parallel.forChunks(floats, minChunk: minChunk) { _, r in
-            for i in r { a[i] = b[i] + s * c[i] }
+            triadKernel(a + r.lowerBound, b + r.lowerBound, c + r.lowerBound, scale: 3, count: r.count)
         }
     }], policy: policy)[0]
     let bytes = 3 * floats * MemoryLayout<Float>.stride

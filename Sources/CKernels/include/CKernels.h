@@ -46,6 +46,9 @@ void ib_softmax_rows(float *x, size_t rows, size_t cols);
 void ib_layernorm(float *out, const float *in, const float *residual, const float *gamma,
                   const float *beta, size_t rows, size_t cols, float eps);
 
+/// a[i] = b[i] + s·c[i]: the memory-bandwidth probe's triad.
+void ib_triad(float *a, const float *b, const float *c, float s, size_t n);
+
 /// Scalar versions of the approximations the kernels use (for tests).
 float ib_expf(float x);
 float ib_erff(float x);

@@ -50,3 +50,10 @@ public func addKernel(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Flo
         for i in 0..<count { out[i] = a[i] + b[i] }
     }
 }
+
+/// a = b + s·c elementwise: the memory-bandwidth probe's triad, in C so that it streams at
+/// memory speed in a debug build too.
+@inlinable
+public func triadKernel(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, scale s: Float, count: Int) {
+    ib_triad(a, b, c, s, count)
+}
