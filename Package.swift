@@ -16,7 +16,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         // What Swift cannot reach well: cpuid feature detection (later: F16C/BF16 kernels).
-        .target(name: "CKernels"),
+        // Optimised in debug builds too: the fp32 linear layers run on its packed GEMM, which at
+        // -O0 made the debug test suite spend most of its time in one unoptimised loop.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // MARK: Libraries
         // Tensors, the BLAS wrapper, kernels and layers: one file per layer kind.
