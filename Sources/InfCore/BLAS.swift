@@ -53,10 +53,17 @@ public enum BLAS {
         return info == 0 ? (w, m) : nil
     }
 
-    /// Number of threads OpenBLAS uses for the following calls.
-    public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+    /// Number of threads OpenBLAS uses now. OpenBLAS keeps one count per process: change it only
+    /// through `withThreads`, which restores it.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS on `n` threads and restores the count it found (so regions nest).
+    /// Setting the count it already has is skipped: most calls change nothing.
+    public static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = threads
+        if saved != n { openblas_set_num_threads(Int32(n)) }
+        defer { if saved != n { openblas_set_num_threads(Int32(saved)) } }
+        return try body()
     }
 
     /// Build configuration string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64".

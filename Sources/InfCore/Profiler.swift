@@ -1,24 +1,20 @@
-// Per-phase wall time of a forward pass (`infbench run --profile`): model code
-// wraps its phases in `Profiler.measure("ffn.up") { … }`. Off by default: then a
-// call costs one nil check. Call it only from the thread running the forward
-// pass, around whole phases (never inside Parallel.forChunks bodies): it is not
-// thread-safe, and wall time is what the phases must add up to.
+// Per-phase wall time of a forward pass (`infbench run --profile`): model code wraps its
+// phases in `context.measure("ffn.up") { … }`, which costs one nil check when the execution
+// context carries no profiler. Not thread-safe: only the thread running the forward pass
+// records, around whole phases, and wall time is what the phases must add up to.
 
-public final class Profiler {
-    /// The profiler collecting now; nil when profiling is off.
-    nonisolated(unsafe) public static var active: Profiler?
-
+public final class Profiler: @unchecked Sendable {
     public private(set) var order: [String] = []
     public private(set) var totalsNs: [String: UInt64] = [:]
 
     public init() {}
 
+    /// Runs `body` and records its wall time as `phase`, minus the phases nested inside it.
     @inlinable @inline(__always)
-    public static func measure<R>(_ phase: String, _ body: () throws -> R) rethrows -> R {
-        guard let p = active else { return try body() }
-        p.enter()
+    public func measure<R>(_ phase: String, _ body: () throws -> R) rethrows -> R {
+        enter()
         let start = monotonicNanoseconds()
-        defer { p.exit(phase, monotonicNanoseconds() &- start) }
+        defer { exit(phase, monotonicNanoseconds() &- start) }
         return try body()
     }
 

@@ -25,21 +25,19 @@ public let triadArrayFloats = 16 << 20
 /// the same chunking outside the timed region, then freed: measure after the grid so the model
 /// rows' peak RSS does not include them.
 public func measureTriadBandwidth(threads: Int, floats: Int = triadArrayFloats, policy: MeasurementPolicy) -> BandwidthPoint {
-    let previous = Parallel.threads
-    Parallel.setThreads(threads)
-    defer { Parallel.setThreads(previous) }
+    let context = ExecutionContext(threads: threads)
     let a = UnsafeMutablePointer<Float>.allocate(capacity: floats)
     let b = UnsafeMutablePointer<Float>.allocate(capacity: floats)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: floats)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
     let minChunk = 1 << 16
-    Parallel.forChunks(floats, minChunk: minChunk) { _, r in
+    context.forChunks(floats, minChunk: minChunk) { _, r in
         (a + r.lowerBound).initialize(repeating: 0, count: r.count)
         (b + r.lowerBound).initialize(repeating: 1, count: r.count)
         (c + r.lowerBound).initialize(repeating: 2, count: r.count)
     }
     let measured = measureInterleaved([{
-        Parallel.forChunks(floats, minChunk: minChunk) { _, r in
+        context.forChunks(floats, minChunk: minChunk) { _, r in
             triadKernel(a + r.lowerBound, b + r.lowerBound, c + r.lowerBound, scale: 3, count: r.count)
         }
     }], policy: policy)[0]

@@ -32,7 +32,7 @@ public enum CacheBench {
     public static func run(model: InferenceModel, sequenceLength: Int, requests: Int, catalogue: Int,
                            exponent: Double, capacity: Int, threads: Int, engine: Engine, seed: UInt64,
                            progress: ((String) -> Void)? = nil) -> SuiteResult {
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         var rng = SeededRNG(seed: seed)
         // Each catalogue item is one batch-1 input; the unique stream gets fresh ones.
         func makeInput() -> ModelInput { model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng) }
@@ -48,8 +48,8 @@ public enum CacheBench {
             let cache = PredictionCache<CacheKey>(capacity: capacity)
             var acc = QualityAccumulator(logits: model.outputIsLogits)
             for input in stream {
-                let reference = model.forward(input)
-                acc.add(reference: reference, output: cache.value(for: CacheKey(input)) { model.forward(input) })
+                let reference = model.forward(input, in: context)
+                acc.add(reference: reference, output: cache.value(for: CacheKey(input)) { model.forward(input, in: context) })
             }
             var q = acc.quality(n: requests, set: "every request of the stream")
             q.identical = q.maxAbsDiff == 0
@@ -63,7 +63,7 @@ public enum CacheBench {
                 let cache = cached ? PredictionCache<CacheKey>(capacity: capacity) : nil
                 for input in stream {
                     let t0 = monotonicNanoseconds()
-                    if let cache { _ = cache.value(for: CacheKey(input)) { m.forward(input) } } else { _ = m.forward(input) }
+                    if let cache { _ = cache.value(for: CacheKey(input)) { m.forward(input, in: context) } } else { _ = m.forward(input, in: context) }
                     latencies[v].append(monotonicNanoseconds() - t0)
                 }
             }

@@ -105,7 +105,7 @@ public enum DefaultSuite {
             return decoder.vocabularySize >= 16_000 || AdaptiveSoftmaxHead.hasTrained(directory: m.source)
         }) { m, c in
             let decoder = m.model as! any CausalLanguageModel
-            let text = try SoftmaxBench.textInputs(m, progress: c.say)
+            let text = try SoftmaxBench.textInputs(m, in: ExecutionContext(threads: c.threads), progress: c.say)
             return SoftmaxBench.run(model: decoder, cutoffs: text.trained?.cutoffs ?? [2000, 8000, decoder.vocabularySize],
                                     newTokens: softmaxTokens(decoder), threads: c.threads, engine: c.engine, seed: c.seed,
                                     weightsAreTrained: !m.weightsSource.hasPrefix("generated"), progress: c.say,
@@ -123,22 +123,21 @@ public enum DefaultSuite {
         },
     ]
 
-    /// One thread against all cores on the fp32 baseline at the large batch: the body sets the
-    /// thread count, so both run interleaved like any other pair of variants.
+    /// One thread against all cores on the fp32 baseline at the large batch: each body runs on its
+    /// own execution context, so both run interleaved like any other pair of variants.
     static func threadsScenario(_ m: LoadedModel, _ c: ScenarioContext) -> SuiteResult {
         let model = m.model
         // The one-thread baseline and its A/A draw each run from a pool of copies (see TwinPool).
         let twins = TwinPool(model: model, seed: c.seed ^ stableHash("threads"))
         let all = c.threads
+        let allCores = ExecutionContext(threads: all)
         let tokens = length(m, c)
         var rng = SeededRNG(seed: c.seed)
         let input = model.makeInput(batch: c.largeBatch, sequenceLength: tokens, rng: &rng)
         // Summation order changes with the split: say how much the outputs move.
-        Parallel.setThreads(1)
-        let one = model.forward(input)
-        Parallel.setThreads(all)
+        let one = model.forward(input, in: .serial)
         var acc = QualityAccumulator(logits: model.outputIsLogits)
-        acc.add(reference: one, output: model.forward(input))
+        acc.add(reference: one, output: model.forward(input, in: allCores))
         let quality = acc.quality(n: c.largeBatch, set: "the timed batch")
         let flops = model.flops(batch: c.largeBatch, sequenceLength: tokens)
         let point = WorkloadPoint(model: model.name, workload: "forward", batch: c.largeBatch,
@@ -147,18 +146,17 @@ public enum DefaultSuite {
         var warnings: [String] = []
         let rows = c.engine.measureGroup(point, [
             EngineVariant(name: "1 thread", executes: "fp32 on one thread", weightBytes: model.weightBytes, flopsPerRun: flops) {
-                Parallel.setThreads(1); _ = twins.next().forward(input)
+                _ = twins.next().forward(input, in: .serial)
             },
             EngineVariant(name: "1 thread A/A", executes: TwinPool<InferenceModel>.aaNote,
                           weightBytes: model.weightBytes, flopsPerRun: flops) {
-                Parallel.setThreads(1); _ = twins.next().forward(input)
+                _ = twins.next().forward(input, in: .serial)
             },
             EngineVariant(name: "\(all) threads", executes: "fp32 on all \(all) cores (thread policy of the run)",
                           weightBytes: model.weightBytes, flopsPerRun: flops, quality: quality) {
-                Parallel.setThreads(all); _ = model.forward(input)
+                _ = model.forward(input, in: allCores)
             },
         ], warnings: &warnings, progress: c.say)
-        Parallel.setThreads(all)
         return c.engine.result(kind: .run, name: "threads", models: [model.name], variants: rows.map(\.variant),
                                threads: [1, all], batchSizes: [c.largeBatch], sequenceLengths: tokens > 0 ? [tokens] : [],
                                seed: c.seed, workload: WorkloadConfiguration(), rows: rows, warnings: warnings)
@@ -220,7 +218,6 @@ public enum DefaultSuite {
                 progress.advance(Double(scenario.groups))
             }
         }
-        Parallel.setThreads(threads)
         progress.done()
         return result
     }

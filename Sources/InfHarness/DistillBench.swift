@@ -48,7 +48,7 @@ public enum DistillBench {
                            policy: MeasurementPolicy, seed: UInt64, bootstrapResamples: Int = 2000,
                            progress: ((String) -> Void)? = nil) throws -> DistillResult {
         let environment = EnvironmentInfo.capture()
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         var rows: [DistillRow] = [], warnings: [String] = [], examples: [String: Int] = [:]
         var resultRows: [ResultRow] = []
         let engine = Engine(policy: policy, bootstrapResamples: bootstrapResamples, bootstrapSeed: seed &+ 1)
@@ -82,12 +82,12 @@ public enum DistillBench {
                                   weightBytes: m.loaded.model.weightBytes, flopsPerRun: m.loaded.model.flops(batch: batch, sequenceLength: t),
                                   accuracy: accuracyAndAgreement[i].0,
                                   metrics: ["agreementWithTeacher": accuracyAndAgreement[i].1, "testExamples": Double(test.count)]) {
-                    _ = (i == 0 ? twins.next() : m.loaded.model).forward(input)
+                    _ = (i == 0 ? twins.next() : m.loaded.model).forward(input, in: context)
                 }
                 }
                 variants.insert(EngineVariant(name: teacher.loaded.model.name + " A/A", executes: "the teacher again; " + TwinPool<InferenceModel>.aaNote,
                                               weightBytes: teacher.loaded.model.weightBytes, flopsPerRun: variants[0].flopsPerRun,
-                                              accuracy: accuracyAndAgreement[0].0) { _ = twins.next().forward(input) }, at: 1)
+                                              accuracy: accuracyAndAgreement[0].0) { _ = twins.next().forward(input, in: context) }, at: 1)
                 let measured = engine.measureGroup(point, variants, warnings: &warnings, progress: progress)
                 resultRows += measured
                 timings[batch] = measured.enumerated().filter { $0.offset != 1 }.map(\.element)

@@ -56,13 +56,14 @@ public struct EvaluationSet {
 
     /// Quality of each model against `reference` (the fp32 baseline), and task accuracy where
     /// the set has labels. Batch by batch: the reference output is copied, then every variant runs.
-    public func evaluate(reference: InferenceModel, variants: [InferenceModel]) -> [(quality: Quality, accuracy: Double?)] {
+    public func evaluate(reference: InferenceModel, variants: [InferenceModel],
+                         in context: ExecutionContext) -> [(quality: Quality, accuracy: Double?)] {
         var acc = variants.map { _ in QualityAccumulator(logits: reference.outputIsLogits) }
         var predicted = variants.map { _ in [Int32]() }
         for (b, input) in batches.enumerated() {
-            let ref = reference.forward(input) // copied: a variant sharing the model object overwrites its buffer
+            let ref = reference.forward(input, in: context) // copied: a variant sharing the model object overwrites its buffer
             for (i, v) in variants.enumerated() {
-                let out = v.forward(input)
+                let out = v.forward(input, in: context)
                 acc[i].add(reference: ref, output: out)
                 if let targets { acc[i].addNegativeLogLikelihood(output: out, targets: targets[b]) }
                 if labels != nil { predicted[i] += argmax(out) }

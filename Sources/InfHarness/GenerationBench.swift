@@ -20,7 +20,7 @@ public enum GenerationBench {
     public static func run(model: any CausalLanguageModel, promptLength: Int, newTokens: Int, threads: Int, engine: Engine,
                            seed: UInt64, techniques: [(name: String, executes: String, model: any CausalLanguageModel)] = [],
                            progress: ((String) -> Void)? = nil, prompt fixedPrompt: [Int32]? = nil) -> SuiteResult {
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         var rng = SeededRNG(seed: seed)
         // A text model's prompt comes from its test split (fixedPrompt); otherwise seeded random ids.
         let prompt = fixedPrompt ?? (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.vocabularySize)) }
@@ -51,7 +51,7 @@ public enum GenerationBench {
         var states = [[Tensor]](repeating: [], count: count)
         var outputs: [Generation] = []
         for v in 0..<count {
-            outputs.append(generators[v].generate(prompt: prompt, newTokens: newTokens, cache: cached[v]) { states[v].append($0) })
+            outputs.append(generators[v].generate(prompt: prompt, newTokens: newTokens, cache: cached[v], in: context) { states[v].append($0) })
         }
         let qualities = (0..<count).map { v -> Quality in
             var acc = QualityAccumulator(logits: false)
@@ -71,7 +71,7 @@ public enum GenerationBench {
                           flopsPerRun: 0, quality: v == 0 ? nil : qualities[v],
                           metrics: ["cacheBytes": Double(outputs[v].cacheBytes)], bytesReadPerRun: passes[v] * readPerPass[v]) {
                 let generator = v < 2 ? twins.next() : generators[v]
-                steps[v].append(generator.generate(prompt: prompt, newTokens: newTokens, cache: cached[v]).stepNs)
+                steps[v].append(generator.generate(prompt: prompt, newTokens: newTokens, cache: cached[v], in: context).stepNs)
             }
         }
         let point = WorkloadPoint(model: model.name, workload: "generate", batch: 1, sequenceLength: promptLength + newTokens,

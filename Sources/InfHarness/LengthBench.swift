@@ -27,7 +27,7 @@ public enum LengthBench {
 
     public static func run(model: any TokenModel, requests: Int, batch: Int, medianLength: Double,
                            threads: Int, engine: Engine, seed: UInt64, progress: ((String) -> Void)? = nil) -> SuiteResult {
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         let maxT = min(model.maxPositions, 128)
         var rng = SeededRNG(seed: seed)
         let lens = lengths(count: requests, median: medianLength, maxLength: maxT, rng: &rng)
@@ -72,7 +72,7 @@ public enum LengthBench {
                           metrics: ["paddingWaste": 1 - Double(realTokens) / Double(scenarios[s].2),
                                     "realTokens": Double(realTokens), "computedTokens": Double(scenarios[s].2)]) {
                 let m: InferenceModel = v <= 1 ? twins.next() : model
-                for input in scenarios[s].1 { _ = m.forward(input) }
+                for input in scenarios[s].1 { _ = m.forward(input, in: context) }
             }
         }
         let point = WorkloadPoint(model: model.name, workload: "batches", batch: batch, sequenceLength: nil, threads: threads,

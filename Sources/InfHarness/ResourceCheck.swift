@@ -100,17 +100,16 @@ public enum ResourceCheck {
         var c = [Float](repeating: 0, count: n * n)
         var best = UInt64.max
         // One OpenBLAS thread for this product only: the caller's count is restored on return.
-        let previousThreads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = previousThreads }
-        for _ in 0..<3 {
-            let t0 = monotonicNanoseconds()
-            a.withUnsafeBufferPointer { p in
-                c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.sgemm(m: n, n: n, k: n, a: p.baseAddress!, lda: n, b: p.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+        BLAS.withThreads(1) {
+            for _ in 0..<3 {
+                let t0 = monotonicNanoseconds()
+                a.withUnsafeBufferPointer { p in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.sgemm(m: n, n: n, k: n, a: p.baseAddress!, lda: n, b: p.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    }
                 }
+                best = min(best, monotonicNanoseconds() - t0)
             }
-            best = min(best, monotonicNanoseconds() - t0)
         }
         return 2 * Double(n * n * n) / Double(max(best, 1))
     }

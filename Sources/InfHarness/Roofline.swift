@@ -9,10 +9,6 @@ import InfCore
 /// OpenBLAS thread count is restored before returning.
 public func measureSgemmRoofline(threads: Int, m: Int = 1024, n: Int = 1024, k: Int = 1024,
                                  policy: MeasurementPolicy) -> RooflinePoint {
-    let previousThreads = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = previousThreads }
-
     // Raw allocations rather than arrays: the timed closure touches no
     // reference-counted storage and no exclusivity checks.
     let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)   // (m, k)
@@ -24,9 +20,11 @@ public func measureSgemmRoofline(threads: Int, m: Int = 1024, n: Int = 1024, k: 
     for i in 0..<(k * n) { b[i] = rng.nextUnitFloat() - 0.5 }
     c.initialize(repeating: 0, count: m * n)
 
-    let measured = measureInterleaved([{
-        BLAS.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n)
-    }], policy: policy)[0]
+    let measured = BLAS.withThreads(threads) {
+        measureInterleaved([{
+            BLAS.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n)
+        }], policy: policy)[0]
+    }
 
     let medianSeconds = SampleStats(samplesNs: measured.samplesNs).median
     let flops = 2.0 * Double(m) * Double(n) * Double(k)

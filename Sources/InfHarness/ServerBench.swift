@@ -85,7 +85,7 @@ public struct ServerResult: Codable, Sendable {
 public enum ServerBench {
     /// One trial: Poisson arrivals at `rate` for `seconds`, served by `policy`; stops at 2 × seconds.
     public static func trial(model: InferenceModel, sequenceLength: Int, rate: Double, seconds: Double,
-                             policy: BatcherPolicy, seed: UInt64) -> ServerTrial {
+                             policy: BatcherPolicy, seed: UInt64, in context: ExecutionContext) -> ServerTrial {
         var rng = SeededRNG(seed: seed)
         // Arrival times (ns from the start): exponential gaps with mean 1/rate.
         var arrivals: [UInt64] = []
@@ -103,7 +103,7 @@ public enum ServerBench {
             inputs[b] = i
             return i
         }
-        for b in Set([1, policy.maxBatch]) { _ = model.forward(input(b)) } // warm the scratch buffers
+        for b in Set([1, policy.maxBatch]) { _ = model.forward(input(b), in: context) } // warm the scratch buffers
         let maxDelayNs = UInt64(policy.maxDelaySeconds * 1e9)
         let limitNs = UInt64(2 * seconds * 1e9)
         var latencies: [UInt64] = []
@@ -130,7 +130,7 @@ public enum ServerBench {
                 continue
             }
             let b = min(waiting, policy.maxBatch)
-            _ = model.forward(input(b))
+            _ = model.forward(input(b), in: context)
             let done = now()
             for i in queueStart..<(queueStart + b) { latencies.append(done - arrivals[i]) }
             queueStart += b
@@ -155,13 +155,13 @@ public enum ServerBench {
     /// `ServeRules.minRequests` arrivals.
     public static func search(model: InferenceModel, sequenceLength: Int, policy: BatcherPolicy, p99Bound: Double,
                               startRate: Double, seconds: Double, steps: Int, saturation: Double, seed: UInt64,
-                              progress: ((String) -> Void)? = nil) -> ServerSearch {
+                              in context: ExecutionContext, progress: ((String) -> Void)? = nil) -> ServerSearch {
         var trials: [ServerTrial] = []
         func ok(_ rate: Double) -> Bool {
             progress?("\(policy.name): \(fixed(rate, 1)) req/s")
             var t = trial(model: model, sequenceLength: sequenceLength, rate: rate,
                           seconds: max(seconds, 1.2 * Double(ServeRules.minRequests) / rate), policy: policy,
-                          seed: seed &+ UInt64(trials.count))
+                          seed: seed &+ UInt64(trials.count), in: context)
             t.rejected = ServeRules.rejection(t, p99Bound: p99Bound, saturation: saturation)
             trials.append(t)
             return t.rejected == nil
@@ -186,7 +186,7 @@ public enum ServerBench {
     public static func compare(model: InferenceModel, sequenceLength: Int, threads: Int, dynamic: BatcherPolicy,
                                p99Bound: Double, trialSeconds: Double, steps: Int, engine: Engine, seed: UInt64,
                                progress: ((String) -> Void)? = nil) -> (result: SuiteResult, text: String) {
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         var rng = SeededRNG(seed: seed)
         let one = model.makeInput(batch: 1, sequenceLength: sequenceLength, rng: &rng)
         let full = model.makeInput(batch: dynamic.maxBatch, sequenceLength: sequenceLength, rng: &rng)
@@ -199,16 +199,16 @@ public enum ServerBench {
         var rows = engine.measureGroup(point, [
             EngineVariant(name: "batch-1 serving", executes: "one forward pass per request", weightBytes: model.weightBytes) {
                 let m = twins.next()
-                for _ in 0..<queued { _ = m.forward(one) }
+                for _ in 0..<queued { _ = m.forward(one, in: context) }
             },
             EngineVariant(name: "batch-1 serving A/A", executes: TwinPool<InferenceModel>.aaNote,
                           weightBytes: model.weightBytes) {
                 let m = twins.next()
-                for _ in 0..<queued { _ = m.forward(one) }
+                for _ in 0..<queued { _ = m.forward(one, in: context) }
             },
             EngineVariant(name: "dynamic batching", executes: "full batches of \(dynamic.maxBatch) (a saturated queue never waits)",
                           weightBytes: model.weightBytes) {
-                for _ in 0..<(queued / dynamic.maxBatch) { _ = model.forward(full) }
+                for _ in 0..<(queued / dynamic.maxBatch) { _ = model.forward(full, in: context) }
             },
         ], warnings: &warnings, progress: progress)
 
@@ -218,7 +218,7 @@ public enum ServerBench {
         let policies = [BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), dynamic]
         let searches = zip(policies, [rows[0].throughput, rows[2].throughput]).map { p, saturation in
             search(model: model, sequenceLength: sequenceLength, policy: p, p99Bound: p99Bound, startRate: 0.5 / single,
-                   seconds: trialSeconds, steps: steps, saturation: saturation, seed: seed, progress: progress)
+                   seconds: trialSeconds, steps: steps, saturation: saturation, seed: seed, in: context, progress: progress)
         }
         for (row, search) in zip([0, 2], searches) {
             rows[row].metrics = ["sustainableRate": search.sustainableRate, "p99BoundSeconds": p99Bound,

@@ -19,7 +19,8 @@ public enum SoftmaxBench {
 
     /// Reads what `loaded` has beside its checkpoint (see TextInputs); the states come from the first
     /// `stateWindows` test windows, the perplexities from the whole test split when a trained head is there.
-    public static func textInputs(_ loaded: LoadedModel, stateWindows: Int = 32, progress: ((String) -> Void)? = nil) throws -> TextInputs {
+    public static func textInputs(_ loaded: LoadedModel, stateWindows: Int = 32, in context: ExecutionContext,
+                                  progress: ((String) -> Void)? = nil) throws -> TextInputs {
         guard let decoder = loaded.model as? any CausalLanguageModel else { return TextInputs() }
         var out = TextInputs()
         out.trained = try AdaptiveSoftmaxHead.trained(directory: loaded.source)?.head
@@ -29,14 +30,14 @@ public enum SoftmaxBench {
         guard let text = try LanguageModelText.load(directory: loaded.source) else { return out }
         out.prompt = text.prompts(count: 1, length: 16).first
         out.states = text.test.windows(length: decoder.maxPositions).prefix(stateWindows).flatMap { w -> [Tensor] in
-            let h = decoder.finalHidden(.tokens(ids: w.input, mask: nil, batch: 1, length: w.input.count))
+            let h = decoder.finalHidden(.tokens(ids: w.input, mask: nil, batch: 1, length: w.input.count), in: context)
             return (0..<h.rows).map { r in Tensor(shape: [1, h.lastDim], storage: Array(h.storage[(r * h.lastDim)..<((r + 1) * h.lastDim)])) }
         }
         if let trained = out.trained {
             progress?("test perplexity of the full and the trained adaptive head")
             let windows = text.test.windows(length: decoder.maxPositions)
-            out.perplexity["full softmax"] = Perplexity.evaluate(windows: windows, forward: decoder.forward).perplexity
-            out.perplexity["adaptive softmax"] = trained.perplexity(model: decoder, windows: windows).perplexity
+            out.perplexity["full softmax"] = Perplexity.evaluate(windows: windows, forward: { decoder.forward($0, in: context) }).perplexity
+            out.perplexity["adaptive softmax"] = trained.perplexity(model: decoder, windows: windows, in: context).perplexity
         }
         return out
     }
@@ -51,7 +52,7 @@ public enum SoftmaxBench {
         // trained: an adaptive head trained for this model (used instead of one derived here);
         // fixedPrompt / fixedStates: a text model's test-split prompt and final hidden states;
         // perplexity: each head's test perplexity by variant name, reported in its quality.
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         progress?(trained == nil ? "deriving the adaptive head (eigen-decompositions of the tail clusters)" : "using the trained adaptive head")
         let full = FullSoftmaxHead(model.lmHead)
         // The full head and its A/A draw each run from a pool of deep copies of the head (see TwinPool).
@@ -70,12 +71,12 @@ public enum SoftmaxBench {
         // Real final hidden states from a full-softmax generation: what the output layer sees.
         var states: [Tensor] = []
         progress?("collecting hidden states")
-        _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: full) { states.append($0) }
+        _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: full, in: context) { states.append($0) }
         let setName = fixedStates == nil ? "\(states.count) hidden states of a full-softmax generation" : "\(fixedStates!.count) hidden states of test-split text"
         if let fixedStates { states = fixedStates }
-        let fullTokens = states.map { full.nextToken($0) }
+        let fullTokens = states.map { full.nextToken($0, in: context) }
         func quality(_ name: String, _ head: OutputHead) -> Quality {
-            let agree = zip(states, fullTokens).filter { head.nextToken($0) == $1 }.count
+            let agree = zip(states, fullTokens).filter { head.nextToken($0, in: context) == $1 }.count
             var q = Quality(maxAbsDiff: 0, meanCosine: 1, top1Agreement: Double(agree) / Double(max(states.count, 1)),
                             n: states.count, evaluationSet: setName)
             q.identical = agree == states.count
@@ -107,7 +108,7 @@ public enum SoftmaxBench {
             EngineVariant(name: name, executes: executes, weightBytes: head.byteCount,
                           quality: name == "full softmax" ? fullQuality : quality(name, head)) {
                 let head = name.hasPrefix("full softmax") ? twins.next() : head
-                for h in states { _ = head.nextToken(h) }
+                for h in states { _ = head.nextToken(h, in: context) }
             }
         }, warnings: &warnings, progress: progress)
         let generation = WorkloadPoint(model: model.name, workload: "generate", batch: 1, sequenceLength: 16 + newTokens,
@@ -116,7 +117,7 @@ public enum SoftmaxBench {
         let generationRows = engine.measureGroup(generation, heads.map { name, head, executes in
             EngineVariant(name: name, executes: executes + ", inside KV-cached generation", weightBytes: head.byteCount,
                           quality: name == "full softmax" ? fullQuality : quality(name, head)) {
-                _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: name.hasPrefix("full softmax") ? twins.next() : head)
+                _ = gen.generate(prompt: prompt, newTokens: newTokens, cache: true, head: name.hasPrefix("full softmax") ? twins.next() : head, in: context)
             }
         }, warnings: &warnings, progress: progress)
         return engine.result(kind: .softmax, name: "softmax", models: [model.name], variants: heads.map(\.0),

@@ -59,9 +59,7 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                                    warnings: inout [String], progress: ((String) -> Void)? = nil) -> (cells: [CrossoverRow], rows: [ResultRow]) {
     precondition(threads >= 1, "threads must be ≥ 1")
     precondition(sparsities.allSatisfy { $0 >= 0 && $0 <= 1 }, "sparsities must lie in [0, 1], got \(sparsities)")
-    let previousThreads = Parallel.threads
-    Parallel.setThreads(threads)
-    defer { Parallel.setThreads(previousThreads) }
+    let context = ExecutionContext(threads: threads)
 
     var cells: [CrossoverRow] = [], rows: [ResultRow] = []
     var cellIndex = 0
@@ -87,10 +85,10 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                                  seed: engine.policy.orderSeed ^ UInt64(cellIndex))
             // Calls per sample, so a sample is ~1 ms: far above the clock's resolution, and few
             // enough samples per row that a result file stays small.
-            for (w, y) in zip(kernels, ys) { w.multiply(xp, rows: m, into: y) }
+            for (w, y) in zip(kernels, ys) { w.multiply(xp, rows: m, into: y, in: context) }
             func once(_ w: any LinearWeights) -> UInt64 {
                 let t0 = monotonicNanoseconds()
-                w.multiply(xp, rows: m, into: ys[0])
+                w.multiply(xp, rows: m, into: ys[0], in: context)
                 return Swift.max(monotonicNanoseconds() &- t0, 1)
             }
             let calls = Swift.min(Swift.max(Int(1_000_000 / Swift.min(once(kernels[0]), once(kernels[2]))), 1), 10_000)
@@ -113,7 +111,7 @@ public func measureSparseCrossover(shapes: [(m: Int, n: Int, k: Int)], sparsitie
                               metrics: ["sparsity": s, "nonzeros": Double((kernels[2] as! CSRWeights).nonzeroCount),
                                         "n": Double(n), "k": Double(k), "callsPerSample": Double(calls)]) {
                     let w: any LinearWeights = v < 2 ? twins.next() : kernels[v]
-                    for _ in 0..<calls { w.multiply(xp, rows: m, into: ys[v]) }
+                    for _ in 0..<calls { w.multiply(xp, rows: m, into: ys[v], in: context) }
                 }
             }, warnings: &warnings, progress: { progress?("\(cell) — \($0.components(separatedBy: ": ").last ?? $0)") })
             let speedup = group[2].speedup!

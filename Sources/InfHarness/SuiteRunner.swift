@@ -144,9 +144,9 @@ public final class SuiteRunner {
             }
             // Quality and task accuracy on a fixed evaluation set, once per variant (all threads: it is not timed).
             let evaluation = EvaluationSet(for: loaded.model, seed: plan.inputSeed &+ 0xE7A1)
-            Parallel.setThreads(plan.threads.max() ?? 1)
             progress.say("\(loaded.model.name): quality of \(variants.count) variants on \(evaluation.count) evaluation inputs")
-            let evaluated = evaluation.evaluate(reference: variants[0].model, variants: variants.map(\.model))
+            let evaluated = evaluation.evaluate(reference: variants[0].model, variants: variants.map(\.model),
+                                                in: ExecutionContext(threads: plan.threads.max() ?? 1))
             // A NaN anywhere is never silent: a non-finite output makes its quality NaN, and says so here.
             for (v, e) in zip(variants, evaluated).dropFirst() where e.quality.maxAbsDiff.isNaN || e.quality.meanCosine.isNaN {
                 warnings.append("\(loaded.model.name) \(v.technique.name): the outputs on the evaluation set hold non-finite values (NaN or ±inf), in this variant or in the fp32 baseline; its quality columns are NaN.")
@@ -224,7 +224,7 @@ extension SuiteRunner {
                       warnings: inout [String]) -> [ResultRow] {
         let baseline = variants[0]
         let tokens = seq ?? 0
-        Parallel.setThreads(threads)
+        let context = ExecutionContext(threads: threads)
         var rng = SeededRNG(seed: plan.inputSeed)
         let input = baseline.model.makeInput(batch: batch, sequenceLength: tokens, rng: &rng)
         let point = WorkloadPoint(model: baseline.model.name, workload: "forward", batch: batch, sequenceLength: seq,
@@ -238,28 +238,27 @@ extension SuiteRunner {
                 flopsPerRun: v.model.flops(batch: batch, sequenceLength: tokens),
                 quality: i == 0 && e.quality.perplexity == nil ? nil : e.quality, accuracy: e.accuracy, // a baseline row shows its perplexity
                 bytesReadPerRun: v.model.bytesReadPerPass) {
-                    if let twins, i == 0 || v.technique.name == AABaseline.name { _ = twins.next().forward(input) } else { _ = v.model.forward(input) }
+                    if let twins, i == 0 || v.technique.name == AABaseline.name { _ = twins.next().forward(input, in: context) } else { _ = v.model.forward(input, in: context) }
                 }
         }
         var rows = engine.measureGroup(point, engineVariants, warnings: &warnings) { self.progress.say(label + ": " + $0.components(separatedBy: ": ").last!) }
         if plan.profile {
             // Every variant but the A/A copy, so a technique's row shows where its time goes (int8: int8.quantize, int8.gemm).
             for (i, v) in variants.enumerated() where !rows[i].isAA {
-                rows[i].profile = profilePhases(of: v.model, input: input, medianSeconds: rows[i].stats.median)
+                rows[i].profile = profilePhases(of: v.model, input: input, medianSeconds: rows[i].stats.median, in: context)
             }
         }
         return rows
     }
 
     /// Runs `model` with the profiler on for about a second (at least 3 passes).
-    func profilePhases(of model: InferenceModel, input: ModelInput, medianSeconds: Double) -> Profile {
+    func profilePhases(of model: InferenceModel, input: ModelInput, medianSeconds: Double, in context: ExecutionContext) -> Profile {
         let runs = max(3, min(100, Int(1.0 / max(medianSeconds, 1e-6))))
         let profiler = Profiler()
-        Profiler.active = profiler
+        let profiling = context.profiling(profiler)
         let start = monotonicNanoseconds()
-        for _ in 0..<runs { _ = model.forward(input) }
+        for _ in 0..<runs { _ = model.forward(input, in: profiling) }
         let total = Double(monotonicNanoseconds() - start) / 1e9 / Double(runs)
-        Profiler.active = nil
         var phases = profiler.order.map { Profile.Phase(name: $0, seconds: Double(profiler.totalsNs[$0]!) / 1e9 / Double(runs)) }
         phases.append(Profile.Phase(name: "other", seconds: max(0, total - phases.reduce(0) { $0 + $1.seconds })))
         return Profile(runs: runs, totalSeconds: total, phases: phases)

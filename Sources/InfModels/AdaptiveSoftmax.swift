@@ -10,7 +10,7 @@ public protocol OutputHead {
     var name: String { get }
     /// Bytes of the output layer's weights.
     var byteCount: Int { get }
-    func nextToken(_ h: Tensor) -> Int32
+    func nextToken(_ h: Tensor, in context: ExecutionContext) -> Int32
 }
 
 /// arg max of h · Wᵀ over the whole vocabulary (what softmax's top-1 is).
@@ -19,9 +19,9 @@ public struct FullSoftmaxHead: OutputHead {
     public init(_ head: Linear) { self.head = head }
     public var name: String { "full softmax" }
     public var byteCount: Int { head.byteCount }
-    public func nextToken(_ h: Tensor) -> Int32 {
+    public func nextToken(_ h: Tensor, in context: ExecutionContext) -> Int32 {
         var logits = Tensor(zeros: [0])
-        head(h, into: &logits)
+        head(h, into: &logits, in: context)
         return argmax(logits.storage)
     }
 }
@@ -104,16 +104,16 @@ public struct AdaptiveSoftmaxHead: OutputHead {
     /// can beat that otherwise), so most steps stop after the head. (Taking the head's arg max and
     /// descending into a winning cluster instead picks a cluster's best token whenever the cluster
     /// outweighs every head token, which on a flat distribution disagrees with the true arg max.)
-    public func nextToken(_ h: Tensor) -> Int32 {
+    public func nextToken(_ h: Tensor, in context: ExecutionContext) -> Int32 {
         var logits = Tensor(zeros: [0])
-        head(h, into: &logits)
+        head(h, into: &logits, in: context)
         let k = cutoffs[0]
         if descendIntoWinningCluster {
             let top = Int(argmax(logits.storage))
             guard top >= k else { return Int32(top) }
             var z = Tensor(zeros: [0])
-            tails[top - k].projection(h, into: &z)
-            tails[top - k].output(z, into: &logits)
+            tails[top - k].projection(h, into: &z, in: context)
+            tails[top - k].output(z, into: &logits, in: context)
             return Int32(cutoffs[top - k] + Int(argmax(logits.storage)))
         }
         let s = logits.storage
@@ -128,8 +128,8 @@ public struct AdaptiveSoftmaxHead: OutputHead {
             let pc = expf(s[k + cluster] - m) / z
             guard pc > bestP else { break }
             var proj = Tensor(zeros: [0]), tail = Tensor(zeros: [0])
-            tails[cluster].projection(h, into: &proj)
-            tails[cluster].output(proj, into: &tail)
+            tails[cluster].projection(h, into: &proj, in: context)
+            tails[cluster].output(proj, into: &tail, in: context)
             let t = tail.storage
             let j = Int(argmax(t))
             var zt: Float = 0
@@ -169,7 +169,7 @@ extension AdaptiveSoftmaxHead {
 
     /// Σ −log p(target) over the rows of h (N, C), p the adaptive distribution: p_head(y) for a head
     /// token, p_head(cluster i) · p_tail_i(y) for a token of cluster i. Forward only (perplexity).
-    public func negativeLogLikelihood(h: Tensor, targets: [Int32]) -> Double {
+    public func negativeLogLikelihood(h: Tensor, targets: [Int32], in context: ExecutionContext) -> Double {
         let (n, c, k) = (h.rows, h.lastDim, cutoffs[0])
         precondition(targets.count == n, "\(targets.count) targets for \(n) hidden states")
         var headTargets = [Int32](repeating: 0, count: n)
@@ -183,27 +183,28 @@ extension AdaptiveSoftmaxHead {
             members[i].append(r)
         }
         var logits = Tensor(zeros: [0]), z = Tensor(zeros: [0])
-        head(h, into: &logits)
+        head(h, into: &logits, in: context)
         var total = Perplexity.nllSum(logits: logits, targets: headTargets)
         for (i, rows) in members.enumerated() where !rows.isEmpty {
             var hc = Tensor(zeros: [rows.count, c])
             for (j, r) in rows.enumerated() { hc.storage[(j * c)..<((j + 1) * c)] = h.storage[(r * c)..<((r + 1) * c)] }
-            tails[i].projection(hc, into: &z)
-            tails[i].output(z, into: &logits)
+            tails[i].projection(hc, into: &z, in: context)
+            tails[i].output(z, into: &logits, in: context)
             total += Perplexity.nllSum(logits: logits, targets: rows.map { targets[$0] - Int32(cutoffs[i]) })
         }
         return total
     }
 
     /// Perplexity of this head on `windows` of text, reading the final hidden states of `model`.
-    public func perplexity(model: any CausalLanguageModel, windows: [TextWindow], batch: Int = 16) -> PerplexityResult {
+    public func perplexity(model: any CausalLanguageModel, windows: [TextWindow], batch: Int = 16,
+                           in context: ExecutionContext) -> PerplexityResult {
         var total = 0.0, tokens = 0
         for s in stride(from: 0, to: windows.count, by: batch) {
             let group = windows[s..<min(s + batch, windows.count)]
             let t = group.first!.input.count
-            let h = model.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: t))
+            let h = model.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: t), in: context)
             let targets = group.flatMap(\.target)
-            total += negativeLogLikelihood(h: h.reshaped([targets.count, h.lastDim]), targets: targets)
+            total += negativeLogLikelihood(h: h.reshaped([targets.count, h.lastDim]), targets: targets, in: context)
             tokens += targets.count
         }
         let mean = total / Double(max(tokens, 1))

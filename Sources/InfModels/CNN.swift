@@ -112,27 +112,27 @@ public final class CNN: RegisteredModel {
     }
 
     /// images (B, C, H, W) → logits (B, classes).
-    public func forward(_ input: ModelInput) -> Tensor {
+    public func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
         guard case let .images(images) = input else { preconditionFailure("\(name) takes images") }
         precondition(Array(images.shape.dropFirst()) == config.inputShape, "\(name) expects images \(config.inputShape), got \(images.shape)")
         let batch = images.shape[0]
         // The result of each step lands in `a`; `b` is the other half of the ping-pong pair.
         if stages.isEmpty { a = images }
         for (i, stage) in stages.enumerated() {
-            stage.conv(i == 0 ? images : a, into: &b, col: &col)
-            Profiler.measure("relu") { relu(&b) }
-            if let pool = stage.pool { Profiler.measure("pool") { pool(b, into: &a) } } else { swap(&a, &b) }
+            stage.conv(i == 0 ? images : a, into: &b, col: &col, in: context)
+            context.measure("relu") { relu(&b, in: context) }
+            if let pool = stage.pool { context.measure("pool") { pool(b, into: &a, in: context) } } else { swap(&a, &b) }
         }
         a.reshape([batch, a.count / batch])   // flatten (B, C·H·W)
         // The classifier runs with OpenBLAS on one thread: the convs above keep it on one, and
         // waking its sleeping workers for a GEMV of cnn-small's 4096×256 layer took the classifier
         // from 0.37 ms (1 thread) to 1.4 ms (2 threads) at batch 1; on one thread it is ≤ 2.3%
         // of every bundled CNN's 1-thread pass.
-        Parallel.withSingleThreadedBLAS {
+        context.withSingleThreadedBLAS {
             for (j, fc) in classifier.enumerated() {
-                Profiler.measure("classifier") {
-                    fc(a, into: &b)
-                    if j < classifier.count - 1 { relu(&b) }
+                context.measure("classifier") {
+                    fc(a, into: &b, in: context)
+                    if j < classifier.count - 1 { relu(&b, in: context) }
                 }
                 swap(&a, &b)
             }

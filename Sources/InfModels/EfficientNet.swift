@@ -256,39 +256,39 @@ public final class EfficientNet: RegisteredModel {
     /// per image anyway (Conv2D), so a layer over the whole batch gains nothing and only streams
     /// its maps through DRAM (at B = 32 the first expanded map is 154 MB; one image's is 4.8 MB).
     /// Measured: batch 32 ran at half the images/s of batch 1 layer by layer.
-    public func forward(_ input: ModelInput) -> Tensor {
+    public func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
         guard case let .images(images) = input else { preconditionFailure("\(name) takes images") }
         precondition(Array(images.shape.dropFirst()) == config.inputShape, "\(name) expects images \(config.inputShape), got \(images.shape)")
         let batch = images.shape[0]
-        if batch == 1 { return forwardOne(images) }
+        if batch == 1 { return forwardOne(images, context) }
         batchLogits.resize([batch, config.numClasses])
         for i in 0..<batch {
             images.copyItems(i..<(i + 1), into: &image)
-            batchLogits.setItems(i, from: forwardOne(image))
+            batchLogits.setItems(i, from: forwardOne(image, context))
         }
         return batchLogits
     }
 
     /// image (1, 3, 224, 224) → logits (1, classes).
-    private func forwardOne(_ images: Tensor) -> Tensor {
-        Profiler.measure("stem") { stem(images, into: &x, col: &col); relu6(&x) }   // (1, 32, 112, 112)
+    private func forwardOne(_ images: Tensor, _ context: ExecutionContext) -> Tensor {
+        context.measure("stem") { stem(images, into: &x, col: &col, in: context); relu6(&x, in: context) }   // (1, 32, 112, 112)
         // Most of the running time is spent in the blocks' 1×1 convs (sgemm) and depthwise convs.
         for block in blocks {
             if let expand = block.expand {
-                expand(x, into: &expanded, col: &col)                                 // (B, E, H, W)
-                Profiler.measure("relu6") { relu6(&expanded) }
-                block.depthwise(expanded, into: &depthwised)                          // (B, E, H/s, W/s), ReLU6 fused
+                expand(x, into: &expanded, col: &col, in: context)                                 // (B, E, H, W)
+                context.measure("relu6") { relu6(&expanded, in: context) }
+                block.depthwise(expanded, into: &depthwised, in: context)                          // (B, E, H/s, W/s), ReLU6 fused
             } else {
-                block.depthwise(x, into: &depthwised)
+                block.depthwise(x, into: &depthwised, in: context)
             }
-            block.project(depthwised, into: &y, col: &col)                            // (B, C', H/s, W/s)
-            if block.skip { Profiler.measure("residual") { addInPlace(&y, x) } }
+            block.project(depthwised, into: &y, col: &col, in: context)                            // (B, C', H/s, W/s)
+            if block.skip { context.measure("residual") { addInPlace(&y, x) } }
             swap(&x, &y)
         }
-        head(x, into: &expanded, col: &col)                                           // (B, 1280, 7, 7)
-        Profiler.measure("relu6") { relu6(&expanded) }
-        Profiler.measure("pool") { globalAveragePool(expanded, into: &pooled) }     // (B, 1280)
-        Profiler.measure("classifier") { classifier(pooled, into: &logits) }        // (B, classes)
+        head(x, into: &expanded, col: &col, in: context)                                           // (B, 1280, 7, 7)
+        context.measure("relu6") { relu6(&expanded, in: context) }
+        context.measure("pool") { globalAveragePool(expanded, into: &pooled, in: context) }     // (B, 1280)
+        context.measure("classifier") { classifier(pooled, into: &logits, in: context) }        // (B, classes)
         return logits
     }
 

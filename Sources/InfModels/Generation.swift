@@ -45,12 +45,12 @@ public protocol CausalLanguageModel: InferenceModel {
     /// The output layer: final hidden states (rows, C) → logits (rows, V).
     var lmHead: Linear { get }
     /// ids (B·T) → final hidden states (B, T, C), before the output layer (a prefill pass, no cache).
-    func finalHidden(_ input: ModelInput) -> Tensor
+    func finalHidden(_ input: ModelInput, in context: ExecutionContext) -> Tensor
     /// An empty cache for `capacity` tokens.
     func makeCache(capacity: Int) -> KVCache
     /// One token at `position` through every layer, reading and extending `cache`; returns its final
     /// (layer-normalised) hidden state (1, C), which an output head turns into a token.
-    func step(_ id: Int32, position: Int, cache: KVCache) -> Tensor
+    func step(_ id: Int32, position: Int, cache: KVCache, in context: ExecutionContext) -> Tensor
     /// Held-out text windows when the model was trained on text: quality is then perplexity on them.
     var evaluationText: [TextWindow]? { get }
 }
@@ -65,9 +65,9 @@ public final class Generator {
     /// Greedy decoding of `newTokens` tokens after `prompt` (ids in the vocabulary, total within
     /// max_position_embeddings). With `cache`, the prompt is fed token by token through the cached path too.
     /// `head` picks each token from the final hidden state (default: full softmax's arg max);
-    /// `observe`, when given, sees every step's final hidden state (1, C).
+    /// `observe`, when given, sees every step's final hidden state (1, C). Runs on `context`'s threads.
     public func generate(prompt: [Int32], newTokens: Int, cache useCache: Bool, head: OutputHead? = nil,
-                         observe: ((Tensor) -> Void)? = nil) -> Generation {
+                         in context: ExecutionContext, observe: ((Tensor) -> Void)? = nil) -> Generation {
         let head = head ?? FullSoftmaxHead(model.lmHead)
         let total = prompt.count + newTokens
         precondition(!prompt.isEmpty, "generation needs a prompt of at least one token")
@@ -78,31 +78,28 @@ public final class Generator {
         let cache = useCache ? model.makeCache(capacity: total) : nil
         if let cache {
             // Prefill: the prompt's keys and values go into the cache; the last step's logits pick token 1.
-            for (p, id) in prompt.dropLast().enumerated() { _ = model.step(id, position: p, cache: cache) }
+            for (p, id) in prompt.dropLast().enumerated() { _ = model.step(id, position: p, cache: cache, in: context) }
         }
         for _ in 0..<newTokens {
             let start = monotonicNanoseconds()
             let next: Int32
             if let cache {
-                let h = model.step(tokens.last!, position: tokens.count - 1, cache: cache)
+                let h = model.step(tokens.last!, position: tokens.count - 1, cache: cache, in: context)
                 observe?(h)
-                next = head.nextToken(h)
+                next = head.nextToken(h, in: context)
             } else {
                 // No cache: the whole sequence again, keeping only the last position's state.
-                let h = model.finalHidden(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count))
+                let h = model.finalHidden(.tokens(ids: tokens, mask: nil, batch: 1, length: tokens.count), in: context)
                 let c = h.lastDim
                 let last = Tensor(shape: [1, c], storage: Array(h.storage[((tokens.count - 1) * c)..<(tokens.count * c)]))
                 observe?(last)
-                next = head.nextToken(last)
+                next = head.nextToken(last, in: context)
             }
             steps.append(monotonicNanoseconds() - start)
             tokens.append(next)
         }
         return Generation(tokens: tokens, stepNs: steps, cacheBytes: cache?.byteCount ?? 0)
     }
-
-    /// One cached step (see CausalLanguageModel.step).
-    func step(_ id: Int32, position p: Int, cache: inout KVCache) -> Tensor { model.step(id, position: p, cache: cache) }
 }
 
 /// Index of the largest value (the first on ties).

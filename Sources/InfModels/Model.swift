@@ -37,8 +37,9 @@ public protocol InferenceModel: AnyObject {
 
     /// Seeded random input of the given size.
     func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput
-    /// One forward pass. The result is the model's own output buffer: copy it to keep it.
-    func forward(_ input: ModelInput) -> Tensor
+    /// One forward pass on `context`'s threads (recording phases into its profiler, if any). The
+    /// result is the model's own output buffer: copy it to keep it.
+    func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor
     /// Multiply–add FLOPs (×2) of one forward pass: the GEMM and attention products.
     func flops(batch: Int, sequenceLength: Int) -> Double
     /// Every parameter under its checkpoint name, in checkpoint order.
@@ -63,6 +64,9 @@ public protocol TokenModel: InferenceModel {
 }
 
 extension InferenceModel {
+    /// One forward pass on one thread, not profiled (tests, tools, references).
+    public func forward(_ input: ModelInput) -> Tensor { forward(input, in: .serial) }
+
     public var evaluationSet: LabelledExamples? { nil }
     /// Models without a declaration: every weight byte.
     public var bytesReadPerPass: Int { weightBytes }

@@ -131,10 +131,10 @@ public struct UnloadedWeights: LinearWeights {
     public let inFeatures: Int
     public init(out: Int, in inFeatures: Int) { (outFeatures, self.inFeatures) = (out, inFeatures) }
     public var byteCount: Int { 0 }
-    public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         preconditionFailure("a parameter was declared but never loaded")
     }
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         preconditionFailure("a parameter was declared but never loaded")
     }
     public func dense() -> Tensor { Tensor(zeros: [outFeatures, inFeatures]) }

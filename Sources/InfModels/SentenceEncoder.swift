@@ -45,11 +45,11 @@ public final class SentenceEncoder {
     }
 
     /// One embedding (hidden size floats) per text, computed as one padded batch.
-    public func embed(_ texts: [String]) -> [[Float]] {
+    public func embed(_ texts: [String], in context: ExecutionContext) -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         let (ids, mask, b, t) = tokenizer.encodeBatch(texts)
         let c = model.config.hiddenSize
-        let hidden = model.forward(.tokens(ids: ids, mask: Tensor(shape: [b, t], storage: mask), batch: b, length: t)) // (B, T, C)
+        let hidden = model.forward(.tokens(ids: ids, mask: Tensor(shape: [b, t], storage: mask), batch: b, length: t), in: context) // (B, T, C)
         return (0..<b).map { i in
             // Mean over the real tokens only: padding must not move a sentence's embedding.
             var sum = [Double](repeating: 0, count: c)

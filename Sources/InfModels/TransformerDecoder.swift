@@ -115,15 +115,15 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     }
 
     /// ids (B·T) → logits (B, T, V) for every position (a prefill pass).
-    public func forward(_ input: ModelInput) -> Tensor {
-        runBlocks(input, position: 0, cache: nil)
-        Profiler.measure("lm_head") { lmHead(h, into: &logits) }
+    public func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
+        runBlocks(input, position: 0, cache: nil, context)
+        context.measure("lm_head") { lmHead(h, into: &logits, in: context) }
         return logits
     }
 
     /// ids (B·T) → final layer-normalised hidden states (B, T, C), before the output layer.
-    public func finalHidden(_ input: ModelInput) -> Tensor {
-        runBlocks(input, position: 0, cache: nil)
+    public func finalHidden(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
+        runBlocks(input, position: 0, cache: nil, context)
         return h
     }
 
@@ -136,15 +136,15 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
 
     /// One token at `position` through the same blocks as a whole-sequence pass, reading and extending
     /// `cache`; returns its final (layer-normalised) hidden state (1, C).
-    public func step(_ id: Int32, position p: Int, cache: KVCache) -> Tensor {
-        runBlocks(.tokens(ids: [id], mask: nil, batch: 1, length: 1), position: p, cache: cache)
+    public func step(_ id: Int32, position p: Int, cache: KVCache, in context: ExecutionContext) -> Tensor {
+        runBlocks(.tokens(ids: [id], mask: nil, batch: 1, length: 1), position: p, cache: cache, context)
         h.reshape([1, config.hiddenSize])
         return h
     }
 
     /// Embeddings at positions p..<p+T, every block and the final LayerNorm: leaves LN_f(x) in `h`.
     /// With a cache (B = 1), the blocks attend to the cached tokens too and append these.
-    private func runBlocks(_ input: ModelInput, position p: Int, cache: KVCache?) {
+    private func runBlocks(_ input: ModelInput, position p: Int, cache: KVCache?, _ context: ExecutionContext) {
         guard case let .tokens(ids, _, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(p + t <= config.maxPositions, "position \(p + t) exceeds max_position_embeddings \(config.maxPositions)")
         precondition(cache == nil || b == 1, "a KV cache holds one sequence")
@@ -153,32 +153,32 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
             positionIds = (0..<(b * t)).map { Int32(p + $0 % t) }
             idsShape = (b, t, p)
         }
-        Profiler.measure("embedding") {
+        context.measure("embedding") {
             tokenEmbedding(ids, into: &x)
             positionEmbedding(positionIds, into: &x, accumulate: true)
             x.reshape([b, t, config.hiddenSize])
         }
-        for l in blocks.indices { block(l, position: p, cache: cache) }
-        Profiler.measure("layernorm") { finalNorm(x, into: &h) }
+        for l in blocks.indices { block(l, position: p, cache: cache, context) }
+        context.measure("layernorm") { finalNorm(x, into: &h, in: context) }
         cache?.filled(to: p + t)
     }
 
     /// Block l on the residual stream x (B, T, C):
     ///   x = x + Attn(LN1(x), causal);  x = x + W2 · GELU(W1 · LN2(x))
     /// Attention is over the T positions alone, or, with a cache, over the cached ones too.
-    private func block(_ l: Int, position p: Int, cache: KVCache?) {
+    private func block(_ l: Int, position p: Int, cache: KVCache?, _ context: ExecutionContext) {
         let block = blocks[l]
-        Profiler.measure("layernorm") { block.ln1(x, into: &h) }
+        context.measure("layernorm") { block.ln1(x, into: &h, in: context) }
         if let cache {
-            block.attention(h, keys: &cache.keys[l], values: &cache.values[l], position: p, into: &attnOut, workspace: &attnWorkspace)
+            block.attention(h, keys: &cache.keys[l], values: &cache.values[l], position: p, into: &attnOut, workspace: &attnWorkspace, in: context)
         } else {
-            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace)
+            block.attention(h, keyMask: nil, causal: true, into: &attnOut, workspace: &attnWorkspace, in: context)
         }
-        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
-        Profiler.measure("layernorm") { block.ln2(x, into: &h) }
-        Profiler.measure("ffn.up") { block.fc1(h, into: &ffn) }
-        Profiler.measure("gelu") { gelu(&ffn) }
-        Profiler.measure("ffn.down") { block.fc2(ffn, into: &attnOut) }
-        Profiler.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
+        context.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
+        context.measure("layernorm") { block.ln2(x, into: &h, in: context) }
+        context.measure("ffn.up") { block.fc1(h, into: &ffn, in: context) }
+        context.measure("gelu") { gelu(&ffn, in: context) }
+        context.measure("ffn.down") { block.fc2(ffn, into: &attnOut, in: context) }
+        context.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
     }
 }

@@ -163,7 +163,7 @@ public final class TransformerEncoder: RegisteredModel, TokenModel {
     }
 
     /// ids (B·T), mask (B, T) → last hidden state (B, T, C), or logits (B, labels) with a head.
-    public func forward(_ input: ModelInput) -> Tensor {
+    public func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
         guard case let .tokens(ids, mask, b, t) = input else { preconditionFailure("\(name) takes tokens") }
         precondition(t <= config.maxPositions, "sequence length \(t) exceeds max_position_embeddings \(config.maxPositions)")
         // Keyed on (B, T), not B·T: (1, 8) and (2, 4) need different position ids.
@@ -172,29 +172,29 @@ public final class TransformerEncoder: RegisteredModel, TokenModel {
             typeIds = [Int32](repeating: 0, count: b * t)
             idsShape = (b, t)
         }
-        Profiler.measure("embedding") {
+        context.measure("embedding") {
             tokenEmbedding(ids, into: &x)
             positionEmbedding(positionIds, into: &x, accumulate: true)
             typeEmbedding(typeIds, into: &x, accumulate: true)
             x.reshape([b, t, config.hiddenSize])
-            embeddingNorm.inPlace(&x)
+            embeddingNorm.inPlace(&x, in: context)
         }
         for layer in layers {
-            layer.attention(x, keyMask: mask, causal: false, into: &attnOut, workspace: &attnWorkspace)
-            Profiler.measure("layernorm") { layer.ln1.inPlace(&x, residual: attnOut) }   // x = LN(x + attn)
-            Profiler.measure("ffn.up") { layer.fc1(x, into: &ffn) }
-            Profiler.measure("gelu") { gelu(&ffn) }
-            Profiler.measure("ffn.down") { layer.fc2(ffn, into: &attnOut) }
-            Profiler.measure("layernorm") { layer.ln2.inPlace(&x, residual: attnOut) }   // x = LN(x + ffn)
+            layer.attention(x, keyMask: mask, causal: false, into: &attnOut, workspace: &attnWorkspace, in: context)
+            context.measure("layernorm") { layer.ln1.inPlace(&x, residual: attnOut, in: context) }   // x = LN(x + attn)
+            context.measure("ffn.up") { layer.fc1(x, into: &ffn, in: context) }
+            context.measure("gelu") { gelu(&ffn, in: context) }
+            context.measure("ffn.down") { layer.fc2(ffn, into: &attnOut, in: context) }
+            context.measure("layernorm") { layer.ln2.inPlace(&x, residual: attnOut, in: context) }   // x = LN(x + ffn)
         }
         guard let pooler, let classifier else { return x }
-        Profiler.measure("classifier") {
+        context.measure("classifier") {
             let c = config.hiddenSize
             pooled.resize([b, c])
             for bi in 0..<b { pooled.storage[(bi * c)..<((bi + 1) * c)] = x.storage[(bi * t * c)..<(bi * t * c + c)] }
-            pooler(pooled, into: &pooledOut)
+            pooler(pooled, into: &pooledOut, in: context)
             for i in 0..<pooledOut.count { pooledOut.storage[i] = tanhf(pooledOut.storage[i]) }
-            classifier(pooledOut, into: &logits)
+            classifier(pooledOut, into: &logits, in: context)
         }
         return logits
     }

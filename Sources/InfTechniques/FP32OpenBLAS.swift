@@ -26,6 +26,6 @@ struct RowMajorOpenBLAS: LinearWeights {
     var inFeatures: Int { rowMajor.inFeatures }
     var byteCount: Int { rowMajor.byteCount }
     func dense() -> Tensor { rowMajor.weight }
-    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) { rowMajor.multiply(x, rows: rows, into: y) }
-    func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>) { rowMajor.multiplyLeft(b, columns: n, into: y) }
+    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) { rowMajor.multiply(x, rows: rows, into: y, in: context) }
+    func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) { rowMajor.multiplyLeft(b, columns: n, into: y, in: context) }
 }

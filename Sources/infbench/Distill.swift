@@ -95,10 +95,15 @@ struct Distill: ParsableCommand {
     }
 
     func run() throws {
+        // OpenBLAS (the training engine's threads, and every GEMM it runs) on --threads for this
+        // command only; infbench's own loops get an execution context of the same count.
+        try BLAS.withThreads(threads) { try execute(ExecutionContext(threads: threads)) }
+    }
+
+    private func execute(_ context: ExecutionContext) throws {
         let directory = modelsDirectory ?? ModelLoader.modelsDirectory
         if let output { try checkWritable(output) }
         if !noTrain { try checkWritableDirectory(directory, option: "--models-dir") }
-        Parallel.setThreads(threads)
         let say: (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         var models: [(task: String, role: String, loaded: LoadedModel)] = []
         for var task in try tasks() {

@@ -32,6 +32,12 @@ struct Embed: ParsableCommand {
     }
 
     func run() throws {
+        // OpenBLAS (the training engine's threads, and every GEMM it runs) on --threads for this
+        // command only; infbench's own loops get an execution context of the same count.
+        try BLAS.withThreads(threads) { try execute(ExecutionContext(threads: threads)) }
+    }
+
+    private func execute(_ context: ExecutionContext) throws {
         var texts = sentences
         if let file {
             if let problem = regularFileProblem(file) { throw HarnessError("--file \(file): \(problem).") }
@@ -52,8 +58,7 @@ struct Embed: ParsableCommand {
             throw HarnessError("--model \(model): no such model directory" + (model.hasSuffix("all-MiniLM-L6-v2") ? " (run `make models` to fetch it into \(ModelLoader.modelsDirectory))." : "."))
         }
         let encoder = try SentenceEncoder(directory: model)
-        Parallel.setThreads(threads)
-        let vectors = encoder.embed(texts)
+        let vectors = encoder.embed(texts, in: context)
         let cos = vectors.map { a in vectors.map { b in SentenceEncoder.cosine(a, b) } }
         if json {
             struct Output: Encodable {

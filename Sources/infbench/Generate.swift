@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfCore
 import InfModels
 import InfTechniques
 
@@ -54,7 +55,7 @@ struct Generate: ParsableCommand {
                                          progress: progress.say, prompt: text?.prompts(count: 1, length: promptLength).first)
         progress.done()
         try scenario.finish(result)
-        if let text { try printTextSamples(decoder, text: text, promptLength: promptLength, newTokens: tokens) }
+        if let text { try printTextSamples(decoder, text: text, promptLength: promptLength, newTokens: tokens, in: ExecutionContext(threads: scenario.threads)) }
         if result.rows.contains(where: { $0.quality?.identical == false }) { throw ExitCode(1) }
     }
 }

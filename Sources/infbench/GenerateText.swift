@@ -16,9 +16,9 @@ final class SampledHead: OutputHead {
     }
     var name: String { "top-\(k) sample at temperature \(temperature)" }
     var byteCount: Int { head.byteCount }
-    func nextToken(_ h: Tensor) -> Int32 {
+    func nextToken(_ h: Tensor, in context: ExecutionContext) -> Int32 {
         var logits = Tensor(zeros: [0])
-        head(h, into: &logits)
+        head(h, into: &logits, in: context)
         let top = logits.storage.indices.sorted { logits.storage[$0] > logits.storage[$1] }.prefix(k)
         let m = logits.storage[top.first!]
         let weights = top.map { exp(Double((logits.storage[$0] - m) / temperature)) }
@@ -28,7 +28,8 @@ final class SampledHead: OutputHead {
     }
 }
 
-func printTextSamples(_ decoder: any CausalLanguageModel, text: LanguageModelText, promptLength: Int, newTokens: Int, count: Int = 4) throws {
+func printTextSamples(_ decoder: any CausalLanguageModel, text: LanguageModelText, promptLength: Int, newTokens: Int, count: Int = 4,
+                      in context: ExecutionContext) throws {
     let generator = Generator(model: decoder)
     print("\nSamples: prompt = the first \(promptLength) tokens of a test-split fortune, then \(newTokens) generated (greedy; top-40 sample at temperature 0.8, seed 1):")
     var differ = 0
@@ -36,11 +37,11 @@ func printTextSamples(_ decoder: any CausalLanguageModel, text: LanguageModelTex
         func continuation(_ tokens: [Int32]) -> String {
             text.detokenize(Array(tokens.dropFirst(promptLength))).replacingOccurrences(of: "\n", with: " ⏎ ")
         }
-        let greedy = generator.generate(prompt: prompt, newTokens: newTokens, cache: true).tokens
-        let greedyRecomputed = generator.generate(prompt: prompt, newTokens: newTokens, cache: false).tokens
+        let greedy = generator.generate(prompt: prompt, newTokens: newTokens, cache: true, in: context).tokens
+        let greedyRecomputed = generator.generate(prompt: prompt, newTokens: newTokens, cache: false, in: context).tokens
         func sample(_ cache: Bool) -> [Int32] {
             generator.generate(prompt: prompt, newTokens: newTokens, cache: cache,
-                               head: SampledHead(decoder.lmHead, k: 40, temperature: 0.8, seed: 1)).tokens
+                               head: SampledHead(decoder.lmHead, k: 40, temperature: 0.8, seed: 1), in: context).tokens
         }
         let sampled = sample(true), sampledRecomputed = sample(false)
         let same = greedy == greedyRecomputed && sampled == sampledRecomputed

@@ -51,7 +51,7 @@ struct Softmax: ParsableCommand {
         let progress = scenario.progress()
         // Text: the prompt and the output layer's hidden states come from the test split (32 windows),
         // and both heads' test perplexity from the whole split.
-        let text = try SoftmaxBench.textInputs(loaded, progress: progress.say)
+        let text = try SoftmaxBench.textInputs(loaded, in: ExecutionContext(threads: scenario.threads), progress: progress.say)
         let result = SoftmaxBench.run(model: decoder, cutoffs: cuts, newTokens: tokens, threads: scenario.threads,
                                       engine: scenario.engine(measurement), seed: scenario.seed,
                                       weightsAreTrained: !loaded.weightsSource.hasPrefix("generated"), progress: progress.say,

@@ -37,7 +37,12 @@ struct TrainAdaptiveSoftmax: ParsableCommand {
     @Option(help: "Threads (deterministic for a fixed count).") var threads: Int = 1
 
     func run() throws {
-        Parallel.setThreads(threads)
+        // OpenBLAS (the training engine's threads, and every GEMM it runs) on --threads for this
+        // command only; infbench's own loops get an execution context of the same count.
+        try BLAS.withThreads(threads) { try execute(ExecutionContext(threads: threads)) }
+    }
+
+    private func execute(_ context: ExecutionContext) throws {
         let say: (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         let loaded = try ModelLoader.load(model)
         guard let decoder = loaded.model as? TransformerDecoder, let text = try LanguageModelText.load(directory: loaded.source) else {
@@ -57,7 +62,7 @@ struct TrainAdaptiveSoftmax: ParsableCommand {
             var rows: [Float] = [], targets: [Int32] = []
             for s in stride(from: 0, to: windows.count, by: 16) {
                 let group = windows[s..<min(s + 16, windows.count)]
-                rows += decoder.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: t)).storage
+                rows += decoder.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: t), in: context).storage
                 targets += group.flatMap(\.target)
             }
             return (Tensor(shape: [targets.count, decoder.config.hiddenSize], storage: rows), targets)
@@ -67,7 +72,7 @@ struct TrainAdaptiveSoftmax: ParsableCommand {
         let (hTest, yTest) = states(testWindows)
         say("hidden states: \(yTrain.count) training tokens, \(yTest.count) test tokens")
 
-        let full = Perplexity.evaluate(windows: testWindows, forward: decoder.forward).perplexity
+        let full = Perplexity.evaluate(windows: testWindows, forward: { decoder.forward($0, in: context) }).perplexity
         let derived = AdaptiveSoftmaxHead(fullHead: decoder.lmHead.weights.dense(), cutoffs: cuts, projectionSizes: dims)
         let adaptive = TrainableAdaptiveSoftmax(derived)
         func perplexity() -> Double { exp(adaptive.negativeLogLikelihood(h: hTest, targets: yTest, backward: false) / Double(yTest.count)) }

@@ -50,7 +50,12 @@ struct TrainLM: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.setThreads(threads)
+        // OpenBLAS (the training engine's threads, and every GEMM it runs) on --threads for this
+        // command only; infbench's own loops get an execution context of the same count.
+        try BLAS.withThreads(threads) { try execute(ExecutionContext(threads: threads)) } // (--context is the model's)
+    }
+
+    private func execute(_ execution: ExecutionContext) throws {
         let say: (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         let tokenizer = try WordPieceTokenizer(directory: reference)
         let train = try TokenStream.load(path: "\(data)/train.txt", tokenizer: tokenizer)
@@ -77,7 +82,8 @@ struct TrainLM: ParsableCommand {
 
         try write(model: model, config: config, options: options, log: log, trained: trained, unigram: unigram,
                   sizes: (train.ids.count, validation.ids.count, test.ids.count))
-        let inference = Perplexity.evaluate(windows: windows, forward: try ModelLoader.load(output).model.forward)
+        let reloaded = try ModelLoader.load(output).model
+        let inference = Perplexity.evaluate(windows: windows, forward: { reloaded.forward($0, in: execution) })
 
         print(String(format: "test perplexity (%d tokens, windows of %d): trained %.3f, unigram %.3f", trained.tokens, context,
                      trained.perplexity, unigram.perplexity))

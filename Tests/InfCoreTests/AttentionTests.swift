@@ -36,7 +36,7 @@ final class AttentionTests: XCTestCase {
         var ws = MultiHeadAttention.Workspace()
         var y = Tensor(zeros: [0])
         layer(w, heads: heads)(Tensor(shape: [batch, length, c], storage: x), keyMask: mask.map { Tensor(shape: [batch, length], storage: $0) },
-                 causal: causal, into: &y, workspace: &ws)
+                 causal: causal, into: &y, workspace: &ws, in: .serial)
         XCTAssertEqual(y.shape, [batch, length, c])
         return y.storage
     }
@@ -135,9 +135,9 @@ final class AttentionTests: XCTestCase {
         var ws = MultiHeadAttention.Workspace()
         var y1 = Tensor(zeros: [0]), y2 = Tensor(zeros: [0]), ySmall = Tensor(zeros: [0])
         let mask = Tensor(shape: [b, t], storage: paddingMask)
-        attn(x, keyMask: mask, causal: false, into: &y1, workspace: &ws)
-        attn(small, keyMask: nil, causal: true, into: &ySmall, workspace: &ws)
-        attn(x, keyMask: mask, causal: false, into: &y2, workspace: &ws)
+        attn(x, keyMask: mask, causal: false, into: &y1, workspace: &ws, in: .serial)
+        attn(small, keyMask: nil, causal: true, into: &ySmall, workspace: &ws, in: .serial)
+        attn(x, keyMask: mask, causal: false, into: &y2, workspace: &ws, in: .serial)
         XCTAssertEqual(y1, y2, "stale workspace contents must not leak into a later call")
         XCTAssertEqual(ySmall.shape, [1, 3, c])
     }

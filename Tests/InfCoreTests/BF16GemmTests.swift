@@ -8,7 +8,6 @@ final class BF16GemmTests: XCTestCase {
     override func tearDown() {
         BF16Kernel.forcePortable(false)
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -44,7 +43,7 @@ final class BF16GemmTests: XCTestCase {
         let n = w.outFeatures, sentinel: Float = 12345
         var y = [Float](repeating: .nan, count: m * n) + [Float](repeating: sentinel, count: 8)
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!) }
+            y.withUnsafeMutableBufferPointer { yp in w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, in: .serial) }
         }
         XCTAssertEqual(Array(y[(m * n)...]), [Float](repeating: sentinel, count: 8), "wrote past y", file: file, line: line)
         return Array(y[..<(m * n)])
@@ -150,7 +149,7 @@ final class BF16GemmTests: XCTestCase {
                 let weights = BF16Weights(Tensor(shape: [n, k], storage: w))
                 var y = [Float](repeating: .nan, count: n * cols)
                 b.withUnsafeBufferPointer { bp in
-                    y.withUnsafeMutableBufferPointer { weights.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                    y.withUnsafeMutableBufferPointer { weights.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) }
                 }
                 let (br, wr) = (rounded(b), rounded(w))
                 let exact = Ref.matmul(wr, lda: k, transA: false, br, ldb: cols, transB: false, m: n, n: cols, k: k)
@@ -171,14 +170,14 @@ final class BF16GemmTests: XCTestCase {
                 let x = randn(m * k, rng: &rng), w = BF16Weights(Tensor.randomNormal([n, k], std: 0.1, rng: &rng))
                 var results: [[Float]] = []
                 for threads in [1, 2] {
-                    Parallel.setThreads(threads)
+                    let context = ExecutionContext(threads: threads)
                     var left = [Float](repeating: .nan, count: n * m)
                     x.withUnsafeBufferPointer { bp in // the same m·k floats read as b (K, cols = m)
-                        left.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: m, into: $0.baseAddress!) }
+                        left.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: m, into: $0.baseAddress!, in: context) }
                     }
                     results += [multiply(w, x, m: m), left]
                 }
-                Parallel.setThreads(1)
+                let context = ExecutionContext(threads: 1)
                 XCTAssertEqual(results[0].map(\.bitPattern), results[2].map(\.bitPattern), "\(kernel.name) m=\(m) n=\(n): multiply at 2 threads")
                 XCTAssertEqual(results[1].map(\.bitPattern), results[3].map(\.bitPattern), "\(kernel.name) m=\(m) n=\(n): multiplyLeft at 2 threads")
                 XCTAssertFalse(results.joined().contains { $0.isNaN }, "every output written")
@@ -194,7 +193,7 @@ final class BF16GemmTests: XCTestCase {
         let w = Tensor.randomNormal([oc, c], std: 0.2, rng: &rng), b = Tensor.randomNormal([oc], std: 1, rng: &rng)
         let layer = Linear(weights: BF16Weights(w), bias: b)
         var y = Tensor(zeros: [1])
-        layer(x, into: &y)
+        layer(x, into: &y, in: .serial)
         XCTAssertEqual(y.shape, [rows, oc])
         let want = Ref.linear(rounded(x.storage), rows: rows, weight: rounded(w.storage), bias: b.storage, inFeatures: c, outFeatures: oc)
         let sum = Ref.linear(rounded(x.storage).map(abs), rows: rows, weight: rounded(w.storage).map(abs),

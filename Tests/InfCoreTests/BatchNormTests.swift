@@ -23,7 +23,7 @@ final class BatchNormTests: XCTestCase {
             let folded = bn.fold(weight: Tensor(shape: [oc, ic, k, k], storage: wt), bias: convBias.map { Tensor(shape: [oc], storage: $0) })
             let conv = Conv2D(weight: folded.weight, bias: folded.bias, stride: 1, padding: 1)
             var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
-            conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+            conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col, in: .serial)
             let raw = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: k, kw: k, bias: convBias, stride: 1, padding: 1)
             let plane = raw.oh * raw.ow
             var ref = raw.y, bound = [Double](repeating: 0, count: raw.y.count)
@@ -52,7 +52,7 @@ final class BatchNormTests: XCTestCase {
 
     func testReLU6() {
         var t = Tensor(shape: [7], storage: [-1e9, -1, 0, 0.5, 6, 6.5, .infinity])
-        relu6(&t)
+        relu6(&t, in: .serial)
         XCTAssertEqual(t.storage, [0, 0, 0, 0.5, 6, 6, 6])
     }
 
@@ -62,7 +62,7 @@ final class BatchNormTests: XCTestCase {
         let (b, c, h, w) = (2, 3, 7, 5)
         let x = randn(b * c * h * w, std: 2, rng: &rng)
         var y = Tensor(zeros: [0])
-        globalAveragePool(Tensor(shape: [b, c, h, w], storage: x), into: &y)
+        globalAveragePool(Tensor(shape: [b, c, h, w], storage: x), into: &y, in: .serial)
         XCTAssertEqual(y.shape, [b, c])
         let ref = (0..<(b * c)).map { p in x[(p * h * w)..<((p + 1) * h * w)].reduce(0.0) { $0 + Double($1) } / Double(h * w) }
         assertClose(y.storage, ref, absTol: gamma(h * w + 2) * Double(x.map(abs).max()!), relTol: 0, "global average pool")

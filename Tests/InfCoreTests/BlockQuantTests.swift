@@ -8,7 +8,6 @@ import XCTest
 final class BlockQuantTests: XCTestCase {
     override func tearDown() {
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -84,7 +83,7 @@ final class BlockQuantTests: XCTestCase {
                     let q = BlockQuantWeights(Tensor(shape: [n, k], storage: weights(n, k, rng: &rng)), format: format)
                     let wq = q.dense().storage
                     var y = [Float](repeating: .nan, count: m * n) + [Float](repeating: 7, count: 4)
-                    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { q.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) } }
+                    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { q.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: .serial) } }
                     XCTAssertEqual(Array(y[(m * n)...]), [7, 7, 7, 7], "wrote past y")
                     let exact = Ref.matmul(x, lda: k, transA: false, wq, ldb: k, transB: true, m: m, n: n, k: k)
                     let sum = Ref.matmul(x.map(abs), lda: k, transA: false, wq.map(abs), ldb: k, transB: true, m: m, n: n, k: k)
@@ -104,7 +103,7 @@ final class BlockQuantTests: XCTestCase {
             let b = randn(k * cols, rng: &rng)
             let q = BlockQuantWeights(Tensor(shape: [n, k], storage: weights(n, k, rng: &rng)), format: format)
             var y = [Float](repeating: .nan, count: n * cols)
-            b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { q.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) } }
+            b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { q.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) } }
             let wq = q.dense().storage
             let exact = Ref.matmul(wq, lda: k, transA: false, b, ldb: cols, transB: false, m: n, n: cols, k: k)
             let sum = Ref.matmul(wq.map(abs), lda: k, transA: false, b.map(abs), ldb: cols, transB: false, m: n, n: cols, k: k)
@@ -122,9 +121,9 @@ final class BlockQuantTests: XCTestCase {
             let q = BlockQuantWeights(Tensor.randomNormal([n, k], std: 0.05, rng: &rng), format: format)
             var results: [[Float]] = []
             for threads in [1, 2] {
-                Parallel.setThreads(threads)
+                let context = ExecutionContext(threads: threads)
                 var y = [Float](repeating: .nan, count: m * n)
-                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { q.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) } }
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { q.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: context) } }
                 results.append(y)
             }
             XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "\(format) at 2 threads")

@@ -16,7 +16,6 @@ final class CSRWeightsTests: XCTestCase {
     override func tearDown() {
         CSRWeights.minParallelWork = 1 << 15
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -64,7 +63,7 @@ final class CSRWeightsTests: XCTestCase {
         let x = randn(m * k, rng: &rng)
         var yd = [Float](repeating: .nan, count: m * n)
         x.withUnsafeBufferPointer { xp in
-            yd.withUnsafeMutableBufferPointer { DenseWeights(w).multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) }
+            yd.withUnsafeMutableBufferPointer { DenseWeights(w).multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: .serial) }
         }
         let absSums = Ref.matmul(x.map(abs), lda: k, transA: false, w.storage.map(abs), ldb: k, transB: true, m: m, n: n, k: k)
         return DenseCase(x: x, dense: yd, absSums: absSums)
@@ -74,7 +73,7 @@ final class CSRWeightsTests: XCTestCase {
         // NaN-filled output: every element must be written.
         var ys = [Float](repeating: .nan, count: c.dense.count)
         c.x.withUnsafeBufferPointer { xp in
-            ys.withUnsafeMutableBufferPointer { csr.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) }
+            ys.withUnsafeMutableBufferPointer { csr.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: .serial) }
         }
         return ys
     }
@@ -92,7 +91,7 @@ final class CSRWeightsTests: XCTestCase {
                         for isa in paths {
                             VectorISA.select(isa)
                             for threads in [1, 2, 3] {
-                                Parallel.setThreads(threads)
+                                let context = ExecutionContext(threads: threads)
                                 assertSame(sparseProduct(csr, c, m: m), c.dense, absSums: c.absSums, k: k,
                                            "multiply N=\(n) K=\(k) s=\(s) M=\(m) \(narrow ? "u16" : "i32") \(isa) \(threads) thr")
                             }
@@ -127,7 +126,7 @@ final class CSRWeightsTests: XCTestCase {
                     let b = randn(k * cols, rng: &rng)
                     var yd = [Float](repeating: .nan, count: n * cols)
                     b.withUnsafeBufferPointer { bp in
-                        yd.withUnsafeMutableBufferPointer { DenseWeights(w).multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                        yd.withUnsafeMutableBufferPointer { DenseWeights(w).multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) }
                     }
                     let absSums = Ref.matmul(w.storage.map(abs), lda: k, transA: false, b.map(abs), ldb: cols, transB: false,
                                              m: n, n: cols, k: k)
@@ -136,10 +135,10 @@ final class CSRWeightsTests: XCTestCase {
                         for isa in paths {
                             VectorISA.select(isa)
                             for threads in [1, 2, 3] {
-                                Parallel.setThreads(threads)
+                                let context = ExecutionContext(threads: threads)
                                 var ys = [Float](repeating: .nan, count: n * cols)
                                 b.withUnsafeBufferPointer { bp in
-                                    ys.withUnsafeMutableBufferPointer { csr.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                                    ys.withUnsafeMutableBufferPointer { csr.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: context) }
                                 }
                                 assertSame(ys, yd, absSums: absSums, k: k,
                                            "multiplyLeft N=\(n) K=\(k) s=\(s) cols=\(cols) \(narrow ? "u16" : "i32") \(isa) \(threads) thr")
@@ -180,7 +179,7 @@ final class CSRWeightsTests: XCTestCase {
         x[69_999] = 3
         x[65_536] = 5
         var y = [Float](repeating: .nan, count: 2)
-        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { csr.multiply(xp.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { csr.multiply(xp.baseAddress!, rows: 1, into: $0.baseAddress!, in: .serial) } }
         XCTAssertEqual(y, [3, 10])
     }
 }

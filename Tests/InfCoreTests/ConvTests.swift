@@ -7,7 +7,6 @@ import XCTest
 
 final class ConvTests: XCTestCase {
     override func tearDown() {
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -24,18 +23,17 @@ final class ConvTests: XCTestCase {
         let conv = Conv2D(weight: Tensor(shape: [oc, ic, kh, kw], storage: wt), bias: bv.map { Tensor(shape: [oc], storage: $0) },
                           stride: stride, padding: padding, paddingEnd: paddingEnd)
         var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
-        conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+        conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col, in: .serial)
         var serial: Tensor?
         if let split {
             // The same call at 2 threads must take the threaded path (else this checks nothing).
-            Parallel.setThreads(2)
-            defer { Parallel.setThreads(1) }
-            let plan = conv.threadSplit(batch: b, height: h, width: w)
+            let context = ExecutionContext(threads: 2)
+            let plan = conv.threadSplit(batch: b, height: h, width: w, threads: context.threads)
             XCTAssertEqual(plan.tiles, split.tiles, "bands per image at 2 threads", file: file, line: line)
             XCTAssertEqual(plan.chunks, split.chunks, "threads used", file: file, line: line)
             serial = y
             y = Tensor(zeros: [0])
-            conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col)
+            conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col, in: context)
         }
         let ref = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: kh, kw: kw, bias: bv,
                              stride: stride, padding: padding, paddingEnd: paddingEnd)
@@ -90,7 +88,7 @@ final class ConvTests: XCTestCase {
         var rng = SeededRNG(seed: 45)
         let conv = Conv2D(weight: Tensor.randomNormal([3, 2, 1, 1], std: 1, rng: &rng), bias: nil)
         var y = Tensor(zeros: [0]), col = Tensor(zeros: [0])
-        conv(Tensor.randomNormal([2, 2, 4, 4], std: 1, rng: &rng), into: &y, col: &col)
+        conv(Tensor.randomNormal([2, 2, 4, 4], std: 1, rng: &rng), into: &y, col: &col, in: .serial)
         XCTAssertEqual(col.count, 0, "a pointwise conv needs no im2col scratch")
     }
 
@@ -104,9 +102,9 @@ final class ConvTests: XCTestCase {
         let big = Tensor.randomNormal([2, 2, 6, 5], std: 1, rng: &rng)
         let small = Tensor.randomNormal([1, 2, 3, 3], std: 1, rng: &rng)
         var y1 = Tensor(zeros: [0]), y2 = Tensor(zeros: [0]), ys = Tensor(zeros: [0]), col = Tensor(zeros: [0])
-        conv(big, into: &y1, col: &col)
-        conv(small, into: &ys, col: &col)
-        conv(big, into: &y2, col: &col)
+        conv(big, into: &y1, col: &col, in: .serial)
+        conv(small, into: &ys, col: &col, in: .serial)
+        conv(big, into: &y2, col: &col, in: .serial)
         XCTAssertEqual(y1, y2, "the im2col scratch carries nothing from one call to the next")
         XCTAssertEqual(ys.shape, [1, 4, 3, 3])
     }
@@ -126,9 +124,8 @@ final class ConvTests: XCTestCase {
         check(b: 1, ic: 64, h: 19, w: 17, oc: 64, kh: 1, kw: 1, stride: 1, padding: 0, seed: 52,
               splitAtTwoThreads: (2, 2))
         // Too little work for a second thread: serial.
-        Parallel.setThreads(2)
         let small = Conv2D(weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, padding: 1)
-        XCTAssertEqual(small.threadSplit(batch: 1, height: 8, width: 8).chunks, 1)
-        XCTAssertEqual(small.threadSplit(batch: 32, height: 8, width: 8).chunks, 1)
+        XCTAssertEqual(small.threadSplit(batch: 1, height: 8, width: 8, threads: 2).chunks, 1)
+        XCTAssertEqual(small.threadSplit(batch: 32, height: 8, width: 8, threads: 2).chunks, 1)
     }
 }

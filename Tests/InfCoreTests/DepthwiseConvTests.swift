@@ -7,7 +7,6 @@ import XCTest
 
 final class DepthwiseConvTests: XCTestCase {
     override func tearDown() {
-        Parallel.setThreads(1)
         VectorISA.select(.best)
         super.tearDown()
     }
@@ -23,7 +22,7 @@ final class DepthwiseConvTests: XCTestCase {
         let dw = DepthwiseConv2D(weight: Tensor(shape: [c, 1, k, k], storage: wt), bias: bv.map { Tensor(shape: [c], storage: $0) },
                                  stride: stride, padding: padding, paddingEnd: paddingEnd, fusedReLU6: relu6)
         var y = Tensor(zeros: [0])
-        dw(Tensor(shape: [b, c, h, w], storage: x), into: &y)
+        dw(Tensor(shape: [b, c, h, w], storage: x), into: &y, in: .serial)
         var ref = Ref.depthwiseConv2d(x, b: b, c: c, h: h, w: w, weight: wt, k: k, bias: bv,
                                       stride: stride, padding: padding, paddingEnd: paddingEnd)
         if relu6 { ref.y = ref.y.map { min(max($0, 0), 6) } }
@@ -66,7 +65,7 @@ final class DepthwiseConvTests: XCTestCase {
         // Large inputs, so some outputs exceed 6 and the upper clamp is exercised.
         let dw = DepthwiseConv2D(weight: Tensor(shape: [2, 1, 1, 1], storage: [10, -10]), bias: nil, fusedReLU6: true)
         var y = Tensor(zeros: [0])
-        dw(Tensor(shape: [1, 2, 1, 2], storage: [0.3, 1, 0.3, 1]), into: &y)
+        dw(Tensor(shape: [1, 2, 1, 2], storage: [0.3, 1, 0.3, 1]), into: &y, in: .serial)
         XCTAssertEqual(y.storage, [3, 6, 0, 0])
     }
 
@@ -89,10 +88,8 @@ final class DepthwiseConvTests: XCTestCase {
         let x = Tensor.randomNormal([3, 24, 64, 64], std: 1, rng: &rng)
         XCTAssertGreaterThanOrEqual(3 * 24 * 32 * 32 * 9, 2 * DepthwiseConv2D.minMultiplyAddsPerThread)
         var one = Tensor(zeros: [0]), two = Tensor(zeros: [0])
-        Parallel.setThreads(1)
-        dw(x, into: &one)
-        Parallel.setThreads(2)
-        dw(x, into: &two)
+        dw(x, into: &one, in: .serial)
+        dw(x, into: &two, in: ExecutionContext(threads: 2))
         XCTAssertEqual(one, two, "each plane is computed by one thread in the same order")
         XCTAssertEqual(dw.flops(height: 10, width: 10), 2 * 24 * 25 * 9)
         XCTAssertEqual(dw.parameterCount, 24 * 9 + 24)

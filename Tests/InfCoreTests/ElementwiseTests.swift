@@ -14,7 +14,7 @@ final class ElementwiseTests: XCTestCase {
         var rng = SeededRNG(seed: 1)
         let x = probes + randn(1000, std: 3, rng: &rng)
         var t = Tensor(shape: [x.count], storage: x)
-        gelu(&t)
+        gelu(&t, in: .serial)
         // Tolerance: for x ≥ 0 the Float form is a few roundings of a ~1-ulp erf, so
         // relTol = 8·2⁻²⁴. For x < 0 it computes 1 + erf(x/√2), which cancels: erf's error of a
         // couple of ulp of 1 (≈ 2·2⁻²⁴) survives as an absolute error ½|x|·2·2⁻²⁴, and only
@@ -24,7 +24,7 @@ final class ElementwiseTests: XCTestCase {
 
     func testGeluExactPoints() {
         var t = Tensor(shape: [5], storage: [0, 100, -100, 20, -20])
-        gelu(&t)
+        gelu(&t, in: .serial)
         XCTAssertEqual(t.storage[0], 0, "GELU(0) = 0 exactly")
         XCTAssertEqual(t.storage[1], 100, "GELU(x) = x once Φ(x) rounds to 1")
         XCTAssertEqual(t.storage[3], 20)
@@ -33,7 +33,7 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertFalse(t.storage.contains { $0.isNaN })
         // GELU is negative on the whole negative axis, with its minimum ≈ −0.17 near x ≈ −0.75.
         var neg = Tensor(shape: [7], storage: [-0.01, -0.5, -0.75, -1, -2, -3, -4])
-        gelu(&neg)
+        gelu(&neg, in: .serial)
         for v in neg.storage {
             XCTAssertLessThan(v, 0)
             XCTAssertGreaterThan(v, -0.17)
@@ -48,7 +48,7 @@ final class ElementwiseTests: XCTestCase {
             out.withUnsafeMutableBufferPointer { op in geluKernel(op.baseAddress!, xp.baseAddress!, count: x.count) }
         }
         var t = Tensor(shape: [x.count], storage: x)
-        gelu(&t)
+        gelu(&t, in: .serial)
         XCTAssertEqual(out, t.storage)
     }
 
@@ -56,7 +56,7 @@ final class ElementwiseTests: XCTestCase {
         var rng = SeededRNG(seed: 3)
         let x = probes + randn(500, rng: &rng)
         var t = Tensor(shape: [x.count], storage: x)
-        relu(&t)
+        relu(&t, in: .serial)
         // max(x, 0) involves no rounding: exact.
         assertClose(t.storage, Ref.relu(x), absTol: 0, relTol: 0, "relu")
         var out = [Float](repeating: .nan, count: x.count)
@@ -70,11 +70,10 @@ final class ElementwiseTests: XCTestCase {
         var rng = SeededRNG(seed: 5)
         let n = 2 * minClampElementsPerThread + 7   // two chunks at 2 threads, one a bit longer
         let x = randn(n, std: 4, rng: &rng)
-        Parallel.setThreads(2)
-        defer { Parallel.setThreads(1) }
+        let context = ExecutionContext(threads: 2)
         var t = Tensor(shape: [n], storage: x), t6 = t
-        relu(&t)
-        relu6(&t6)
+        relu(&t, in: context)
+        relu6(&t6, in: context)
         assertClose(t.storage, Ref.relu(x), absTol: 0, relTol: 0, "relu at 2 threads")
         XCTAssertEqual(t6.storage, x.map { min(max($0, 0), 6) }, "relu6 at 2 threads")
     }

@@ -10,7 +10,6 @@ final class FP16WeightsTests: XCTestCase {
 
     override func tearDown() {
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -108,7 +107,7 @@ final class FP16WeightsTests: XCTestCase {
                     if m == 129 { XCTAssertLessThan(FP16Weights.maxStreamingRows, m, "129 rows must take the panel path") }
                     var y = [Float](repeating: .nan, count: m * n)
                     x.withUnsafeBufferPointer { xp in
-                        y.withUnsafeMutableBufferPointer { f.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) }
+                        y.withUnsafeMutableBufferPointer { f.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: .serial) }
                     }
                     // y (m, n) = x (m, k) · Wᵀ: b(t, j) = W[j, t].
                     check(y, rows: m, cols: n, k: k, term: { i, j, t in (x[i * k + t], w[j * k + t], wr[j * k + t]) },
@@ -130,7 +129,7 @@ final class FP16WeightsTests: XCTestCase {
                     VectorISA.select(isa)
                     var y = [Float](repeating: .nan, count: n * cols)
                     b.withUnsafeBufferPointer { bp in
-                        y.withUnsafeMutableBufferPointer { f.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                        y.withUnsafeMutableBufferPointer { f.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) }
                     }
                     // y (n, cols) = W (n, k) · b (k, cols).
                     check(y, rows: n, cols: cols, k: k, term: { i, j, t in (b[t * cols + j], w[i * k + t], wr[i * k + t]) },
@@ -150,13 +149,13 @@ final class FP16WeightsTests: XCTestCase {
         for m in [1, 8, 150] {
             let x = Tensor.randomNormal([m, k], std: 1, rng: &rng).storage
             func run(threads: Int) -> ([Float], [Float]) {
-                Parallel.setThreads(threads)
+                let context = ExecutionContext(threads: threads)
                 var y = [Float](repeating: .nan, count: m * n)
                 var z = [Float](repeating: .nan, count: n * m)
                 x.withUnsafeBufferPointer { xp in
-                    y.withUnsafeMutableBufferPointer { f.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) }
+                    y.withUnsafeMutableBufferPointer { f.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: context) }
                     // x read as b (k, m)-shaped data: any (K, cols) matrix will do here.
-                    z.withUnsafeMutableBufferPointer { f.multiplyLeft(xp.baseAddress!, columns: m, into: $0.baseAddress!) }
+                    z.withUnsafeMutableBufferPointer { f.multiplyLeft(xp.baseAddress!, columns: m, into: $0.baseAddress!, in: context) }
                 }
                 return (y, z)
             }
@@ -180,8 +179,8 @@ final class FP16WeightsTests: XCTestCase {
         let dense = Linear(weight: Tensor(shape: [11, 19], storage: fp16Rounded(w.storage)), bias: bias)
         let half = Linear(weights: FP16Weights(w), bias: bias)
         var a = Tensor(zeros: [0]), b = Tensor(zeros: [0])
-        dense(x, into: &a)
-        half(x, into: &b)
+        dense(x, into: &a, in: .serial)
+        half(x, into: &b, in: .serial)
         XCTAssertEqual(b.shape, [2, 3, 11])
         for (u, v) in zip(a.storage, b.storage) { XCTAssertEqual(u, v, accuracy: 1e-5) }
     }

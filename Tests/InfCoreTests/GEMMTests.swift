@@ -101,7 +101,7 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(layer.byteCount, 4 * (64 * c + (bias ? oc : 0)))
 
         var y = Tensor(zeros: [5, 5]) // wrong shape on purpose: the layer resizes it
-        layer(Tensor(shape: [b, t, c], storage: x), into: &y)
+        layer(Tensor(shape: [b, t, c], storage: x), into: &y, in: .serial)
         XCTAssertEqual(y.shape, [b, t, oc])
         let want = Ref.linear(x, rows: b * t, weight: w, bias: bv, inFeatures: c, outFeatures: oc)
         let bound = Ref.linear(x.map(abs), rows: b * t, weight: w.map(abs), bias: bv?.map(abs),
@@ -110,7 +110,7 @@ final class GEMMTests: XCTestCase {
 
         // Running again into the same buffer overwrites rather than accumulates.
         let first = y.storage
-        layer(Tensor(shape: [b, t, c], storage: x), into: &y)
+        layer(Tensor(shape: [b, t, c], storage: x), into: &y, in: .serial)
         XCTAssertEqual(y.storage, first)
     }
 
@@ -128,8 +128,8 @@ final class GEMMTests: XCTestCase {
         // Both initialisers execute the same product.
         let x = Tensor.randomNormal([2, 4], std: 1, rng: &rng)
         var y1 = Tensor(zeros: [0]), y2 = Tensor(zeros: [0])
-        Linear(weight: w, bias: nil)(x, into: &y1)
-        Linear(weights: dense, bias: nil)(x, into: &y2)
+        Linear(weight: w, bias: nil)(x, into: &y1, in: .serial)
+        Linear(weights: dense, bias: nil)(x, into: &y2, in: .serial)
         XCTAssertEqual(y1, y2)
     }
 }

@@ -8,7 +8,6 @@ import XCTest
 final class Int8GemmTests: XCTestCase {
     override func tearDown() {
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -61,7 +60,7 @@ final class Int8GemmTests: XCTestCase {
         let n = w.outFeatures, sentinel: Float = 12345
         var y = [Float](repeating: .nan, count: m * n) + [Float](repeating: sentinel, count: 8)
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!) }
+            y.withUnsafeMutableBufferPointer { yp in w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, in: .serial) }
         }
         XCTAssertEqual(Array(y[(m * n)...]), [Float](repeating: sentinel, count: 8), "wrote past y", file: file, line: line)
         return Array(y[..<(m * n)])
@@ -212,7 +211,7 @@ final class Int8GemmTests: XCTestCase {
                 let w = Int8Weights(Tensor.randomNormal([n, k], std: 0.2, rng: &rng))
                 var y = [Float](repeating: .nan, count: n * cols)
                 b.withUnsafeBufferPointer { bp in
-                    y.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                    y.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) }
                 }
                 let bt = (0..<(cols * k)).map { b[($0 % k) * cols + $0 / k] } // (cols, K)
                 let yt = multiply(w, bt, m: cols)                              // (cols, N)
@@ -230,14 +229,14 @@ final class Int8GemmTests: XCTestCase {
             let x = randn(m * k, rng: &rng), w = Int8Weights(Tensor.randomNormal([n, k], std: 0.1, rng: &rng))
             var results: [[Float]] = []
             for threads in [1, 2] {
-                Parallel.setThreads(threads)
+                let context = ExecutionContext(threads: threads)
                 var left = [Float](repeating: .nan, count: n * m)
                 x.withUnsafeBufferPointer { bp in
-                    left.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: m, into: $0.baseAddress!) }
+                    left.withUnsafeMutableBufferPointer { w.multiplyLeft(bp.baseAddress!, columns: m, into: $0.baseAddress!, in: context) }
                 }
                 results += [multiply(w, x, m: m), left]
             }
-            Parallel.setThreads(1)
+            let context = ExecutionContext(threads: 1)
             XCTAssertEqual(results[0].map(\.bitPattern), results[2].map(\.bitPattern), "m=\(m) n=\(n): multiply at 2 threads")
             XCTAssertEqual(results[1].map(\.bitPattern), results[3].map(\.bitPattern), "m=\(m) n=\(n): multiplyLeft at 2 threads")
             XCTAssertFalse(results.joined().contains { $0.isNaN }, "every output written")
@@ -252,7 +251,7 @@ final class Int8GemmTests: XCTestCase {
         let w = Tensor.randomNormal([oc, c], std: 0.2, rng: &rng), b = Tensor.randomNormal([oc], std: 1, rng: &rng)
         let weights = Int8Weights(w)
         var y = Tensor(zeros: [1])
-        Linear(weights: weights, bias: b)(x, into: &y)
+        Linear(weights: weights, bias: b)(x, into: &y, in: .serial)
         XCTAssertEqual(y.shape, [rows, oc])
         let product = multiply(weights, x.storage, m: rows)
         XCTAssertEqual(y.storage, (0..<(rows * oc)).map { product[$0] + b.storage[$0 % oc] }, "product, then bias")

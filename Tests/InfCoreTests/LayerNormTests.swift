@@ -31,7 +31,7 @@ final class LayerNormTests: XCTestCase {
         let ln = layer(eps: 1e-5, seed: 2)
         let x = Tensor(shape: [b, t, c], storage: randn(b * t * c, std: 2, rng: &rng).map { $0 + 0.5 })
         var y = Tensor(zeros: [1])
-        ln(x, into: &y)
+        ln(x, into: &y, in: .serial)
         XCTAssertEqual(y.shape, [b, t, c])
         assertClose(y.storage, reference(ln, x, residual: nil), absTol: absTol, relTol: relTol, "layernorm")
     }
@@ -42,7 +42,7 @@ final class LayerNormTests: XCTestCase {
         let x = Tensor.randomNormal([b, t, c], std: 1, rng: &rng)
         let res = Tensor.randomNormal([b, t, c], std: 1, rng: &rng)
         var y = Tensor(zeros: [0])
-        ln(x, residual: res, into: &y)
+        ln(x, residual: res, into: &y, in: .serial)
         // z = x + residual is one more rounding per element, inside the tolerance above.
         assertClose(y.storage, reference(ln, x, residual: res), absTol: absTol, relTol: relTol, "layernorm + residual")
         // And the residual really enters: LN(x) alone is far off.
@@ -57,8 +57,8 @@ final class LayerNormTests: XCTestCase {
         let x = Tensor(shape: [4, c], storage: randn(4 * c, std: 1e-3, rng: &rng))
         var big = Tensor(zeros: [0]), small = Tensor(zeros: [0])
         let lnBig = layer(eps: 1e-5, seed: 6), lnSmall = layer(eps: 1e-12, seed: 6)
-        lnBig(x, into: &big)
-        lnSmall(x, into: &small)
+        lnBig(x, into: &big, in: .serial)
+        lnSmall(x, into: &small, in: .serial)
         // The error analysis above is scale-free (it is relative to σ), so the same tolerance holds.
         assertClose(big.storage, reference(lnBig, x, residual: nil), absTol: absTol, relTol: relTol, "layernorm ε=1e-5")
         assertClose(small.storage, reference(lnSmall, x, residual: nil), absTol: absTol, relTol: relTol, "layernorm ε=1e-12")
@@ -70,7 +70,7 @@ final class LayerNormTests: XCTestCase {
         // σ² = 0: only ε keeps 1/√(σ² + ε) finite, and x̂ = 0 so the output is β exactly.
         let ln = layer(eps: 1e-5, seed: 7)
         var y = Tensor(zeros: [0])
-        ln(Tensor(shape: [2, c], storage: [Float](repeating: 0.25, count: 2 * c)), into: &y)
+        ln(Tensor(shape: [2, c], storage: [Float](repeating: 0.25, count: 2 * c)), into: &y, in: .serial)
         XCTAssertEqual(y.storage, ln.bias.storage + ln.bias.storage)
     }
 
@@ -81,9 +81,9 @@ final class LayerNormTests: XCTestCase {
         let res = Tensor.randomNormal([b, t, c], std: 1, rng: &rng)
         for residual in [nil, res] {
             var out = Tensor(zeros: [0])
-            ln(x, residual: residual, into: &out)
+            ln(x, residual: residual, into: &out, in: .serial)
             var inPlace = x
-            ln.inPlace(&inPlace, residual: residual)
+            ln.inPlace(&inPlace, residual: residual, in: .serial)
             // Same kernel, same operation order: bitwise equal.
             XCTAssertEqual(inPlace, out, "in-place LayerNorm (residual: \(residual != nil))")
         }

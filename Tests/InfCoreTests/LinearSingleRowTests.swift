@@ -12,7 +12,7 @@ final class LinearSingleRowTests: XCTestCase {
         let x = Tensor.randomNormal([1, k], std: 1, rng: &rng)
         for bias in [nil, b] {
             var y = Tensor(zeros: [0])
-            Linear(weight: w, bias: bias)(x, into: &y)
+            Linear(weight: w, bias: bias)(x, into: &y, in: .serial)
             XCTAssertEqual(y.shape, [1, n])
             for o in 0..<n {
                 var exact = Double(bias?.storage[o] ?? 0)

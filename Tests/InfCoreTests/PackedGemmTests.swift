@@ -8,7 +8,6 @@ import XCTest
 final class PackedGemmTests: XCTestCase {
     override func tearDown() {
         VectorISA.select(.best)
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -34,9 +33,9 @@ final class PackedGemmTests: XCTestCase {
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 if let bias {
-                    bias.withUnsafeBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: $0.baseAddress!) }
+                    bias.withUnsafeBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: $0.baseAddress!, in: .serial) }
                 } else {
-                    w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!)
+                    w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, in: .serial)
                 }
             }
         }
@@ -100,7 +99,7 @@ final class PackedGemmTests: XCTestCase {
                 let weights = PackedWeights(Tensor(shape: [n, k], storage: w))
                 var y = [Float](repeating: .nan, count: n * cols)
                 b.withUnsafeBufferPointer { bp in
-                    y.withUnsafeMutableBufferPointer { weights.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!) }
+                    y.withUnsafeMutableBufferPointer { weights.multiplyLeft(bp.baseAddress!, columns: cols, into: $0.baseAddress!, in: .serial) }
                 }
                 let exact = Ref.matmul(w, lda: k, transA: false, b, ldb: cols, transB: false, m: n, n: cols, k: k)
                 let sum = Ref.matmul(w.map(abs), lda: k, transA: false, b.map(abs), ldb: cols, transB: false, m: n, n: cols, k: k)
@@ -118,10 +117,10 @@ final class PackedGemmTests: XCTestCase {
             let w = PackedWeights(Tensor.randomNormal([n, k], std: 0.1, rng: &rng))
             var results: [[Float]] = []
             for threads in [1, 2] {
-                Parallel.setThreads(threads)
+                let context = ExecutionContext(threads: threads)
                 results.append(multiply(w, x, m: m, bias: b))
             }
-            Parallel.setThreads(1)
+            let context = ExecutionContext(threads: 1)
             XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "m=\(m) n=\(n) k=\(k) at 2 threads")
             XCTAssertFalse(results.joined().contains { $0.isNaN }, "every output written")
         }
@@ -140,7 +139,7 @@ final class PackedGemmTests: XCTestCase {
         XCTAssert(layer.weights is PackedWeights, "assigned DenseWeights are packed")
         XCTAssertEqual(layer.weights.dense(), w)
         var y = Tensor(zeros: [1])
-        layer(x, into: &y)
+        layer(x, into: &y, in: .serial)
         XCTAssertEqual(y.shape, [rows, oc])
         let want = Ref.linear(x.storage, rows: rows, weight: w.storage, bias: b.storage, inFeatures: c, outFeatures: oc)
         let magnitude = Ref.linear(x.storage.map(abs), rows: rows, weight: w.storage.map(abs), bias: b.storage.map(abs), inFeatures: c, outFeatures: oc)

@@ -6,7 +6,6 @@ import XCTest
 
 final class PoolingTests: XCTestCase {
     override func tearDown() {
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -18,7 +17,7 @@ final class PoolingTests: XCTestCase {
         let x = randn(b * c * h * w, std: 2, rng: &rng).map { $0 + shift }
         let pool = Pool2D(kind, kernel: kernel, stride: stride)
         var y = Tensor(zeros: [0])
-        pool(Tensor(shape: [b, c, h, w], storage: x), into: &y)
+        pool(Tensor(shape: [b, c, h, w], storage: x), into: &y, in: .serial)
         let ref = Ref.pool2d(x, planes: b * c, h: h, w: w, kernel: kernel, stride: stride, max: kind == .max)
         XCTAssertEqual(y.shape, [b, c, ref.oh, ref.ow], file: file, line: line)
         let (oh, ow) = pool.outputSize(height: h, width: w)
@@ -51,12 +50,12 @@ final class PoolingTests: XCTestCase {
         // Every input is below −10: a max that starts from 0 instead of −∞ would return 0.
         check(.max, h: 6, w: 6, kernel: 2, stride: 2, shift: -20, seed: 10)
         var y = Tensor(zeros: [0])
-        Pool2D(.max, kernel: 2, stride: 2)(Tensor(shape: [1, 1, 2, 2], storage: [-3, -1, -2, -4]), into: &y)
+        Pool2D(.max, kernel: 2, stride: 2)(Tensor(shape: [1, 1, 2, 2], storage: [-3, -1, -2, -4]), into: &y, in: .serial)
         XCTAssertEqual(y.storage, [-1])
     }
 
     func testTwoThreadsSplitPlanes() {
-        Parallel.setThreads(2)
+        let context = ExecutionContext(threads: 2)
         // 2·16 planes of 32·32 2×2 windows: 2^17 reads, two threads' worth (else nothing splits).
         XCTAssertGreaterThanOrEqual(2 * 16 * 32 * 32 * 4, 2 * Pool2D.minReadsPerThread)
         check(.max, b: 2, c: 16, h: 64, w: 64, kernel: 2, stride: 2, seed: 60)
@@ -70,9 +69,9 @@ final class PoolingTests: XCTestCase {
         let x = randn(b * c * h * w, std: 2, rng: &rng)
         let ref = Ref.pool2d(x, planes: b * c, h: h, w: w, kernel: h, stride: h, max: false)
         for threads in [1, 2] {
-            Parallel.setThreads(threads)
+            let context = ExecutionContext(threads: threads)
             var y = Tensor(zeros: [0])
-            globalAveragePool(Tensor(shape: [b, c, h, w], storage: x), into: &y)
+            globalAveragePool(Tensor(shape: [b, c, h, w], storage: x), into: &y, in: context)
             XCTAssertEqual(y.shape, [b, c])
             // A sum of n Floats scaled by a rounded 1/n.
             assertClose(y.storage, ref.y, absTol: gamma(h * w + 2) * Double(x.map(abs).max()!), relTol: 0,

@@ -5,11 +5,6 @@ import InfCore
 import XCTest
 
 final class ProfilerTests: XCTestCase {
-    override func tearDown() {
-        Profiler.active = nil
-        super.tearDown()
-    }
-
     func spin(_ ns: UInt64) {
         let start = monotonicNanoseconds()
         while monotonicNanoseconds() - start < ns {}
@@ -17,15 +12,16 @@ final class ProfilerTests: XCTestCase {
 
     func testNestedPhasesAreExclusive() {
         let p = Profiler()
-        Profiler.active = p
+        let context = ExecutionContext.serial.profiling(p)
         let start = monotonicNanoseconds()
-        Profiler.measure("outer") {
+        context.measure("outer") {
             spin(2_000_000)
-            Profiler.measure("inner") { spin(3_000_000) }
-            Profiler.measure("inner") { Profiler.measure("innermost") { spin(1_000_000) } }
+            context.measure("inner") { spin(3_000_000) }
+            context.measure("inner") { context.measure("innermost") { spin(1_000_000) } }
         }
         let wall = monotonicNanoseconds() - start
-        Profiler.active = nil
+        ExecutionContext.serial.measure("unrecorded") { spin(1000) }
+        XCTAssertFalse(p.order.contains("unrecorded"), "a context without the profiler records nothing")
         XCTAssertEqual(p.order, ["inner", "innermost", "outer"], "first-seen order is first-closed order")
         let (outer, inner, innermost) = (p.totalsNs["outer"]!, p.totalsNs["inner"]!, p.totalsNs["innermost"]!)
         // Counted twice, the nested 4 ms would push the sum 4 ms past the wall time; exclusive,

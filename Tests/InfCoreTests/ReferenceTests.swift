@@ -89,7 +89,7 @@ final class ReferenceTests: XCTestCase {
         let x = randn(rows * c, rng: &rng), w = randn(oc * c, rng: &rng), b = randn(oc, rng: &rng)
         let linear = Linear(weight: Tensor(shape: [oc, c], storage: w), bias: Tensor(shape: [oc], storage: b))
         var y = Tensor(zeros: [0])
-        linear(Tensor(shape: [rows, c], storage: x), into: &y)
+        linear(Tensor(shape: [rows, c], storage: x), into: &y, in: .serial)
         let want = Ref.linear(x, rows: rows, weight: w, bias: b, inFeatures: c, outFeatures: oc)
         // γ_{C+1} · max Σ|x||w| + |b|: the fp32 bound for a dot product of C terms plus a bias.
         let bound = Ref.linear(x.map(abs), rows: rows, weight: w.map(abs), bias: b.map(abs),

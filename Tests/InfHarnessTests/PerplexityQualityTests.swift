@@ -24,7 +24,7 @@ final class PerplexityQualityTests: XCTestCase {
         let set = EvaluationSet(for: decoder, seed: 1)
         XCTAssertEqual(set.count, stream.windows(length: 6).count)
         XCTAssertEqual(set.targets?.flatMap { $0 }, stream.windows(length: 6).flatMap(\.target))
-        let q = set.evaluate(reference: decoder, variants: [decoder])[0].quality
+        let q = set.evaluate(reference: decoder, variants: [decoder], in: .serial)[0].quality
         let direct = Perplexity.evaluate(windows: stream.windows(length: 6), forward: decoder.forward)
         XCTAssertEqual(q.perplexity!, direct.perplexity, accuracy: 1e-9 * direct.perplexity)
         XCTAssertEqual(q.top1Agreement, 1)

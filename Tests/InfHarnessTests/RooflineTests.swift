@@ -7,13 +7,12 @@ import InfCore
 
 final class RooflineTests: XCTestCase {
     func testSmallShape() {
-        let outside = BLAS.threads
-        defer { BLAS.threads = outside }
-        BLAS.threads = 2
-        let before = BLAS.threads
         let policy = MeasurementPolicy(minSeconds: 0.01, minRuns: 5, maxWarmupRuns: 5, maxWarmupSeconds: 0.2)
-        let p = measureSgemmRoofline(threads: 1, m: 128, n: 96, k: 64, policy: policy)
-        XCTAssertEqual(BLAS.threads, before)
+        let p = BLAS.withThreads(2) { () -> RooflinePoint in
+            let p = measureSgemmRoofline(threads: 1, m: 128, n: 96, k: 64, policy: policy)
+            XCTAssertEqual(BLAS.threads, 2, "the caller's OpenBLAS thread count is restored")
+            return p
+        }
         XCTAssertEqual(p.threads, 1)
         XCTAssertEqual([p.m, p.n, p.k], [128, 96, 64])
         XCTAssertGreaterThanOrEqual(p.samplesNs.count, 5)
@@ -23,10 +22,8 @@ final class RooflineTests: XCTestCase {
     }
 
     func testTriadBandwidthAndARowsShare() {
-        Parallel.setThreads(1)
         let policy = MeasurementPolicy(minSeconds: 0.01, minRuns: 5, maxWarmupRuns: 5, maxWarmupSeconds: 0.2)
         let p = measureTriadBandwidth(threads: 2, floats: 1 << 20, policy: policy)
-        XCTAssertEqual(Parallel.threads, 1, "the caller's thread count is restored")
         XCTAssertEqual(p.threads, 2)
         XCTAssertEqual(p.bytesPerPass, 3 * 4 << 20)
         let median = SampleStats(samplesNs: p.samplesNs).median
@@ -48,11 +45,9 @@ final class RooflineTests: XCTestCase {
 
     /// The run-time estimate's sgemm runs on one OpenBLAS thread and must not leave it there.
     func testQuickSgemmRestoresThreads() {
-        let outside = Parallel.threads
-        defer { Parallel.setThreads(outside) }
-        Parallel.setThreads(2)
-        XCTAssertGreaterThan(ResourceCheck.quickSgemmGflops(), 0)
-        XCTAssertEqual(BLAS.threads, 2)
-        XCTAssertEqual(Parallel.threads, 2)
+        BLAS.withThreads(2) {
+            XCTAssertGreaterThan(ResourceCheck.quickSgemmGflops(), 0)
+            XCTAssertEqual(BLAS.threads, 2)
+        }
     }
 }

@@ -17,7 +17,7 @@ final class SpinModel: InferenceModel {
     var maxSequenceLength: Int? { nil }
     var outputIsLogits: Bool { false }
     func makeInput(batch: Int, sequenceLength: Int, rng: inout SeededRNG) -> ModelInput { .images(Tensor(zeros: [batch, 1, 1, 1])) }
-    func forward(_ input: ModelInput) -> Tensor {
+    func forward(_ input: ModelInput, in context: ExecutionContext) -> Tensor {
         let until = monotonicNanoseconds() + 1_000_000 + UInt64(input.batch) * 100_000
         while monotonicNanoseconds() < until {}
         return Tensor(zeros: [input.batch, 1])
@@ -30,7 +30,7 @@ final class SpinModel: InferenceModel {
 final class ServerBenchTests: XCTestCase {
     func testLightLoadIsServedPromptly() {
         let t = ServerBench.trial(model: SpinModel(), sequenceLength: 0, rate: 100, seconds: 0.5,
-                                  policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), seed: 1)
+                                  policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), seed: 1, in: .serial)
         XCTAssertFalse(t.backlogged)
         XCTAssertEqual(t.meanBatch, 1)
         XCTAssertGreaterThan(t.completed, 30)
@@ -41,9 +41,9 @@ final class ServerBenchTests: XCTestCase {
         // 2000 req/s: batch-1 needs 2.2 s of work per second and falls behind; batches of ~16
         // cost 2.6 ms per 16 requests and keep up.
         let one = ServerBench.trial(model: SpinModel(), sequenceLength: 0, rate: 2000, seconds: 0.5,
-                                    policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), seed: 2)
+                                    policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0), seed: 2, in: .serial)
         let dyn = ServerBench.trial(model: SpinModel(), sequenceLength: 0, rate: 2000, seconds: 0.5,
-                                    policy: BatcherPolicy(maxBatch: 16, maxDelaySeconds: 0.002), seed: 2)
+                                    policy: BatcherPolicy(maxBatch: 16, maxDelaySeconds: 0.002), seed: 2, in: .serial)
         XCTAssertGreaterThan(one.p99, 0.1, "batch-1 queue grows")
         XCTAssertLessThan(dyn.p99, 0.05)
         XCTAssertGreaterThan(dyn.meanBatch, 2)
@@ -54,7 +54,7 @@ final class ServerBenchTests: XCTestCase {
         // Batch-1 capacity is 1 / 1.1 ms ≈ 909 req/s: no accepted rate may reach it, whatever the trial's p99.
         let capacity = 1 / 0.0011
         let s = ServerBench.search(model: SpinModel(), sequenceLength: 0, policy: BatcherPolicy(maxBatch: 1, maxDelaySeconds: 0),
-                                   p99Bound: 0.05, startRate: 200, seconds: 0.3, steps: 3, saturation: capacity, seed: 3)
+                                   p99Bound: 0.05, startRate: 200, seconds: 0.3, steps: 3, saturation: capacity, seed: 3, in: .serial)
         XCTAssertGreaterThan(s.sustainableRate, 200)
         XCTAssertLessThan(s.sustainableRate, capacity)
         XCTAssertTrue(s.trials.contains { $0.rejected != nil }, "the search must have seen a failing rate")

@@ -10,7 +10,6 @@ final class SparseCrossoverTests: XCTestCase {
     let quick = MeasurementPolicy(minSeconds: 0.002, minRuns: 5, maxWarmupRuns: 3, maxWarmupSeconds: 0.05)
 
     func testTinyGridGivesSensibleRows() throws {
-        Parallel.setThreads(1)
         let shapes = [(m: 1, n: 24, k: 40), (m: 5, n: 33, k: 20)]
         let sparsities = [0.0, 0.9, 1.0]
         var warnings: [String] = []
@@ -19,7 +18,6 @@ final class SparseCrossoverTests: XCTestCase {
                                                         seed: 3, warnings: &warnings)
         XCTAssertEqual(resultRows.map(\.variant), Array(repeating: ["dense sgemm", "dense sgemm A/A", "CSR"], count: 6).flatMap { $0 })
         XCTAssertTrue(resultRows.allSatisfy { $0.workload == "spmm" })
-        XCTAssertEqual(Parallel.threads, 1, "the thread count is restored")
         XCTAssertEqual(rows.count, 6)
         for (i, r) in rows.enumerated() {
             let shape = shapes[i / 3]

@@ -106,7 +106,6 @@ extension Naive {
 
 final class EfficientNetTests: XCTestCase {
     override func tearDown() {
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
@@ -308,10 +307,8 @@ final class EfficientNetTests: XCTestCase {
     func testThreadsDoNotChangeLogits() throws {
         let (_, net) = try loadReal()
         let input = ModelInput.images(try XCTUnwrap(net.evaluation).subset(0..<2).images)
-        Parallel.setThreads(1)
-        let one = net.forward(input).storage
-        Parallel.setThreads(2)
-        let two = net.forward(input).storage
+        let one = net.forward(input, in: .serial).storage
+        let two = net.forward(input, in: ExecutionContext(threads: 2)).storage
         XCTAssertLessThanOrEqual(zip(one, two).map { abs($0 - $1) }.max()!, 1e-4, "only OpenBLAS's blocking may differ")
     }
 }

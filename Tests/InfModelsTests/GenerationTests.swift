@@ -11,8 +11,8 @@ final class GenerationTests: XCTestCase {
             let model = try tinyDecoder(scale: scale)
             let gen = Generator(model: model)
             let prompt: [Int32] = [3, 17, 42]
-            let cached = gen.generate(prompt: prompt, newTokens: 12, cache: true)
-            let uncached = gen.generate(prompt: prompt, newTokens: 12, cache: false)
+            let cached = gen.generate(prompt: prompt, newTokens: 12, cache: true, in: .serial)
+            let uncached = gen.generate(prompt: prompt, newTokens: 12, cache: false, in: .serial)
             XCTAssertEqual(cached.tokens, uncached.tokens, "scale \(String(describing: scale))")
             XCTAssertEqual(cached.tokens.count, 15)
             XCTAssertEqual(Array(cached.tokens.prefix(3)), prompt)
@@ -30,7 +30,7 @@ final class GenerationTests: XCTestCase {
         let full = model.forward(.tokens(ids: ids, mask: nil, batch: 1, length: ids.count)) // (1, T, V)
         for (p, id) in ids.enumerated() {
             var logits = Tensor(zeros: [0])
-            model.lmHead(gen.step(id, position: p, cache: &cache), into: &logits)
+            model.lmHead(model.step(id, position: p, cache: cache, in: .serial), into: &logits, in: .serial)
             let step = logits.storage
             let row = Array(full.storage[(p * 50)..<((p + 1) * 50)])
             let diff = zip(step, row).map { abs($0 - $1) }.max()!
@@ -55,11 +55,11 @@ final class AdaptiveSoftmaxTests: XCTestCase {
         var headTokens = 0
         for _ in 0..<200 {
             let h = Tensor.randomNormal([1, c], std: 1, rng: &rng)
-            let f = full.nextToken(h)
+            let f = full.nextToken(h, in: .serial)
             if f < 34 {
                 headTokens += 1
                 // A head token is chosen from exactly the full logits unless a cluster logit beats it.
-                let a = adaptive.nextToken(h)
+                let a = adaptive.nextToken(h, in: .serial)
                 XCTAssertTrue(a == f || a >= 34, "head choice \(a) differs from \(f) without a cluster winning")
             }
         }
@@ -81,9 +81,9 @@ final class AdaptiveSoftmaxTests: XCTestCase {
         let adaptive = AdaptiveSoftmaxHead(fullHead: w, cutoffs: [4, 10]) // d = 8/4 = 2
         let h = Tensor.randomNormal([1, c], std: 1, rng: &rng)
         var z = Tensor(zeros: [0]), approx = Tensor(zeros: [0]), exact = Tensor(zeros: [0])
-        adaptive.tails[0].projection(h, into: &z)
-        adaptive.tails[0].output(z, into: &approx)
-        Linear(weight: Tensor(shape: [6, c], storage: rows), bias: nil)(h, into: &exact)
+        adaptive.tails[0].projection(h, into: &z, in: .serial)
+        adaptive.tails[0].output(z, into: &approx, in: .serial)
+        Linear(weight: Tensor(shape: [6, c], storage: rows), bias: nil)(h, into: &exact, in: .serial)
         for (a, e) in zip(approx.storage, exact.storage) { XCTAssertEqual(a, e, accuracy: 1e-4) }
     }
 }

@@ -29,14 +29,13 @@ final class SentenceEmbeddingTests: XCTestCase {
     }
 
     override func tearDown() {
-        Parallel.setThreads(1)
         super.tearDown()
     }
 
     func testEmbeddingsMatchTheIndependentReference() throws {
         let encoder = try loadEncoder()
         let ref = try loadReference()
-        let got = encoder.embed(ref.sentences)
+        let got = encoder.embed(ref.sentences, in: .serial)
         XCTAssertEqual(got.count, ref.embeddings.count)
         var worst = 0.0
         for (i, (g, r)) in zip(got, ref.embeddings).enumerated() {
@@ -60,8 +59,8 @@ final class SentenceEmbeddingTests: XCTestCase {
     func testPaddingDoesNotChangeAnEmbedding() throws {
         let encoder = try loadEncoder()
         let short = "A man is eating food."
-        let alone = encoder.embed([short])[0]
-        let padded = encoder.embed([short, "A much longer sentence that forces the short one to be padded by many positions in this batch."])[0]
+        let alone = encoder.embed([short], in: .serial)[0]
+        let padded = encoder.embed([short, "A much longer sentence that forces the short one to be padded by many positions in this batch."], in: .serial)[0]
         let diff = zip(alone, padded).map { abs($0 - $1) }.max()!
         // Masked keys get exactly zero attention weight; only GEMM blocking over a longer T may differ.
         XCTAssertLessThanOrEqual(diff, 1e-6, "max |Δ| \(diff)")
@@ -70,17 +69,15 @@ final class SentenceEmbeddingTests: XCTestCase {
     func testThreadsDoNotChangeEmbeddings() throws {
         let encoder = try loadEncoder()
         let ref = try loadReference()
-        Parallel.setThreads(1)
-        let one = encoder.embed(ref.sentences)
-        Parallel.setThreads(2)
-        let two = encoder.embed(ref.sentences)
+        let one = encoder.embed(ref.sentences, in: .serial)
+        let two = encoder.embed(ref.sentences, in: ExecutionContext(threads: 2))
         let diff = zip(one.joined(), two.joined()).map { abs($0 - $1) }.max()!
         XCTAssertLessThanOrEqual(diff, 1e-6, "max |Δ| \(diff)")
     }
 
     func testEmbeddingsAreUnitLength() throws {
         let encoder = try loadEncoder()
-        for v in encoder.embed(["hello", "", "☃"]) {
+        for v in encoder.embed(["hello", "", "☃"], in: .serial) {
             XCTAssertEqual(v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(), 1, accuracy: 1e-5)
         }
     }

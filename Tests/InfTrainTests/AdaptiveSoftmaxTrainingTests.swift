@@ -40,9 +40,9 @@ final class AdaptiveSoftmaxTrainingTests: XCTestCase {
         let (model, h) = tiny()
         let targets: [Int32] = [0, 3, 4, 7, 8, 11, 5, 9, 1]
         let trainer = model.negativeLogLikelihood(h: h, targets: targets, backward: false)
-        let inference = model.inferenceHead().negativeLogLikelihood(h: h, targets: targets)
+        let inference = model.inferenceHead().negativeLogLikelihood(h: h, targets: targets, in: .serial)
         XCTAssertEqual(inference, trainer, accuracy: 1e-5 * abs(trainer))
-        XCTAssertNotEqual(model.inferenceHead().negativeLogLikelihood(h: h, targets: targets.map { ($0 + 1) % 12 }), inference)
+        XCTAssertNotEqual(model.inferenceHead().negativeLogLikelihood(h: h, targets: targets.map { ($0 + 1) % 12 }, in: .serial), inference)
     }
 
     /// Greedy decoding with the adaptive head picks the arg max of its own distribution.
@@ -55,7 +55,7 @@ final class AdaptiveSoftmaxTrainingTests: XCTestCase {
             let h = Tensor.randomNormal([1, 6], std: 2, rng: &rng)
             let nll = (0..<12).map { model.negativeLogLikelihood(h: h, targets: [Int32($0)], backward: false) }
             let expected = Int32(nll.indices.min { nll[$0] < nll[$1] }!)
-            XCTAssertEqual(head.nextToken(h), expected)
+            XCTAssertEqual(head.nextToken(h, in: .serial), expected)
             if expected >= 4 { tailPicks += 1 }
         }
         XCTAssertGreaterThan(tailPicks, 20, "the check must cover tail tokens too")
@@ -78,7 +78,7 @@ final class AdaptiveSoftmaxTrainingTests: XCTestCase {
         let windows = text.test.windows(length: 64)
         for s in stride(from: 0, to: windows.count, by: 16) {
             let group = windows[s..<min(s + 16, windows.count)]
-            let h = decoder.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: 64))
+            let h = decoder.finalHidden(.tokens(ids: group.flatMap(\.input), mask: nil, batch: group.count, length: 64), in: .serial)
             let targets = group.flatMap(\.target)
             nll += adaptive.negativeLogLikelihood(h: h.reshaped([targets.count, h.lastDim]), targets: targets, backward: false)
             count += targets.count

@@ -48,8 +48,8 @@ final class FortunesLMTests: XCTestCase {
         let prompts = text.prompts(count: 3, length: 8)
         XCTAssertEqual(prompts.count, 3)
         for prompt in prompts {
-            let cached = generator.generate(prompt: prompt, newTokens: 24, cache: true).tokens
-            XCTAssertEqual(cached, generator.generate(prompt: prompt, newTokens: 24, cache: false).tokens)
+            let cached = generator.generate(prompt: prompt, newTokens: 24, cache: true, in: .serial).tokens
+            XCTAssertEqual(cached, generator.generate(prompt: prompt, newTokens: 24, cache: false, in: .serial).tokens)
             XCTAssertEqual(Array(cached.prefix(8)), prompt)
         }
     }

@@ -73,6 +73,9 @@ float ib_erff(float x);
 #if __has_include("ib_qblock.h")
 #include "ib_qblock.h"
 #endif
+#if __has_include("ib_pool.h")
+#include "ib_pool.h"
+#endif
 #if __has_include("ib_sgemm.h")
 #include "ib_sgemm.h"
 #endif

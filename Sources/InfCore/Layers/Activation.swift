@@ -1,11 +1,11 @@
 // Activations and softmax on whole tensors, in place.
 
-/// GELU (erf form), in place; split over `Parallel.threads`.
-public func gelu(_ x: inout Tensor) {
+/// GELU (erf form), in place; split over the context's threads.
+public func gelu(_ x: inout Tensor, in context: ExecutionContext) {
     let n = x.count
     x.storage.withUnsafeMutableBufferPointer { p in
         let base = p.baseAddress!
-        Parallel.forChunks(n, minChunk: 16_384) { _, r in geluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count) }
+        context.forChunks(n, minChunk: 16_384) { _, r in geluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count) }
     }
 }
 
@@ -13,23 +13,23 @@ public func gelu(_ x: inout Tensor) {
 /// min) over memory, a quarter of GELU's 16 384-element grain would not pay for a wake-up.
 public let minClampElementsPerThread = 1 << 16
 
-/// ReLU, in place; split over `Parallel.threads` past `minClampElementsPerThread` per thread.
-public func relu(_ x: inout Tensor) {
+/// ReLU, in place; split over the context's threads past `minClampElementsPerThread` per thread.
+public func relu(_ x: inout Tensor, in context: ExecutionContext) {
     let n = x.count
     x.storage.withUnsafeMutableBufferPointer { p in
         let base = p.baseAddress!
-        Parallel.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
+        context.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
             reluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
         }
     }
 }
 
 /// ReLU6, min(max(0, x), 6), in place; split as `relu`.
-public func relu6(_ x: inout Tensor) {
+public func relu6(_ x: inout Tensor, in context: ExecutionContext) {
     let n = x.count
     x.storage.withUnsafeMutableBufferPointer { p in
         let base = p.baseAddress!
-        Parallel.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
+        context.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
             relu6Kernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
         }
     }

@@ -35,15 +35,15 @@ public struct MultiHeadAttention: Sendable {
     /// x (B, T, C) → y (B, T, C).
     /// keyMask (B, T): 1 for real tokens, 0 for padding (nil = none); causal: token t sees 0...t.
     public func callAsFunction(_ x: Tensor, keyMask: Tensor?, causal: Bool,
-                               into y: inout Tensor, workspace ws: inout Workspace) {
+                               into y: inout Tensor, workspace ws: inout Workspace, in context: ExecutionContext) {
         precondition(x.rank == 3 && x.shape[2] == hidden, "attention expects (B, T, \(hidden)), got \(x.shape)")
         let b = x.shape[0], t = x.shape[1], a = width, d = headSize
         if let keyMask { precondition(keyMask.shape == [b, t], "key mask \(keyMask.shape) must be (\(b), \(t))") }
-        Profiler.measure("attention.qkv") { qkv(x, into: &ws.qkv) }
+        context.measure("attention.qkv") { qkv(x, into: &ws.qkv, in: context) }
         ws.context.resize([b, t, a])
-        let threads = Parallel.threads
+        let threads = context.threads
         ws.scores.resize([threads, t, t])
-        Profiler.measure("attention.heads") {
+        context.measure("attention.heads") {
             ws.qkv.storage.withUnsafeBufferPointer { qkvp in
                 ws.context.storage.withUnsafeMutableBufferPointer { ctx in
                     ws.scores.storage.withUnsafeMutableBufferPointer { s in
@@ -52,8 +52,8 @@ public struct MultiHeadAttention: Sendable {
                             // with its own (T, T) scratch and OpenBLAS on one thread for these small GEMMs,
                             // once a chunk holds enough work to pay for waking a worker (~5 µs here).
                             let (qkvBase, ctxBase, sBase) = (qkvp.baseAddress!, ctx.baseAddress!, s.baseAddress!)
-                            Parallel.withSingleThreadedBLAS {
-                                Parallel.forChunks(b * heads, minChunk: Self.minPairsPerThread(tokens: t, headSize: d)) { chunk, pairs in
+                            context.withSingleThreadedBLAS {
+                                context.forChunks(b * heads, minChunk: Self.minPairsPerThread(tokens: t, headSize: d)) { chunk, pairs in
                                     let scratch = sBase + chunk * t * t
                                     for pair in pairs {
                                         let (bi, h) = pair.quotientAndRemainder(dividingBy: heads)
@@ -73,7 +73,7 @@ public struct MultiHeadAttention: Sendable {
                 }
             }
         }
-        Profiler.measure("attention.output") { output(ws.context, into: &y) }
+        context.measure("attention.output") { output(ws.context, into: &y, in: context) }
     }
 }
 
@@ -91,27 +91,29 @@ extension MultiHeadAttention {
     /// attends to cached rows 0...p+i (earlier tokens and itself). With p = 0 and T tokens this is
     /// the causal pass over the prompt; with T = 1 it is one decoding step.
     public func callAsFunction(_ x: Tensor, keys: inout Tensor, values: inout Tensor, position p: Int,
-                               into y: inout Tensor, workspace ws: inout Workspace) {
+                               into y: inout Tensor, workspace ws: inout Workspace, in context: ExecutionContext) {
         let t = x.rows, a = width, d = headSize, heads = self.heads
         precondition(x.lastDim == hidden && p + t <= keys.shape[0], "cached attention: \(t) rows at position \(p) exceed the cache's \(keys.shape[0])")
-        Profiler.measure("attention.qkv") { qkv(x, into: &ws.qkv) }            // (T, 3A): [q | k | v]
+        context.measure("attention.qkv") { qkv(x, into: &ws.qkv, in: context) }            // (T, 3A): [q | k | v]
         for i in 0..<t {
             keys.storage.replaceSubrange(((p + i) * a)..<((p + i + 1) * a), with: ws.qkv.storage[(i * 3 * a + a)..<(i * 3 * a + 2 * a)])
             values.storage.replaceSubrange(((p + i) * a)..<((p + i + 1) * a), with: ws.qkv.storage[(i * 3 * a + 2 * a)..<((i + 1) * 3 * a)])
         }
         ws.context.resize([t, a])
         ws.scores.resize([t, p + t])
-        Profiler.measure("attention.heads") {
+        context.measure("attention.heads") {
             ws.qkv.storage.withUnsafeBufferPointer { q in
                 keys.storage.withUnsafeBufferPointer { k in
                     values.storage.withUnsafeBufferPointer { v in
                         ws.context.storage.withUnsafeMutableBufferPointer { ctx in
                             ws.scores.storage.withUnsafeMutableBufferPointer { s in
-                                for h in 0..<heads {
-                                    attentionHeadKernel(out: ctx.baseAddress! + h * d, ldo: a, q: q.baseAddress! + h * d, ldq: 3 * a,
-                                                        k: k.baseAddress! + h * d, ldk: a, v: v.baseAddress! + h * d, ldv: a,
-                                                        tq: t, tk: p + t, headSize: d, keyMask: nil, causalOffset: p,
-                                                        scratch: s.baseAddress!)
+                                context.withBLASThreads {
+                                    for h in 0..<heads {
+                                        attentionHeadKernel(out: ctx.baseAddress! + h * d, ldo: a, q: q.baseAddress! + h * d, ldq: 3 * a,
+                                                            k: k.baseAddress! + h * d, ldk: a, v: v.baseAddress! + h * d, ldv: a,
+                                                            tq: t, tk: p + t, headSize: d, keyMask: nil, causalOffset: p,
+                                                            scratch: s.baseAddress!)
+                                    }
                                 }
                             }
                         }
@@ -119,7 +121,7 @@ extension MultiHeadAttention {
                 }
             }
         }
-        Profiler.measure("attention.output") { output(ws.context, into: &y) }
+        context.measure("attention.output") { output(ws.context, into: &y, in: context) }
         y.reshape(x.shape)
     }
 }

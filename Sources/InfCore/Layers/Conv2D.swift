@@ -75,12 +75,11 @@ public struct Conv2D: Sendable {
     /// idle machine would put it lower, so this errs towards serial.
     public static let minMultiplyAddsPerThread = 600_000
 
-    /// How a call on (b, IC, h, w) splits over `Parallel.threads`: each image into `tiles` bands
+    /// How a call on (b, IC, h, w) splits over `threads`: each image into `tiles` bands
     /// of output rows (more than one only when there are fewer images than threads), and the
     /// b·tiles (image, band) units over `chunks` threads. (1, 1), serial, when a thread would get
     /// fewer than `minMultiplyAddsPerThread` multiply-adds: waking a worker costs microseconds.
-    public func threadSplit(batch b: Int, height h: Int, width w: Int) -> (tiles: Int, chunks: Int) {
-        let threads = Parallel.threads
+    public func threadSplit(batch b: Int, height h: Int, width w: Int, threads: Int) -> (tiles: Int, chunks: Int) {
         let (oh, _) = outputSize(height: h, width: w)
         let multiplyAdds = Double(b) * flops(height: h, width: w) / 2
         let affordable = min(threads, Int(multiplyAdds / Double(Self.minMultiplyAddsPerThread)))
@@ -96,7 +95,7 @@ public struct Conv2D: Sendable {
     /// bands of output rows (batch 1) over infbench's threads, each doing its own im2col and
     /// sgemm on its part; small ones run serially. OpenBLAS threading a conv's GEMM while the
     /// im2col and pooling around it ran serially made 2 threads slower than 1 (issue 17).
-    public func callAsFunction(_ x: Tensor, into y: inout Tensor, col: inout Tensor) {
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor, col: inout Tensor, in context: ExecutionContext) {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "conv expects (B, \(inChannels), H, W), got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(height: h, width: w)
@@ -106,33 +105,34 @@ public struct Conv2D: Sendable {
         let pointwise = kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 && paddingEnd == 0
         let k = inChannels * kernelH * kernelW, n = oh * ow
         y.resize([b, outChannels, oh, ow])
-        let (tiles, chunks) = threadSplit(batch: b, height: h, width: w)
+        let (tiles, chunks) = threadSplit(batch: b, height: h, width: w, threads: context.threads)
         if chunks > 1 {
-            split(x, into: &y, col: &col, tiles: tiles, chunks: chunks, pointwise: pointwise)
+            split(x, into: &y, col: &col, tiles: tiles, chunks: chunks, pointwise: pointwise, context)
             return
         }
         if !pointwise { col.resize([k, n]) }
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 col.storage.withUnsafeMutableBufferPointer { cp in
-                    Parallel.withSingleThreadedBLAS {
+                    // Too small to split: one thread, OpenBLAS's included.
+                    context.withSingleThreadedBLAS {
                         for bi in 0..<b {
                             let out = yp.baseAddress! + bi * outChannels * n
                             if pointwise {
-                                Profiler.measure("conv.gemm") {
-                                    weights.multiplyLeft(xp.baseAddress! + bi * inChannels * h * w, columns: n, into: out)
+                                context.measure("conv.gemm") {
+                                    weights.multiplyLeft(xp.baseAddress! + bi * inChannels * h * w, columns: n, into: out, in: .serial)
                                 }
                                 addBias(out, n)
                                 continue
                             }
-                            Profiler.measure("conv.im2col") {
+                            context.measure("conv.im2col") {
                                 im2colKernel(cp.baseAddress!, xp.baseAddress! + bi * inChannels * h * w,
                                              channels: inChannels, height: h, width: w,
                                              kernelH: kernelH, kernelW: kernelW, stride: stride, padding: padding,
                                              outH: oh, outW: ow)
                             }
-                            Profiler.measure("conv.gemm") {
-                                weights.multiplyLeft(cp.baseAddress!, columns: n, into: out)
+                            context.measure("conv.gemm") {
+                                weights.multiplyLeft(cp.baseAddress!, columns: n, into: out, in: .serial)
                             }
                             addBias(out, n)
                         }
@@ -146,7 +146,8 @@ public struct Conv2D: Sendable {
     /// Chunk c's scratch in col: its im2col (K, band) and, when bands split an image, its GEMM
     /// output (OC, band), copied into y's rows. Every output is the same dot product as in the
     /// serial path; only OpenBLAS's blocking of a narrower GEMM may differ (rounding).
-    private func split(_ x: Tensor, into y: inout Tensor, col: inout Tensor, tiles: Int, chunks: Int, pointwise: Bool) {
+    private func split(_ x: Tensor, into y: inout Tensor, col: inout Tensor, tiles: Int, chunks: Int, pointwise: Bool,
+                       _ context: ExecutionContext) {
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(height: h, width: w)
         let k = inChannels * kernelH * kernelW, n = oh * ow, oc = outChannels
@@ -154,15 +155,15 @@ public struct Conv2D: Sendable {
         let colCount = pointwise && tiles == 1 ? 0 : k * band
         let outCount = tiles == 1 ? 0 : oc * band
         let per = colCount + outCount
-        // forChunks makes at least `chunks` and at most min(threads, units) chunks.
+        // forChunksOwningThreads makes at least `chunks` and at most min(threads, units) chunks.
         let units = b * tiles
-        if per > 0 { col.resize([min(Parallel.threads, units), per]) }
-        Profiler.measure("conv.split") {
+        if per > 0 { col.resize([min(context.threads, units), per]) }
+        context.measure("conv.split") {
             x.storage.withUnsafeBufferPointer { xp in
                 y.storage.withUnsafeMutableBufferPointer { yp in
                     col.storage.withUnsafeMutableBufferPointer { cp in
                         let (xb, yb, cb) = (xp.baseAddress!, yp.baseAddress!, cp.baseAddress)
-                        Parallel.forChunksOwningThreads(units, minChunk: max(1, units / chunks)) { chunk, part in
+                        context.forChunksOwningThreads(units, minChunk: max(1, units / chunks)) { chunk, part, one in
                             let scratch = cb.map { $0 + chunk * per }
                             for unit in part {
                                 let (bi, t) = (unit / tiles, unit % tiles)
@@ -177,12 +178,12 @@ public struct Conv2D: Sendable {
                                     source = UnsafePointer(scratch!)
                                 }
                                 if tiles == 1 {
-                                    weights.multiplyLeft(source, columns: n, into: out)
+                                    weights.multiplyLeft(source, columns: n, into: out, in: one)
                                     addBias(out, n)
                                     continue
                                 }
                                 let tmp = scratch! + colCount
-                                weights.multiplyLeft(source, columns: m, into: tmp)
+                                weights.multiplyLeft(source, columns: m, into: tmp, in: one)
                                 let dst = out + rows.lowerBound * ow
                                 for o in 0..<oc { (dst + o * n).update(from: tmp + o * m, count: m) }
                                 addBias(dst, m, stride: n)

@@ -48,9 +48,9 @@ public struct DepthwiseConv2D: Sendable {
     /// planes split, however small: 16 planes of 7×7 are 7 k multiply-adds.
     public static let minMultiplyAddsPerThread = 1 << 17
 
-    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over `Parallel.threads` past
+    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over the context's threads past
     /// `minMultiplyAddsPerThread` per thread (each plane computed by one thread: same result).
-    public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor, in context: ExecutionContext) {
         precondition(x.rank == 4 && x.shape[1] == channels, "depthwise conv expects (B, \(channels), H, W), got \(x.shape)")
         let (b, c, h, w) = (x.shape[0], channels, x.shape[2], x.shape[3])
         precondition(h + padding + paddingEnd >= kernel && w + padding + paddingEnd >= kernel,
@@ -62,10 +62,10 @@ public struct DepthwiseConv2D: Sendable {
             y.storage.withUnsafeMutableBufferPointer { yp in
                 weight.storage.withUnsafeBufferPointer { wp in
                     let (xb, yb, wb) = (xp.baseAddress!, yp.baseAddress!, wp.baseAddress!)
-                    Profiler.measure("conv.depthwise") {
+                    context.measure("conv.depthwise") {
                         let scratchCount = depthwiseScratchCount(kernel: k, stride: s, outH: oh, outW: ow)
                         let minPlanes = max(1, Self.minMultiplyAddsPerThread / max(1, oh * ow * k * k))
-                        Parallel.forChunks(b * c, minChunk: minPlanes) { _, planes in
+                        context.forChunks(b * c, minChunk: minPlanes) { _, planes in
                             // One scratch per chunk (thread), reused by its planes.
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                                 for plane in planes {

@@ -11,9 +11,9 @@ public protocol LinearWeights: Sendable {
     /// Bytes the weights occupy in memory as stored.
     var byteCount: Int { get }
     /// y (rows, OC) = x (rows, C) · Wᵀ, overwriting y. (Linear layers.)
-    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
+    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext)
     /// y (OC, n) = W · b, b (C, n), overwriting y. (Convolutions: W times the im2col matrix.)
-    func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>)
+    func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext)
     /// The weights as a dense fp32 (OC, C) tensor (for references and conversions).
     func dense() -> Tensor
 }
@@ -33,15 +33,15 @@ public struct DenseWeights: LinearWeights {
     public var byteCount: Int { weight.byteCount }
     public func dense() -> Tensor { weight }
 
-    public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         weight.storage.withUnsafeBufferPointer { w in
             if rows == 1 {
                 // One row (a decoding step): y = W x as a GEMV reads W once, without packing it.
-                BLAS.sgemv(m: outFeatures, n: inFeatures, a: w.baseAddress!, lda: inFeatures, x: x, y: y)
+                context.withBLASThreads { BLAS.sgemv(m: outFeatures, n: inFeatures, a: w.baseAddress!, lda: inFeatures, x: x, y: y) }
                 return
             }
             // Transpose by flag, not by copy: y = x · Wᵀ.
-            Parallel.gemmRows(rows) { r in
+            context.gemmRows(rows) { r in
                 BLAS.sgemm(transA: false, transB: true, m: r.count, n: outFeatures, k: inFeatures,
                            a: x + r.lowerBound * inFeatures, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
                            c: y + r.lowerBound * outFeatures, ldc: outFeatures)
@@ -49,10 +49,12 @@ public struct DenseWeights: LinearWeights {
         }
     }
 
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         weight.storage.withUnsafeBufferPointer { w in
-            BLAS.sgemm(m: outFeatures, n: n, k: inFeatures, a: w.baseAddress!, lda: inFeatures,
-                       b: b, ldb: n, c: y, ldc: n)
+            context.withBLASThreads {
+                BLAS.sgemm(m: outFeatures, n: n, k: inFeatures, a: w.baseAddress!, lda: inFeatures,
+                           b: b, ldb: n, c: y, ldc: n)
+            }
         }
     }
 }
@@ -84,7 +86,7 @@ public struct Linear: Sendable {
     public var byteCount: Int { weights.byteCount + (bias?.byteCount ?? 0) }
 
     /// x (..., C) → y (..., OC)
-    public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor, in context: ExecutionContext) {
         precondition(x.lastDim == inFeatures, "linear expects \(inFeatures) input features, got \(x.shape)")
         let rows = x.rows
         y.resize(Array(x.shape.dropLast()) + [outFeatures])
@@ -92,10 +94,10 @@ public struct Linear: Sendable {
             y.storage.withUnsafeMutableBufferPointer { yp in
                 if let packed = weights as? PackedWeights {
                     // The bias joins the kernel's store: one pass over y fewer.
-                    withOptionalPointer(bias) { packed.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, bias: $0) }
+                    withOptionalPointer(bias) { packed.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, bias: $0, in: context) }
                     return
                 }
-                weights.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
+                weights.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, in: context)
                 if let bias {
                     bias.storage.withUnsafeBufferPointer { b in
                         addBiasKernel(yp.baseAddress!, b.baseAddress!, rows: rows, cols: outFeatures)

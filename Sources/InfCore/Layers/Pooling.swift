@@ -26,9 +26,9 @@ public struct Pool2D: Sendable {
     /// keeps every map where splitting never clearly won serial.
     public static let minReadsPerThread = 1 << 16
 
-    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over `Parallel.threads` when there
+    /// x (B, C, H, W) → y (B, C, OH, OW); planes are split over the context's threads when there
     /// are enough of them (each plane is pooled by one thread, so the result is the same).
-    public func callAsFunction(_ x: Tensor, into y: inout Tensor) {
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor, in context: ExecutionContext) {
         precondition(x.rank == 4, "pooling expects (B, C, H, W), got \(x.shape)")
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(h >= kernel && w >= kernel, "pooling input \(h)×\(w) is smaller than its \(kernel)×\(kernel) window")
@@ -39,7 +39,7 @@ public struct Pool2D: Sendable {
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let (xb, yb) = (xp.baseAddress!, yp.baseAddress!)
-                Parallel.forChunks(b * c, minChunk: minPlanes) { _, planes in
+                context.forChunks(b * c, minChunk: minPlanes) { _, planes in
                     for plane in planes {
                         let src = xb + plane * h * w, dst = yb + plane * oh * ow
                         switch kind {
@@ -54,15 +54,15 @@ public struct Pool2D: Sendable {
 }
 
 /// Global average pooling: x (B, C, H, W) → y (B, C), the mean of each plane; planes split over
-/// `Parallel.threads` past `Pool2D.minReadsPerThread` reads per thread (same result).
-public func globalAveragePool(_ x: Tensor, into y: inout Tensor) {
+/// the context's threads past `Pool2D.minReadsPerThread` reads per thread (same result).
+public func globalAveragePool(_ x: Tensor, into y: inout Tensor, in context: ExecutionContext) {
     precondition(x.rank == 4, "global pooling expects (B, C, H, W), got \(x.shape)")
     let (b, c, n) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
     y.resize([b, c])
     x.storage.withUnsafeBufferPointer { xp in
         y.storage.withUnsafeMutableBufferPointer { yp in
             let (xb, yb) = (xp.baseAddress!, yp.baseAddress!)
-            Parallel.forChunks(b * c, minChunk: max(1, Pool2D.minReadsPerThread / max(1, n))) { _, planes in
+            context.forChunks(b * c, minChunk: max(1, Pool2D.minReadsPerThread / max(1, n))) { _, planes in
                 globalAvgPoolKernel(yb + planes.lowerBound, xb + planes.lowerBound * n, planes: planes.count, count: n)
             }
         }

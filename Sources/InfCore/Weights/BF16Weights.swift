@@ -47,14 +47,14 @@ public struct BF16Weights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1)
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, context)
     }
 
     /// y (N, cols) = W · b, b (K, cols): the same kernel on the transposes, yᵀ = bᵀ · Wᵀ, reading
     /// b and writing y through strides (no copies).
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols)
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, context)
     }
 
     /// Rows of the product below which threads split output features instead of rows.
@@ -71,13 +71,13 @@ public struct BF16Weights: LinearWeights {
     /// there, is shared. Either way every output sums in the same order, so the result is
     /// identical at any thread count.
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int) {
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_BF16_PANEL), panels = (n + panel - 1) / panel
         let panelWords = ib_bf16_packed_words(panel, k)
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
-            Parallel.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
+            context.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
                                    minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
                 ib_bf16_gemm(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
                              y + r.lowerBound * yRowStride, yRowStride, yColStride)

@@ -73,7 +73,7 @@ public struct BlockQuantWeights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard m > 0, n > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: m * n); return }
@@ -83,7 +83,7 @@ public struct BlockQuantWeights: LinearWeights {
                 let w = wb.baseAddress!
                 // Threads split output features, each output's sum in the same order whatever the
                 // split; only big matrices split (as FP16Weights: one core nearly saturates DRAM).
-                Parallel.forChunks(n, minChunk: max(8, (1 << 21) / k)) { _, r in
+                context.forChunks(n, minChunk: max(8, (1 << 21) / k)) { _, r in
                     ib_qblock_gemv(y + r.lowerBound, n, x, k, m, w + r.lowerBound * rowBytes, format.c, r.count, k)
                 }
             }
@@ -96,11 +96,11 @@ public struct BlockQuantWeights: LinearWeights {
                 let w = raw.bindMemory(to: Float.self, capacity: n * k)
                 let rowBytes = ib_qblock_row_bytes(format.c, k)
                 blocks.withUnsafeBufferPointer { b in
-                    Parallel.forChunks(n, minChunk: max(16, (1 << 16) / k)) { _, r in
+                    context.forChunks(n, minChunk: max(16, (1 << 16) / k)) { _, r in
                         ib_qblock_dequantize(w + r.lowerBound * k, b.baseAddress! + r.lowerBound * rowBytes, format.c, r.count, k)
                     }
                 }
-                Parallel.gemmRows(m) { r in
+                context.gemmRows(m) { r in
                     BLAS.sgemm(transA: false, transB: true, m: r.count, n: n, k: k,
                                a: x + r.lowerBound * k, lda: k, b: w, ldb: k, c: y + r.lowerBound * n, ldc: n)
                 }
@@ -109,11 +109,11 @@ public struct BlockQuantWeights: LinearWeights {
     }
 
     /// y (N, cols) = W · b, b (K, cols): dequantized panels times b by sgemm.
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard cols > 0, n > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: n * cols); return }
-        forPanels { rows, panel in
+        forPanels(context) { rows, panel in
             BLAS.sgemm(m: rows.count, n: cols, k: k, a: panel, lda: k, b: b, ldb: cols,
                        c: y + rows.lowerBound * cols, ldc: cols)
         }
@@ -121,7 +121,7 @@ public struct BlockQuantWeights: LinearWeights {
 
     /// Calls `body(rows, panel)` for consecutive panels of W dequantized to fp32 in scratch, so
     /// the fp32 matrix never exists whole (threads as in FP16Weights.forPanels).
-    private func forPanels(_ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
+    private func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
         let (n, k, p) = (outFeatures, inFeatures, panelRows)
         let panels = (n + p - 1) / p, rowBytes = ib_qblock_row_bytes(format.c, k)
         blocks.withUnsafeBufferPointer { wb in
@@ -135,10 +135,10 @@ public struct BlockQuantWeights: LinearWeights {
                     }
                 }
             }
-            if Parallel.threads > 1 && panels > 1 {
-                Parallel.withSingleThreadedBLAS { Parallel.forChunks(panels) { _, chunk in run(chunk) } }
+            if context.threads > 1 && panels > 1 {
+                context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
             } else {
-                run(0..<panels)
+                context.withBLASThreads { run(0..<panels) }
             }
         }
     }

@@ -123,14 +123,14 @@ public struct CSRWeights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard m > 0, n > 0 else { return }
         guard nonzeroCount > 0 else { y.update(repeating: 0, count: m * n); return }
         let gather = batchPath == .gatherPerRow || (batchPath == .automatic && m <= Self.maxGatherRows)
         if m == 1 || gather {
             // y row i (N) = W · x row i (K): one gathered dot per output, x read from cache.
-            forRowChunks(work: m) { rows in
+            forRowChunks(work: m, context) { rows in
                 for i in 0..<m { matvec(x + i * k, y + i * n, rows) }
             }
             return
@@ -145,7 +145,7 @@ public struct CSRWeights: LinearWeights {
         while i0 < m {
             let b = min(block, m - i0)
             ib_transpose(x + i0 * k, b, k, k, xt, b)
-            forRowChunks(work: b) { rows in
+            forRowChunks(work: b, context) { rows in
                 // yᵀ[rows] (R, B) = W[rows] · xᵀ, then back into y[i0 ..< i0+b, rows].
                 matmul(xt, ldb: b, columns: b, yt, ldy: b, rows)
                 ib_transpose(yt + rows.lowerBound * b, rows.count, b, b, y + i0 * n + rows.lowerBound, n)
@@ -155,10 +155,10 @@ public struct CSRWeights: LinearWeights {
     }
 
     /// y (N, cols) = W · b, b (K, cols): per nonzero an AXPY over the contiguous row b[k, :].
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         guard cols > 0, outFeatures > 0 else { return }
         guard nonzeroCount > 0 else { y.update(repeating: 0, count: outFeatures * cols); return }
-        forRowChunks(work: cols) { rows in
+        forRowChunks(work: cols, context) { rows in
             if cols == 1 {
                 matvec(b, y, rows)
             } else {
@@ -171,8 +171,8 @@ public struct CSRWeights: LinearWeights {
 
     /// Runs `body` over output rows split into nnz-balanced ranges, one per thread, when the
     /// work (nonzeros × `work` columns) outweighs waking threads; otherwise over all rows.
-    private func forRowChunks(work: Int, _ body: (Range<Int>) -> Void) {
-        let parts = Parallel.threads
+    private func forRowChunks(work: Int, _ context: ExecutionContext, _ body: (Range<Int>) -> Void) {
+        let parts = context.threads
         let nnz = nonzeroCount
         guard parts > 1, nnz * work >= Self.minParallelWork else {
             body(0..<outFeatures)
@@ -192,7 +192,7 @@ public struct CSRWeights: LinearWeights {
                 }
                 return lo
             }
-            Parallel.forChunks(parts) { _, ps in
+            context.forChunks(parts) { _, ps in
                 for p in ps {
                     let r = boundary(p)..<boundary(p + 1)
                     if !r.isEmpty { body(r) }

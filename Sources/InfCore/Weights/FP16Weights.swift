@@ -66,7 +66,7 @@ public struct FP16Weights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard m > 0, n > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: m * n); return }
@@ -79,11 +79,11 @@ public struct FP16Weights: LinearWeights {
                 // matrix (≤ 0.6 M weights, ~25 µs each) made a 24-layer stack 1.4–1.9× slower at
                 // 2 threads than at 1 — one core already reads 93% of the measured DRAM bandwidth,
                 // and a worker's wake-up is a fair part of 25 µs.
-                Parallel.forChunks(n, minChunk: max(8, (1 << 20) / k)) { _, r in
+                context.forChunks(n, minChunk: max(8, (1 << 20) / k)) { _, r in
                     ib_fp16_gemv(y + r.lowerBound, n, x, k, m, w + r.lowerBound * k, r.count, k)
                 }
             } else {
-                forPanels { rows, panel in
+                forPanels(context) { rows, panel in
                     // y[:, rows] (M, P) = x (M, K) · panelᵀ, panel (P, K)
                     BLAS.sgemm(transA: false, transB: true, m: m, n: rows.count, k: k,
                                a: x, lda: k, b: panel, ldb: k, c: y + rows.lowerBound, ldc: n)
@@ -93,11 +93,11 @@ public struct FP16Weights: LinearWeights {
     }
 
     /// y (N, cols) = W · b, b (K, cols).
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard cols > 0, n > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: n * cols); return }
-        forPanels { rows, panel in
+        forPanels(context) { rows, panel in
             // y[rows, :] (P, cols) = panel (P, K) · b (K, cols)
             BLAS.sgemm(m: rows.count, n: cols, k: k, a: panel, lda: k, b: b, ldb: cols,
                        c: y + rows.lowerBound * cols, ldc: cols)
@@ -109,7 +109,7 @@ public struct FP16Weights: LinearWeights {
     /// With several threads and panels, threads take contiguous runs of panels, each with
     /// its own buffer, and OpenBLAS runs single-threaded meanwhile; otherwise one thread
     /// walks the panels and OpenBLAS threads each sgemm itself.
-    private func forPanels(_ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
+    private func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
         let (n, k, p) = (outFeatures, inFeatures, panelRows)
         let panels = (n + p - 1) / p
         bits.withUnsafeBufferPointer { wb in
@@ -123,10 +123,10 @@ public struct FP16Weights: LinearWeights {
                     }
                 }
             }
-            if Parallel.threads > 1 && panels > 1 {
-                Parallel.withSingleThreadedBLAS { Parallel.forChunks(panels) { _, chunk in run(chunk) } }
+            if context.threads > 1 && panels > 1 {
+                context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
             } else {
-                run(0..<panels)
+                context.withBLASThreads { run(0..<panels) }
             }
         }
     }

@@ -60,13 +60,13 @@ public struct Int8Weights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1)
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, context)
     }
 
     /// y (N, cols) = W · b, b (K, cols): yᵀ = bᵀ · Wᵀ through strides; a "row" quantized is a column of b.
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols)
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, context)
     }
 
     /// Rows per thread when splitting rows; fewer rows split 32-column panels (see BF16Weights).
@@ -78,7 +78,7 @@ public struct Int8Weights: LinearWeights {
     /// rescale fused into the tile's store (phase "int8.gemm"). Either phase splits over threads;
     /// every output's sum is exact, so the result is identical at any thread count.
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int) {
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -87,28 +87,28 @@ public struct Int8Weights: LinearWeights {
         }
         let k4 = ib_int8_k4(k)
         QuantScratch.shared.withBuffers(rows: m, rowBytes: k4) { xq, xs, zp in
-            Profiler.measure("int8.quantize") {
-                Parallel.forChunks(m, minChunk: max(16, (1 << 16) / max(k, 1))) { _, r in
+            context.measure("int8.quantize") {
+                context.forChunks(m, minChunk: max(16, (1 << 16) / max(k, 1))) { _, r in
                     ib_int8_quantize_rows(xq + r.lowerBound * k4, k4, xs + r.lowerBound, zp + r.lowerBound,
                                           x + r.lowerBound * xRowStride, xRowStride, xColStride, r.count, k)
                 }
             }
-            Profiler.measure("int8.gemm") {
+            context.measure("int8.gemm") {
                 let panel = Int(IB_INT8_PANEL), panels = (n + panel - 1) / panel
                 packed.withUnsafeBufferPointer { pb in
                     scales.withUnsafeBufferPointer { sb in
                         colsums.withUnsafeBufferPointer { cb in
                             let (w, ws, cs) = (pb.baseAddress!, sb.baseAddress!, cb.baseAddress!)
-                            if Parallel.threads > 1 && m < 2 * Self.minRowsPerThread && panels > 1
+                            if context.threads > 1 && m < 2 * Self.minRowsPerThread && panels > 1
                                 && m * n * k >= Self.minMultiplyAddsToSplit {
                                 let panelBytes = ib_int8_packed_bytes(panel, k)
-                                Parallel.forChunks(panels) { _, r in
+                                context.forChunks(panels) { _, r in
                                     let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
                                     ib_int8_gemm(w + r.lowerBound * panelBytes, ws + first, cs + first, count, k,
                                                  xq, k4, xs, zp, m, y + first * yColStride, yRowStride, yColStride, nil)
                                 }
                             } else {
-                                Parallel.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
+                                context.forChunks(m, minChunk: Self.minRowsPerThread) { _, r in
                                     ib_int8_gemm(w, ws, cs, n, k, xq + r.lowerBound * k4, k4, xs + r.lowerBound,
                                                  zp + r.lowerBound, r.count, y + r.lowerBound * yRowStride,
                                                  yRowStride, yColStride, nil)

@@ -43,20 +43,20 @@ public struct PackedWeights: LinearWeights {
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>) {
-        multiply(x, rows: m, into: y, bias: nil)
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        multiply(x, rows: m, into: y, bias: nil, in: context)
     }
 
     /// y (M, N) = x (M, K) · Wᵀ + bias, the bias added as the first K block is stored (no second pass).
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, bias: bias)
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, in context: ExecutionContext) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, bias: bias, context)
     }
 
     /// y (N, cols) = W · b, b (K, cols): the kernel on the transposes, through strides. Correct but
     /// not fast (it transposes b block by block and stores y column-wise); convolutions keep
     /// row-major `DenseWeights` and OpenBLAS.
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, bias: nil)
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, bias: nil, context)
     }
 
     /// Rows per thread when threads split rows: one activation block of the kernel.
@@ -66,15 +66,15 @@ public struct PackedWeights: LinearWeights {
     /// measured the same way: M = 1, N = K = 384 took 2.9 µs on one thread and 7.9 on two).
     static let minMultiplyAddsToSplit = 1 << 21
 
-    /// Split over threads by `Parallel.forPackedGEMM` (rows, or runs of 32-feature panels).
+    /// Split over threads by `context.forPackedGEMM` (rows, or runs of 32-feature panels).
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?) {
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_SGEMM_PANEL), panels = (n + panel - 1) / panel
         let panelFloats = ib_sgemm_packed_floats(panel, k)
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
-            Parallel.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
+            context.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
                                    minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
                 ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
                                 y + r.lowerBound * yRowStride, yRowStride, yColStride, bias)

@@ -10,7 +10,7 @@ public final class ReLULayer: Module {
 
     public func forward(_ x: Tensor) -> Tensor {
         var out = x
-        relu(&out)
+        relu(&out, in: .serial)   // the training engine threads through OpenBLAS only
         y = out
         return out
     }
@@ -31,7 +31,7 @@ public final class GELULayer: Module {
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
         var out = x
-        gelu(&out)
+        gelu(&out, in: .serial)   // as ReLULayer
         return out
     }
 

@@ -1,0 +1,25 @@
+// A fixed team of worker threads for infbench's own parallel loops (GEMM panels, attention heads,
+// conv bands). Between jobs the workers spin for a while before sleeping: a forward pass hands
+// them work dozens of times a millisecond, and on these VMs waking a sleeping vCPU costs tens of
+// microseconds, as long as a batch-1 GEMM takes.
+#pragma once
+#include <stddef.h>
+
+typedef struct ib_pool ib_pool;
+
+/// One job's body: called once for each index 0..<n, index 0 on the calling thread.
+typedef void (*ib_pool_fn)(void *context, int index);
+
+/// A team of `threads` (≥ 1): the caller plus threads − 1 workers. Workers spin for up to
+/// `spin_us` microseconds after a job before sleeping. NULL if a thread could not be started.
+ib_pool *ib_pool_create(int threads, int spin_us);
+
+/// Stops and joins the workers.
+void ib_pool_destroy(ib_pool *pool);
+
+/// Runs fn(context, i) for i in 0..<n (n ≤ threads), index i > 0 on worker i, and returns when
+/// all have returned. One caller at a time; fn must not call ib_pool_run on the same pool.
+void ib_pool_run(ib_pool *pool, int n, ib_pool_fn fn, void *context);
+
+/// Jobs that found at least one worker asleep (it had to be woken), since creation.
+unsigned long ib_pool_wakeups(const ib_pool *pool);
