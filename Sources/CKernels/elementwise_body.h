@@ -8,8 +8,7 @@
 static void IB_NAME(gelu)(float *out, const float *in, size_t n) {
 #pragma clang loop vectorize(assume_safety)
     for (size_t i = 0; i < n; i++) {
-        float x = in[i];
-        out[i] = 0.5f * x * (1.0f + ib_erf_approx(x * 0.70710678118654752f));
+        out[i] = ib_gelu_approx(in[i]);
     }
 }
 

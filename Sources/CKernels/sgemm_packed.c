@@ -6,6 +6,7 @@
 // compiled three times (AVX-512F, AVX2+FMA, baseline x86-64), chosen at run time from cpuid.
 #include "ib_sgemm.h"
 #include "CKernels.h"
+#include "ib_approx.h"
 #include <string.h>
 
 #pragma clang fp contract(fast)
@@ -96,12 +97,37 @@ void tile(const int mr, size_t kc, const float *a, const float *b, float *y, ptr
     }
 }
 
+// MARK: Epilogue
+/// GELU on a tile just stored (mr, nr of y, still in L1), after the last K block: the same
+/// ib_gelu_approx as ib_gelu, so fused and separate passes give the same bits. Inlined into each
+/// ISA's block driver, where the contiguous loop vectorises for that path's width.
+static inline __attribute__((always_inline))
+void epilogue_tile(ib_epilogue epilogue, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, int mr, int nr) {
+    if (epilogue != IB_EPILOGUE_GELU) return;
+    if (y_cs == 1 && nr == NR) {
+        // Full panel: a constant trip count, so each row is two whole vectors (no remainder loop).
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < NR; j++) y[r * y_rs + j] = ib_gelu_approx(y[r * y_rs + j]);
+        return;
+    }
+    for (int r = 0; r < mr; r++) {
+        float *row = y + r * y_rs;
+        if (y_cs == 1) {
+            for (int j = 0; j < nr; j++) row[j] = ib_gelu_approx(row[j]);
+        } else {
+            for (int j = 0; j < nr; j++) row[j * y_cs] = ib_gelu_approx(row[j * y_cs]);
+        }
+    }
+}
+
 /// Every tile of one packed activation block against every panel, with TILE (the portable `tile`
-/// or the AVX-512 `tile_native`) in tiles of at most MRMAX (≤ 8) rows. A macro, so each variant's
+/// or the AVX-512 `tile_native`) in tiles of at most MRMAX (≤ 8) rows; `epilogue` runs on each tile
+/// as it is stored, on the last K block only (the caller passes IB_EPILOGUE_NONE before it). A macro, so each variant's
 /// tiles inline with a constant row count per case and unroll into registers.
 #define IB_DEFINE_BLOCK(NAME, TILE, MRMAX)                                                             \
     static void NAME(const float *apack, size_t mc, const float *packed, size_t n, size_t k, size_t k0, \
-                     size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias) { \
+                     size_t kc, float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, bool accumulate, const float *bias,    \
+                     ib_epilogue epilogue) {                                                         \
         size_t panels = (n + NR - 1) / NR;                                                             \
         for (size_t p = 0; p < panels; p++) {                                                          \
             const float *b = packed + p * k * NR + k0 * NR;                                            \
@@ -122,13 +148,14 @@ void tile(const int mr, size_t kc, const float *a, const float *b, float *y, ptr
                 case 2: TILE(2, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
                 case 1: TILE(1, kc, a, b, yt, y_rs, y_cs, nr, accumulate, bp); break;                  \
                 }                                                                                      \
+                epilogue_tile(epilogue, yt, y_rs, y_cs, mr, nr);                                       \
             }                                                                                          \
         }                                                                                              \
     }
 
 typedef void (*pack_fn)(float *, const float *, ptrdiff_t, ptrdiff_t, size_t, size_t, size_t);
 typedef void (*block_fn)(const float *, size_t, const float *, size_t, size_t, size_t, size_t,
-                         float *, ptrdiff_t, ptrdiff_t, bool, const float *);
+                         float *, ptrdiff_t, ptrdiff_t, bool, const float *, ib_epilogue);
 
 #define IB_PACK_A(suffix)                                                                            \
     static void pack_a_##suffix(float *apack, const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs,        \
@@ -261,13 +288,8 @@ const char *ib_sgemm_kernel_name(void) {
 
 void ib_sgemm_packed(const float *packed, size_t n, size_t k, size_t m,
                      const float *x, ptrdiff_t x_rs, ptrdiff_t x_cs,
-                     float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, const float *bias) {
+                     float *y, ptrdiff_t y_rs, ptrdiff_t y_cs, const float *bias, ib_epilogue epilogue) {
     if (m == 0 || n == 0) return;
-    if (k == 0) {
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) y[(ptrdiff_t)i * y_rs + (ptrdiff_t)j * y_cs] = bias ? bias[j] : 0;
-        return;
-    }
     pack_fn pack = pack_a_generic;
     block_fn block = block_generic;
 #ifdef IB_HAVE_SGEMM_WIDE
@@ -282,10 +304,12 @@ void ib_sgemm_packed(const float *packed, size_t n, size_t k, size_t m,
     float apack[MC * KC]; // (MC, KC): the activation block, 48 KiB
     for (size_t i0 = 0; i0 < m; i0 += MC) {
         size_t mc = m - i0 < MC ? m - i0 : MC;
-        for (size_t k0 = 0; k0 < k; k0 += KC) {
+        // K = 0 still runs one (empty) block: y = bias, through the ISA's own epilogue.
+        for (size_t k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
             size_t kc = k - k0 < KC ? k - k0 : KC;
             pack(apack, x + (ptrdiff_t)i0 * x_rs, x_rs, x_cs, mc, k0, kc);
-            block(apack, mc, packed, n, k, k0, kc, y + (ptrdiff_t)i0 * y_rs, y_rs, y_cs, k0 > 0, bias);
+            block(apack, mc, packed, n, k, k0, kc, y + (ptrdiff_t)i0 * y_rs, y_rs, y_cs, k0 > 0, bias,
+                  k0 + kc == k ? epilogue : IB_EPILOGUE_NONE);
         }
     }
 }

@@ -176,8 +176,7 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
         }
         context.measure("residual") { addInPlace(&x, attnOut) }   // x = x + attn(LN1(x))
         context.measure("layernorm") { block.ln2(x, into: &h, in: context) }
-        context.measure("ffn.up") { block.fc1(h, into: &ffn, in: context) }
-        context.measure("gelu") { gelu(&ffn, in: context) }
+        context.measure("ffn.up") { block.fc1(h, into: &ffn, activation: .gelu, in: context) }   // GELU in the GEMM's store
         context.measure("ffn.down") { block.fc2(ffn, into: &attnOut, in: context) }
         context.measure("residual") { addInPlace(&x, attnOut) }   // x = x + mlp(LN2(x))
     }

@@ -182,8 +182,7 @@ public final class TransformerEncoder: RegisteredModel, TokenModel {
         for layer in layers {
             layer.attention(x, keyMask: mask, causal: false, into: &attnOut, workspace: &attnWorkspace, in: context)
             context.measure("layernorm") { layer.ln1.inPlace(&x, residual: attnOut, in: context) }   // x = LN(x + attn)
-            context.measure("ffn.up") { layer.fc1(x, into: &ffn, in: context) }
-            context.measure("gelu") { gelu(&ffn, in: context) }
+            context.measure("ffn.up") { layer.fc1(x, into: &ffn, activation: .gelu, in: context) }   // GELU in the GEMM's store
             context.measure("ffn.down") { layer.fc2(ffn, into: &attnOut, in: context) }
             context.measure("layernorm") { layer.ln2.inPlace(&x, residual: attnOut, in: context) }   // x = LN(x + ffn)
         }

@@ -37,7 +37,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-aa"), help: "Leave out the A/A row (baseline against itself) that shows the noise floor.")
     var noAA = false
 
-    @Flag(help: "After measuring, profile each variant's phases (embedding, attention projections and heads, FFN, GELU, LayerNorm, LM head, conv; int8's quantize and GEMM…).")
+    @Flag(help: "After measuring, profile each variant's phases (embedding, attention projections and heads, FFN (GELU inside ffn.up), LayerNorm, LM head, conv; int8's quantize and GEMM…).")
     var profile = false
 
     @Option(help: "Seed for the generated inputs.")

@@ -146,3 +146,117 @@ final class PackedGemmTests: XCTestCase {
         assertWithin(y.storage, want, magnitude, k: c, "Linear with packed fp32 weights")
     }
 }
+
+/// The GELU epilogue (GELU applied as the last K block of each tile is stored) against the separate
+/// pass it replaces: multiply (with or without bias), then `geluKernel`. Both evaluate the one
+/// `ib_gelu_approx` on the same fp32 sums with the same FP flags, so the tolerance is zero: every
+/// output must have the same bits, on every ISA path, at 1 and 2 threads, and through `Linear`.
+final class PackedGemmGeluEpilogueTests: XCTestCase {
+    override func tearDown() {
+        VectorISA.select(.best)
+        super.tearDown()
+    }
+
+    // Off every boundary: M not a multiple of 8/4/2 or 48, N not a multiple of 32 (and < 32), K over
+    // one 256 block and not a multiple of 4 (the epilogue must run after the last block only), K = 0.
+    let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (1, 33, 7), (1, 64, 515), (13, 31, 5), (49, 70, 257), (7, 130, 777), (61, 5, 600), (3, 5, 0), (16, 1536, 384),
+    ]
+
+    func run(_ w: PackedWeights, _ x: [Float], m: Int, bias: [Float]?, fused: Bool,
+             in context: ExecutionContext = .serial) -> [Float] {
+        let n = w.outFeatures
+        var y = [Float](repeating: .nan, count: m * n)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                withOptional(bias) { b in
+                    if fused {
+                        w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: b, activation: .gelu, in: context)
+                    } else {
+                        w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: b, in: context)
+                        geluKernel(yp.baseAddress!, yp.baseAddress!, count: m * n)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    func withOptional(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard let a else { return body(nil) }
+        a.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    func testFusedGeluHasTheSeparatePassesBitsOnEveryPath() {
+        let paths = VectorISA.allCases.filter { VectorISA.select($0) }
+        XCTAssertFalse(paths.isEmpty)
+        for isa in paths {
+            VectorISA.select(isa)
+            for (s, (m, n, k)) in shapes.enumerated() {
+                var rng = SeededRNG(seed: UInt64(500 + s))
+                // std 1 inputs, weights scaled so sums spread over GELU's bend and both tails.
+                let x = randn(m * k, rng: &rng), w = randn(n * k, std: 2 / Float(max(1, k)).squareRoot(), rng: &rng)
+                let b = randn(n, rng: &rng)
+                let weights = PackedWeights(Tensor(shape: [n, k], storage: w))
+                for bias in [nil, b] {
+                    let fused = run(weights, x, m: m, bias: bias, fused: true)
+                    let separate = run(weights, x, m: m, bias: bias, fused: false)
+                    let name = "\(isa) m=\(m) n=\(n) k=\(k) bias=\(bias != nil)"
+                    XCTAssertFalse(fused.contains { $0.isNaN }, "\(name): every output written")
+                    XCTAssert(fused.contains { $0 < 0 } && fused.contains { $0 > 1 } || m * n < 8 || k == 0, "\(name): outputs cover GELU's bend")
+                    let differ = zip(fused, separate).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(differ, 0, "\(name): \(differ) of \(fused.count) outputs differ from multiply + geluKernel")
+                }
+            }
+        }
+    }
+
+    func testTwoThreadsGiveTheSameBits() {
+        for (m, n, k) in [(301, 70, 400), (5, 100, 6000), (1, 4000, 600)] {
+            var rng = SeededRNG(seed: 11)
+            let x = randn(m * k, rng: &rng), b = randn(n, rng: &rng)
+            let w = PackedWeights(Tensor.randomNormal([n, k], std: 0.05, rng: &rng))
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                results.append(run(w, x, m: m, bias: b, fused: true, in: ExecutionContext(threads: threads)))
+            }
+            XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "m=\(m) n=\(n) k=\(k) at 2 threads")
+            XCTAssertEqual(results[0].map(\.bitPattern), run(w, x, m: m, bias: b, fused: false).map(\.bitPattern), "m=\(m) n=\(n) k=\(k): fused = separate")
+        }
+    }
+
+    /// Weights that are not packed (any other format) take Linear's fallback: multiply, bias, gelu pass.
+    struct UnpackedWeights: LinearWeights {
+        let inner: DenseWeights
+        var outFeatures: Int { inner.outFeatures }
+        var inFeatures: Int { inner.inFeatures }
+        var byteCount: Int { inner.byteCount }
+        func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+            inner.multiply(x, rows: rows, into: y, in: context)
+        }
+        func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+            inner.multiplyLeft(b, columns: n, into: y, in: context)
+        }
+        func dense() -> Tensor { inner.dense() }
+    }
+
+    func testLinearActivationMatchesLinearThenGelu() {
+        var rng = SeededRNG(seed: 12)
+        let (rows, c, oc) = (37, 300, 45)
+        let x = Tensor.randomNormal([2, rows, c], std: 1, rng: &rng)
+        let w = Tensor.randomNormal([oc, c], std: 0.1, rng: &rng), b = Tensor.randomNormal([oc], std: 1, rng: &rng)
+        for layer in [Linear(weight: w, bias: b), Linear(weight: w, bias: nil), Linear(weights: UnpackedWeights(inner: DenseWeights(w)), bias: b)] {
+            let name = "\(type(of: layer.weights)) bias=\(layer.bias != nil)"
+            var want = Tensor(zeros: [1]), got = Tensor(zeros: [1]), plain = Tensor(zeros: [1])
+            layer(x, into: &want, in: .serial)
+            gelu(&want, in: .serial)
+            layer(x, into: &got, activation: .gelu, in: .serial)
+            layer(x, into: &plain, activation: .none, in: .serial)
+            XCTAssertEqual(got.shape, [2, rows, oc], name)
+            XCTAssertEqual(got.storage.map(\.bitPattern), want.storage.map(\.bitPattern), "\(name): fused = Linear then gelu")
+            var unfused = Tensor(zeros: [1])
+            layer(x, into: &unfused, in: .serial)
+            XCTAssertEqual(plain.storage.map(\.bitPattern), unfused.storage.map(\.bitPattern), "\(name): .none is the plain layer")
+        }
+    }
+}

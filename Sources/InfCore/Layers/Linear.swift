@@ -85,17 +85,21 @@ public struct Linear: Sendable {
     public var parameterCount: Int { inFeatures * outFeatures + (bias?.count ?? 0) }
     public var byteCount: Int { weights.byteCount + (bias?.byteCount ?? 0) }
 
-    /// x (..., C) → y (..., OC)
-    public func callAsFunction(_ x: Tensor, into y: inout Tensor, in context: ExecutionContext) {
+    /// x (..., C) → y (..., OC) = activation(x Wᵀ + b). Packed fp32 weights add the bias and apply the
+    /// activation in the GEMM's store (no second pass over y); every other format multiplies, adds
+    /// the bias, then runs the activation's own pass (`gelu`): the same function, so each format
+    /// gives what its unfused path gives.
+    public func callAsFunction(_ x: Tensor, into y: inout Tensor, activation: FusedActivation = .none, in context: ExecutionContext) {
         precondition(x.lastDim == inFeatures, "linear expects \(inFeatures) input features, got \(x.shape)")
         let rows = x.rows
         y.resize(Array(x.shape.dropLast()) + [outFeatures])
-        x.storage.withUnsafeBufferPointer { xp in
-            y.storage.withUnsafeMutableBufferPointer { yp in
+        let fused = x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp -> Bool in
                 if let packed = weights as? PackedWeights {
-                    // The bias joins the kernel's store: one pass over y fewer.
-                    withOptionalPointer(bias) { packed.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, bias: $0, in: context) }
-                    return
+                    withOptionalPointer(bias) {
+                        packed.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, bias: $0, activation: activation, in: context)
+                    }
+                    return true
                 }
                 weights.multiply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, in: context)
                 if let bias {
@@ -103,7 +107,9 @@ public struct Linear: Sendable {
                         addBiasKernel(yp.baseAddress!, b.baseAddress!, rows: rows, cols: outFeatures)
                     }
                 }
+                return false
             }
         }
+        if !fused && activation == .gelu { gelu(&y, in: context) }
     }
 }

@@ -47,16 +47,20 @@ public struct PackedWeights: LinearWeights {
         multiply(x, rows: m, into: y, bias: nil, in: context)
     }
 
-    /// y (M, N) = x (M, K) · Wᵀ + bias, the bias added as the first K block is stored (no second pass).
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, in context: ExecutionContext) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, bias: bias, context)
+    /// y (M, N) = activation(x (M, K) · Wᵀ + bias): the bias added as the first K block is stored, the
+    /// activation as the last one is (no second pass over y); bit-identical to `multiply` then `gelu`.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                         activation: FusedActivation = .none, in context: ExecutionContext) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, bias: bias,
+                epilogue: activation.epilogue, context)
     }
 
     /// y (N, cols) = W · b, b (K, cols): the kernel on the transposes, through strides. Correct but
     /// not fast (it transposes b block by block and stores y column-wise); convolutions keep
     /// row-major `DenseWeights` and OpenBLAS.
     public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, bias: nil, context)
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, bias: nil,
+                epilogue: IB_EPILOGUE_NONE, context)
     }
 
     /// Rows per thread when threads split rows: one activation block of the kernel.
@@ -68,7 +72,8 @@ public struct PackedWeights: LinearWeights {
 
     /// Split over threads by `context.forPackedGEMM` (rows, or runs of 32-feature panels).
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?, _ context: ExecutionContext) {
+                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, bias: UnsafePointer<Float>?,
+                         epilogue: ib_epilogue, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_SGEMM_PANEL), panels = (n + panel - 1) / panel
         let panelFloats = ib_sgemm_packed_floats(panel, k)
@@ -77,12 +82,26 @@ public struct PackedWeights: LinearWeights {
             context.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
                                    minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
                 ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
-                                y + r.lowerBound * yRowStride, yRowStride, yColStride, bias)
+                                y + r.lowerBound * yRowStride, yRowStride, yColStride, bias, epilogue)
             }, panels: { r in
                 let first = r.lowerBound * panel, count = min(n, r.upperBound * panel) - first
                 ib_sgemm_packed(w.map { $0 + r.lowerBound * panelFloats }, count, k, m, x, xRowStride, xColStride,
-                                y + first * yColStride, yRowStride, yColStride, bias.map { $0 + first })
+                                y + first * yColStride, yRowStride, yColStride, bias.map { $0 + first }, epilogue)
             })
+        }
+    }
+}
+
+/// An activation a linear layer applies to its output as it stores it (`Linear.callAsFunction(_:into:activation:in:)`).
+public enum FusedActivation: Sendable {
+    case none
+    /// GELU, erf form: the function `gelu` / `geluKernel` compute, with the same bits.
+    case gelu
+
+    var epilogue: ib_epilogue {
+        switch self {
+        case .none: return IB_EPILOGUE_NONE
+        case .gelu: return IB_EPILOGUE_GELU
         }
     }
 }
