@@ -1,11 +1,14 @@
-// Worker team for ib_pool_run (see ib_pool.h). A job is published by bumping `generation`;
-// workers spin on it, then sleep on a condition variable once `spin_us` passes without a job.
-// The caller runs index 0 itself and spins until `pending` reaches zero.
+// Worker team for ib_pool_run (see ib_pool.h). A job is published by one 64-bit word holding its
+// generation (high half) and the next unclaimed index (low half). Everyone — the caller and every
+// worker that is awake — claims indices from it until none are left, so a worker the OS has not
+// scheduled yet never holds up the job: the caller runs its share. Workers spin on the word, then
+// sleep on a condition variable once `spin_us` passes without a job.
 #include "ib_pool.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -17,8 +20,8 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/// Spin iterations between pauses before a waiter starts yielding its core: on a machine with more
-/// runnable threads than cores, the thread it waits for may need that core to finish.
+/// Pauses between checks before a waiter starts yielding its core: on a machine with more runnable
+/// threads than cores, the thread it waits for may need that core to finish.
 #define IB_POOL_PAUSES 2048
 
 static inline void wait_step(long spins) {
@@ -32,58 +35,64 @@ static inline long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-typedef struct {
-    ib_pool *pool;
-    int index;
-    pthread_t thread;
-} worker;
-
 struct ib_pool {
     int threads;
     long long spin_ns;
-    worker *workers;                 // threads - 1 of them
-    // The current job; written before `generation` is bumped (release), read after (acquire).
+    pthread_t *workers;               // threads - 1 of them
+    // The current job. fn, context and n are written before `job` publishes a new generation
+    // (release) and stay until every index has run; a claim on `job` therefore sees them.
     ib_pool_fn fn;
     void *context;
-    int n;
-    _Atomic unsigned generation;
-    _Atomic int pending;             // workers still to finish the current job
-    _Atomic int sleeping;            // workers waiting on `wake`
+    _Atomic int n;
+    _Atomic uint64_t job;             // generation << 32 | next unclaimed index
+    _Atomic int done;                 // indices of the current job that have returned
+    _Atomic int sleeping;             // workers waiting on `wake`
     _Atomic bool stop;
     _Atomic unsigned long wakeups;
     pthread_mutex_t lock;
     pthread_cond_t wake;
 };
 
-static void *worker_main(void *arg) {
-    worker *w = arg;
-    ib_pool *p = w->pool;
-    unsigned seen = 0;
+static inline uint32_t generation_of(uint64_t job) { return (uint32_t)(job >> 32); }
+
+/// Claims and runs indices of job `gen` until none are left (or a newer job replaced it).
+static void work_on(ib_pool *p, uint32_t gen) {
     for (;;) {
-        unsigned gen = atomic_load_explicit(&p->generation, memory_order_acquire);
-        if (gen == seen) {
-            long long deadline = now_ns() + p->spin_ns;
-            for (long spins = 0; gen == seen; spins++) {
-                wait_step(spins);
-                gen = atomic_load_explicit(&p->generation, memory_order_acquire);
-                if (gen != seen || (spins & 255) != 255 || now_ns() < deadline) continue;
-                // Nothing for a while: sleep until the next job. `sleeping` is raised before
-                // `generation` is read again under the lock, and the caller reads `sleeping`
-                // after bumping `generation` (both sequentially consistent), so one of the two
-                // always sees the other: no job is missed.
-                pthread_mutex_lock(&p->lock);
-                atomic_fetch_add(&p->sleeping, 1);
-                while ((gen = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop))
-                    pthread_cond_wait(&p->wake, &p->lock);
-                atomic_fetch_sub(&p->sleeping, 1);
-                pthread_mutex_unlock(&p->lock);
-                if (gen == seen) break; // stopped
-            }
+        uint64_t job = atomic_load_explicit(&p->job, memory_order_acquire);
+        if (generation_of(job) != gen) return;
+        uint32_t i = (uint32_t)job;
+        if ((int)i >= atomic_load_explicit(&p->n, memory_order_relaxed)) return;
+        // Succeeds only while the word is still (gen, i): the job is unfinished, so fn and context are its own.
+        if (!atomic_compare_exchange_weak_explicit(&p->job, &job, job + 1, memory_order_acq_rel, memory_order_acquire))
+            continue;
+        p->fn(p->context, (int)i);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
+static void *worker_main(void *arg) {
+    ib_pool *p = arg;
+    uint32_t seen = generation_of(atomic_load(&p->job));
+    for (;;) {
+        uint32_t gen = generation_of(atomic_load_explicit(&p->job, memory_order_acquire));
+        long long deadline = now_ns() + p->spin_ns;
+        for (long spins = 0; gen == seen && !atomic_load_explicit(&p->stop, memory_order_relaxed); spins++) {
+            wait_step(spins);
+            gen = generation_of(atomic_load_explicit(&p->job, memory_order_acquire));
+            if (gen != seen || (spins & 255) != 255 || now_ns() < deadline) continue;
+            // Nothing for a while: sleep until the next job. `sleeping` is raised before `job` is
+            // read again under the lock, and the caller reads `sleeping` after publishing a job
+            // (both sequentially consistent), so one of the two always sees the other.
+            pthread_mutex_lock(&p->lock);
+            atomic_fetch_add(&p->sleeping, 1);
+            while ((gen = generation_of(atomic_load(&p->job))) == seen && !atomic_load(&p->stop))
+                pthread_cond_wait(&p->wake, &p->lock);
+            atomic_fetch_sub(&p->sleeping, 1);
+            pthread_mutex_unlock(&p->lock);
         }
-        seen = gen;
         if (atomic_load(&p->stop)) return NULL;
-        if (w->index < p->n) p->fn(p->context, w->index);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        seen = gen;
+        work_on(p, gen);
     }
 }
 
@@ -95,13 +104,10 @@ ib_pool *ib_pool_create(int threads, int spin_us) {
     p->spin_ns = (long long)spin_us * 1000;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    p->workers = calloc((size_t)(threads > 1 ? threads - 1 : 1), sizeof(worker));
+    p->workers = calloc((size_t)(threads > 1 ? threads - 1 : 1), sizeof(pthread_t));
     if (!p->workers) { free(p); return NULL; }
     for (int i = 1; i < threads; i++) {
-        worker *w = &p->workers[i - 1];
-        w->pool = p;
-        w->index = i;
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        if (pthread_create(&p->workers[i - 1], NULL, worker_main, p) != 0) {
             p->threads = i; // join the ones that started
             ib_pool_destroy(p);
             return NULL;
@@ -114,10 +120,9 @@ void ib_pool_destroy(ib_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     atomic_store(&p->stop, true);
-    atomic_fetch_add(&p->generation, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    for (int i = 1; i < p->threads; i++) pthread_join(p->workers[i - 1].thread, NULL);
+    for (int i = 1; i < p->threads; i++) pthread_join(p->workers[i - 1], NULL);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
@@ -130,21 +135,21 @@ void ib_pool_run(ib_pool *p, int n, ib_pool_fn fn, void *context) {
         for (int i = 0; i < n; i++) fn(context, i);
         return;
     }
-    if (n > p->threads) n = p->threads;
     p->fn = fn;
     p->context = context;
-    p->n = n;
-    // Every worker takes part in a job (those past n just acknowledge it), so `pending` counts them all.
-    atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
-    atomic_fetch_add(&p->generation, 1);
+    atomic_store_explicit(&p->n, n, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    uint32_t gen = generation_of(atomic_load(&p->job)) + 1;
+    atomic_store(&p->job, (uint64_t)gen << 32); // publishes fn, context, n
     if (atomic_load(&p->sleeping) > 0) {
         atomic_fetch_add_explicit(&p->wakeups, 1, memory_order_relaxed);
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
     }
-    fn(context, 0);
-    for (long spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) wait_step(spins);
+    work_on(p, gen);
+    // Every index is claimed; wait for the ones workers are still running.
+    for (long spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n; spins++) wait_step(spins);
 }
 
 unsigned long ib_pool_wakeups(const ib_pool *p) {

@@ -44,7 +44,8 @@ public final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Runs `body(chunk, range)` over 0..<count split into at most `threads` contiguous chunks,
-    /// concurrently; `chunk` (0..<threads) indexes per-thread scratch. Serial when one thread is set
+    /// concurrently; `chunk` (0..<threads) indexes per-chunk scratch (a chunk runs on one thread at
+    /// a time, whichever claims it). Serial when one thread is set
     /// or there are fewer than 2·minChunk items: a hand-off costs more than a tiny loop.
     public func forChunks(_ count: Int, minChunk: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
         split(count, into: min(threads, count / max(minChunk, 1)), body)
@@ -133,7 +134,7 @@ final class WorkerTeam: @unchecked Sendable {
 
     deinit { ib_pool_destroy(pool) }
 
-    /// body(i) for i in 0..<n (n ≤ threads), i = 0 on the calling thread.
+    /// body(i) once for each i in 0..<n; the caller and the workers claim indices as they come free.
     func run(_ n: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             var job = body

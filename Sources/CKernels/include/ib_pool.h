@@ -7,7 +7,7 @@
 
 typedef struct ib_pool ib_pool;
 
-/// One job's body: called once for each index 0..<n, index 0 on the calling thread.
+/// One job's body: called once for each index 0..<n.
 typedef void (*ib_pool_fn)(void *context, int index);
 
 /// A team of `threads` (≥ 1): the caller plus threads − 1 workers. Workers spin for up to
@@ -17,8 +17,10 @@ ib_pool *ib_pool_create(int threads, int spin_us);
 /// Stops and joins the workers.
 void ib_pool_destroy(ib_pool *pool);
 
-/// Runs fn(context, i) for i in 0..<n (n ≤ threads), index i > 0 on worker i, and returns when
-/// all have returned. One caller at a time; fn must not call ib_pool_run on the same pool.
+/// Runs fn(context, i) once for each i in 0..<n and returns when all have returned. The caller and
+/// the workers claim indices as they come free (a worker the OS has not scheduled yet leaves its
+/// share to the others), so index i says nothing about the thread; each runs on one thread at a
+/// time. One caller at a time; fn must not call ib_pool_run on the same pool.
 void ib_pool_run(ib_pool *pool, int n, ib_pool_fn fn, void *context);
 
 /// Jobs that found at least one worker asleep (it had to be woken), since creation.
