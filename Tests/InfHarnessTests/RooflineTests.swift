@@ -4,6 +4,7 @@
 import XCTest
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 
 final class RooflineTests: XCTestCase {
     func testSmallShape() {

@@ -5,6 +5,7 @@
 import InfCore
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 /// Busy-waits at least `ms` milliseconds on the real clock.
 private func spin(ms: Double) {

@@ -4,6 +4,7 @@
 import XCTest
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 
 final class StatisticsTests: XCTestCase {
     private func seconds(_ xs: [Double]) -> [UInt64] { xs.map { UInt64($0 * 1e9) } }
