@@ -56,6 +56,10 @@ let package = Package(
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
         .testTarget(name: "InfTrainTests", dependencies: ["InfTrain"]),
         .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
+        // The measurement tests that need no models (sampler, statistics, roofline and bandwidth).
+        .testTarget(name: "InfMeasureTests", dependencies: ["InfMeasure"]),
+        // The rest import both: they share result fixtures (PrinterTests.fixture, …) with the
+        // suite-runner and plan tests.
         .testTarget(name: "InfHarnessTests", dependencies: ["InfMeasure", "InfHarness"]),
         .testTarget(name: "CLITests", dependencies: ["infbench"], exclude: ["HostileInputs.json"]),
     ],
