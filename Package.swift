@@ -35,14 +35,18 @@ let package = Package(
         .target(name: "InfTrain", dependencies: ["InfCore", "InfModels"]),
         // Optimisation techniques, one file each, behind the `Technique` protocol.
         .target(name: "InfTechniques", dependencies: ["InfCore", "InfModels", "InfTrain"]),
-        // Timing, statistics, environment, the suite runner, results and printers. The measurement,
-        // statistics, result and printer files import only Foundation, InfCore and InfFormats; the
-        // suite runner, plans and scenarios use the models and techniques.
-        .target(name: "InfHarness", dependencies: ["InfCore", "InfModels", "InfTechniques"]),
+        // Measurement without the models or the training engine: the engine, sampler and statistics,
+        // environment, roofline and bandwidth, the result envelope and its validation, printers, charts,
+        // the HTML report, compare/merge/reproduce, plan files, atomic writes, progress, errors.
+        .target(name: "InfMeasure", dependencies: ["InfCore", "InfFormats"]),
+        // What needs the models and techniques: the suite runner and default suite, the scenarios
+        // (cache, generation, lengths, serving, softmax, distillation, sparse crossover), a plan's job
+        // runner, evaluation sets and quality metrics. Uses InfMeasure (not re-exported).
+        .target(name: "InfHarness", dependencies: ["InfCore", "InfMeasure", "InfModels", "InfTechniques"]),
 
         // MARK: The CLI (argument parsing and wiring only)
         .executableTarget(name: "infbench", dependencies: [
-            "InfCore", "InfModels", "InfTrain", "InfTechniques", "InfHarness",
+            "InfCore", "InfModels", "InfTrain", "InfTechniques", "InfMeasure", "InfHarness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -52,7 +56,11 @@ let package = Package(
         .testTarget(name: "InfModelsTests", dependencies: ["InfModels"], exclude: ["Fixtures"]),
         .testTarget(name: "InfTrainTests", dependencies: ["InfTrain"]),
         .testTarget(name: "InfTechniquesTests", dependencies: ["InfTechniques"]),
-        .testTarget(name: "InfHarnessTests", dependencies: ["InfHarness"]),
+        // The measurement tests that need no models (sampler, statistics, roofline and bandwidth).
+        .testTarget(name: "InfMeasureTests", dependencies: ["InfMeasure"]),
+        // The rest import both: they share result fixtures (PrinterTests.fixture, …) with the
+        // suite-runner and plan tests.
+        .testTarget(name: "InfHarnessTests", dependencies: ["InfMeasure", "InfHarness"]),
         .testTarget(name: "CLITests", dependencies: ["infbench"], exclude: ["HostileInputs.json"]),
     ],
     swiftLanguageModes: [.v5]
@@ -65,14 +73,15 @@ let package = Package(
 // Without -sanitize=fuzzer there is no libFuzzer to link, so a plain `swift build` must not see them.
 // Each is one Fuzz/*Fuzz.swift that defines LLVMFuzzerTestOneInput and ends by handing it to
 // libFuzzer through FuzzDriver (SwiftPM gives every executable its own main, so libFuzzer's is unused).
-// The first two need only the format target, which is why the parsers live in InfFormats.
+// The first two need only the format target, which is why the parsers live in InfFormats; the
+// results fuzzer needs only InfMeasure (result reading, printers, compare, reproduce, charts).
 if Context.environment["INFBENCH_FUZZ"] != nil {
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
     let fuzzNonSources = ["Driver", "corpus", "make_seeds.py"] + ["config", "results", "safetensors", "tokenizer"].map { "\($0).dict" }
     let fuzzers = [("safetensors", "SafetensorsFuzz.swift", "InfFormats"),
                    ("tokenizer", "TokenizerFuzz.swift", "InfFormats"),
                    ("config", "ConfigFuzz.swift", "InfModels"),     // the registry decodes configs
-                   ("results", "ResultsFuzz.swift", "InfHarness")]  // show, compare, reproduce, chart
+                   ("results", "ResultsFuzz.swift", "InfMeasure")]  // show, compare, reproduce, chart
     for (name, file, library) in fuzzers {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: library)],
                                                  path: "Fuzz", exclude: fuzzNonSources + fuzzers.map(\.1).filter { $0 != file },

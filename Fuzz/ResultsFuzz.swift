@@ -6,7 +6,7 @@
 // against itself complete, and the chart reader agrees.
 import Foundation
 import FuzzDriver
-@testable import InfHarness
+@testable import InfMeasure
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

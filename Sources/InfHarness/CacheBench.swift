@@ -4,6 +4,7 @@
 // number of requests with all-unique inputs through the cache.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public enum CacheBench {

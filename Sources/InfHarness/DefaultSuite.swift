@@ -6,6 +6,8 @@
 // code, which models it applies to; the suite itself never names a technique or a model.
 import Foundation
 import InfCore
+import InfMeasure
+import class InfMeasure.Progress  // not Foundation.Progress
 import InfModels
 import InfTechniques
 

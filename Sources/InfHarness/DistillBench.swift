@@ -3,6 +3,7 @@
 // inputs), test accuracy and agreement with the teacher on the whole test split.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public struct DistillRow: Codable, Sendable {

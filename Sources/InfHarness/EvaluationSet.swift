@@ -3,6 +3,7 @@
 // example. Trained models use their whole test split; every other model gets
 // 256 seeded inputs (real text windows where the model carries a text sample).
 import InfCore
+import InfMeasure
 import InfModels
 
 public struct EvaluationSet {

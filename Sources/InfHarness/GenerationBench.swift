@@ -6,6 +6,7 @@
 // times give latency by position.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public enum GenerationBench {

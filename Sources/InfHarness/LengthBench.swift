@@ -7,6 +7,7 @@
 // request once; the engine interleaves the strategies with an A/A copy.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public enum LengthBench {

@@ -5,6 +5,7 @@
 // perfect score (an all-NaN query matrix printed "cos 1.000000").
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 /// Quality over several batches of one evaluation set, accumulated batch by batch so a

@@ -4,6 +4,7 @@
 // the estimate, instead of meeting the OOM killer or an all-day grid.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public enum ResourceCheck {

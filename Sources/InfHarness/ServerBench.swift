@@ -5,6 +5,7 @@
 // rate whose p99 stays under a bound. Every trial is bounded in time.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public struct BatcherPolicy: Codable, Sendable, Equatable {

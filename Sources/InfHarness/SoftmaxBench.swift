@@ -3,6 +3,7 @@
 // tokens/s (alternating repeats), and top-1 agreement with the full softmax.
 import Foundation
 import InfCore
+import InfMeasure
 import InfModels
 
 public enum SoftmaxBench {

@@ -4,6 +4,8 @@
 // first variant, and an A/A copy of it shows the noise floor.
 import Foundation
 import InfCore
+import InfMeasure
+import class InfMeasure.Progress  // not Foundation.Progress
 import InfModels
 import InfTechniques
 
@@ -45,17 +47,22 @@ public struct SuitePlan {
         self.bootstrapResamples = bootstrapResamples
         self.rooflineSize = rooflineSize
     }
+}
 
-    public static let threadPolicy = "one thread count for OpenBLAS and infbench's own loops, never both at once: "
-        + "fp32 linear layers (infbench's packed GEMM) split by rows (≥ 96 rows) or by 32-feature panels (fewer rows) "
-        + "once a product has ≥ 2M multiply–adds, else one thread; other GEMMs of ≥ 512 rows are split by rows over "
-        + "infbench's threads, each calling single-threaded sgemm, smaller ones are threaded by OpenBLAS; attention heads "
-        + "are split once each thread gets ≥ 1M multiply–adds, GELU and LayerNorm rows past 16K elements "
-        + "(OpenBLAS on one thread meanwhile); embedding runs on the calling thread. CNNs: infbench owns the "
-        + "threads and OpenBLAS runs on one throughout (classifier included); a conv of ≥ 600 k multiply-adds per thread "
-        + "splits images (batch ≥ threads) or bands of output rows (batch 1) over infbench's threads, each with its own "
-        + "im2col and sgemm, smaller convs run serially; depthwise planes (≥ 2^17 multiply-adds per thread), pooling "
-        + "planes (≥ 2^16 window reads) and ReLU/ReLU6 (≥ 2^16 elements) split over infbench's threads past those minimums"
+extension SuitePlan {
+    /// The plan's settings as the configuration a result stores (variants as planned).
+    public var configuration: RunConfiguration {
+        RunConfiguration(models: models, variants: techniques.map(\.name), batchSizes: batchSizes, threads: threads,
+                         sequenceLengths: sequenceLengths, minSeconds: policy.minSeconds, minRuns: policy.minRuns,
+                         maxWarmupRuns: policy.maxWarmupRuns, maxWarmupSeconds: policy.maxWarmupSeconds,
+                         inputSeed: inputSeed, bootstrapSeed: bootstrapSeed, bootstrapResamples: bootstrapResamples,
+                         threadPolicy: Engine.threadPolicy)
+    }
+
+    /// The one validation, applied to a plan (see `RunConfiguration.validate`).
+    public func validate(source: RunConfiguration.Source = .commandLine) throws {
+        try configuration.validate(source: source, rooflineSize: rooflineSize)
+    }
 }
 
 public final class SuiteRunner {
@@ -198,7 +205,7 @@ public final class SuiteRunner {
             sequenceLengths: plan.sequenceLengths, minSeconds: plan.policy.minSeconds, minRuns: plan.policy.minRuns,
             maxWarmupRuns: plan.policy.maxWarmupRuns, maxWarmupSeconds: plan.policy.maxWarmupSeconds,
             inputSeed: plan.inputSeed, bootstrapSeed: plan.bootstrapSeed, bootstrapResamples: plan.bootstrapResamples,
-            threadPolicy: SuitePlan.threadPolicy, orderSeed: plan.policy.orderSeed,
+            threadPolicy: Engine.threadPolicy, orderSeed: plan.policy.orderSeed,
             minWarmupSeconds: plan.policy.minWarmupSeconds, rooflineSize: plan.rooflineSize)
         var result = SuiteResult(suite: plan.suite, environment: environment, configuration: configuration,
                                  roofline: plan.threads.compactMap { roofline[$0] }, rows: rows, warnings: warnings,

@@ -8,6 +8,7 @@
 // identical copies: both rows see the same mixture of placements, and the A/A
 // interval covers what is left, the noise.
 import InfCore
+import InfMeasure
 import InfModels
 
 public final class TwinPool<Member> {

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 
 /// Throws one sentence when `output` cannot or must not be written; `inputs` are the
 /// files the command reads (`show X --output X` and `compare A B --output A` are refused).

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfModels
 
 struct Cache: ParsableCommand {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(

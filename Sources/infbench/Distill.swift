@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import InfCore
 import InfHarness
+import InfMeasure
 import InfModels
 import InfTrain
 

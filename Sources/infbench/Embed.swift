@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import InfCore
 import InfHarness
+import InfMeasure
 import InfModels
 
 struct Embed: ParsableCommand {

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfCore
 import InfModels
 import InfTechniques

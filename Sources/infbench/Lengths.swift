@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfModels
 
 struct Lengths: ParsableCommand {

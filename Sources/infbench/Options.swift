@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfModels
 
 /// A comma-separated list of integers, e.g. "1,8,32". An entry that is not an

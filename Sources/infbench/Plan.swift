@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfModels
 import InfTechniques
 
@@ -116,7 +117,7 @@ struct Plan: ParsableCommand {
             models: specs, variants: try techniqueNames(), batchSizes: batch.values, threads: threads.values,
             sequenceLengths: sequenceLengths.values, minSeconds: policy.minSeconds, minRuns: policy.minRuns,
             maxWarmupRuns: policy.maxWarmupRuns, maxWarmupSeconds: policy.maxWarmupSeconds, inputSeed: seed,
-            bootstrapSeed: seed &+ 1, bootstrapResamples: resamples, threadPolicy: SuitePlan.threadPolicy,
+            bootstrapSeed: seed &+ 1, bootstrapResamples: resamples, threadPolicy: Engine.threadPolicy,
             orderSeed: policy.orderSeed, minWarmupSeconds: policy.minWarmupSeconds, rooflineSize: rooflineSize)
         do { try configuration.validate(rooflineSize: rooflineSize) } catch let e as HarnessError { throw ValidationError(e.message) }
         // Every problem is found before anything is written: models resolve, outputs can be written.

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 
 struct PlanJobOptions: ParsableArguments {
     @Option(help: "Run one job of this plan (written by `infbench plan`) instead of a grid.")

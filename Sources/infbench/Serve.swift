@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 import InfModels
 
 struct Serve: ParsableCommand {

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import InfHarness
+import InfMeasure
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a saved result JSON as a table, Markdown, CSV or JSON.")

@@ -2,6 +2,7 @@
 // leaves no temporary file behind and leaves an existing file as it was.
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class AtomicWriteTests: XCTestCase {
     func testWritesAndReplaces() throws {

@@ -2,6 +2,7 @@
 // the way the exponent says.
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 import InfModels
 import XCTest
 

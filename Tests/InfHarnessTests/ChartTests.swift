@@ -7,6 +7,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 /// Elements of an SVG document as XMLParser sees them.
 private final class SVGElements: NSObject, XMLParserDelegate {

@@ -7,6 +7,7 @@ import InfCore
 import InfTechniques
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class CompareTests: XCTestCase {
     /// `n` seeded samples around `centreNs` with ±`spread` relative jitter.

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 import InfCore
 import InfModels
 

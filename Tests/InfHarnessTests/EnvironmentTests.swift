@@ -3,6 +3,7 @@
 // repository and "-dirty" in a modified one.
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class EnvironmentTests: XCTestCase {
     func testCapture() {

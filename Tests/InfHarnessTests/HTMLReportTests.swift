@@ -5,6 +5,7 @@
 import Foundation
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class HTMLReportTests: XCTestCase {
     static func report() throws -> URL {

@@ -5,6 +5,7 @@ import InfModels
 import InfTechniques
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class InterruptTests: XCTestCase {
     func testAnInterruptedRunKeepsItsRowsAndSaysSo() throws {

@@ -2,6 +2,7 @@
 // that covers every request once with less padding than arrival order.
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 import XCTest
 
 final class LengthBenchTests: XCTestCase {

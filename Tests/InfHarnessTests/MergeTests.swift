@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class MergeTests: XCTestCase {
     /// Two jobs per group (repeat 2), batch 1 and 2: jobs 0, 1 (batch 1) and 2, 3 (batch 2).

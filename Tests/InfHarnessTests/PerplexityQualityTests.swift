@@ -4,6 +4,7 @@ import InfCore
 import InfModels
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class PerplexityQualityTests: XCTestCase {
     func testUniformLogitsHaveThePerplexityOfTheVocabulary() {

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class PlanTests: XCTestCase {
     static func configuration(models: [String] = ["encoder-small", "cnn-small"], batch: [Int] = [1, 8], threads: [Int] = [1, 2],

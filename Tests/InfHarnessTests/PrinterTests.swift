@@ -3,6 +3,7 @@
 // round trip and its errors; Markdown tables and the full environment.
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 import InfTechniques
 
 final class PrinterTests: XCTestCase {

@@ -6,6 +6,7 @@
 import XCTest
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 
 final class OutputTargetTests: XCTestCase {
     func testDevicesFIFOsAndDirectoriesAreRefused() throws {

@@ -4,6 +4,7 @@ import Foundation
 import InfCore
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class ReproduceTests: XCTestCase {
     func speedup(_ ratio: Double, halfWidth: Double = 0.01) -> Speedup {

@@ -8,6 +8,7 @@ import InfModels
 import InfTechniques
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 /// Errors of `value` against `schema` ("" when valid), with JSON paths.
 func schemaErrors(_ value: Any, _ schema: [String: Any], root: [String: Any], path: String = "$") -> [String] {

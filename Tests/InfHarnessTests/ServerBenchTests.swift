@@ -4,6 +4,7 @@
 import Foundation
 import InfCore
 @testable import InfHarness
+@testable import InfMeasure
 import InfModels
 import XCTest
 

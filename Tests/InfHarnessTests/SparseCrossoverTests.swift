@@ -4,6 +4,7 @@
 import Foundation
 import InfCore
 import InfHarness
+import InfMeasure
 import XCTest
 
 final class SparseCrossoverTests: XCTestCase {

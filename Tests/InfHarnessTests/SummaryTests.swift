@@ -3,6 +3,7 @@
 // faster/slower only outside it, a faster row says what it costs), best first within a model.
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class SummaryTests: XCTestCase {
     static let longModel = "a-model-whose-name-goes-on-and-on-" + String(repeating: "x", count: 120)

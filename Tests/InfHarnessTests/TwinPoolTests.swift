@@ -2,6 +2,7 @@
 // copy, and the two rows drawing alternately see the same mixture of copies.
 import XCTest
 @testable import InfHarness
+@testable import InfMeasure
 
 final class TwinPoolTests: XCTestCase {
     func testFirstDrawsTakeEveryCopyOnceInOrder() {

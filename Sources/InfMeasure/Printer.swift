@@ -81,7 +81,7 @@ func resultCells(_ row: ResultRow) -> [String] {
 }
 
 /// "1.02× [0.98–1.05] ~noise"
-func speedupCell(_ s: Speedup) -> String {
+public func speedupCell(_ s: Speedup) -> String {
     let text = "\(fixed(s.ratio, 2))× [\(fixed(s.low, 2))–\(fixed(s.high, 2))]"
     return s.withinNoise ? "\(text) \(withinNoiseMark)" : text
 }
@@ -162,13 +162,13 @@ func isDebug(_ env: EnvironmentInfo) -> Bool {
 
 // MARK: Number formatting
 
-func fixed(_ x: Double, _ decimals: Int) -> String {
+public func fixed(_ x: Double, _ decimals: Int) -> String {
     guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
     return String(format: "%.\(decimals)f", x)
 }
 
 /// About four significant digits without exponent: 0.1234, 1.234, 12.34, 123.4, 1234.
-func fourDigits(_ x: Double) -> String {
+public func fourDigits(_ x: Double) -> String {
     let m = abs(x)
     let decimals = m >= 1000 ? 0 : m >= 100 ? 1 : m >= 10 ? 2 : m >= 1 ? 3 : 4
     return fixed(x, decimals)

@@ -80,5 +80,5 @@ func bandwidthLine(_ points: [BandwidthPoint]?) -> String? {
 
 extension Array {
     /// nil for an empty array (an optional JSON field left out rather than written as []).
-    var nilIfEmpty: [Element]? { isEmpty ? nil : self }
+    public var nilIfEmpty: [Element]? { isEmpty ? nil : self }
 }

@@ -88,7 +88,7 @@ func readLoadAverage() -> [Double] {
 }
 
 /// Now, ISO 8601 in UTC, whole seconds: "2025-01-31T12:00:00Z".
-func iso8601UTC(_ date: Date) -> String {
+public func iso8601UTC(_ date: Date) -> String {
     let formatter = ISO8601DateFormatter()
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.formatOptions = [.withInternetDateTime]
@@ -96,7 +96,7 @@ func iso8601UTC(_ date: Date) -> String {
 }
 
 /// gethostname(2) directly: Foundation's hostName may block on a DNS lookup.
-func readHostName() -> String {
+public func readHostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
     let name = String(cString: buffer)
@@ -133,7 +133,7 @@ func readOSDescription() -> String {
 /// The working tree's commit, `git rev-parse --short=12 HEAD`, with "-dirty"
 /// when tracked files have changes; "unknown" when git is absent, fails, or
 /// takes longer than a few seconds.
-/// The checkout this binary was built from (Sources/InfHarness/ → repository root), so the
+/// The checkout this binary was built from (Sources/InfMeasure/ → repository root), so the
 /// commit recorded is the binary's, whatever directory infbench runs in; the current
 /// directory when that tree is gone (a copied binary).
 let sourceTreeDirectory: String = {

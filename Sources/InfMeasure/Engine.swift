@@ -76,6 +76,18 @@ public struct WorkloadPoint: Sendable {
 
 /// The statistical settings every group of a run shares.
 public struct Engine {
+    /// How the runs split work over threads, recorded in every result's configuration.
+    public static let threadPolicy = "one thread count for OpenBLAS and infbench's own loops, never both at once: "
+        + "fp32 linear layers (infbench's packed GEMM) split by rows (≥ 96 rows) or by 32-feature panels (fewer rows) "
+        + "once a product has ≥ 2M multiply–adds, else one thread; other GEMMs of ≥ 512 rows are split by rows over "
+        + "infbench's threads, each calling single-threaded sgemm, smaller ones are threaded by OpenBLAS; attention heads "
+        + "are split once each thread gets ≥ 1M multiply–adds, GELU and LayerNorm rows past 16K elements "
+        + "(OpenBLAS on one thread meanwhile); embedding runs on the calling thread. CNNs: infbench owns the "
+        + "threads and OpenBLAS runs on one throughout (classifier included); a conv of ≥ 600 k multiply-adds per thread "
+        + "splits images (batch ≥ threads) or bands of output rows (batch 1) over infbench's threads, each with its own "
+        + "im2col and sgemm, smaller convs run serially; depthwise planes (≥ 2^17 multiply-adds per thread), pooling "
+        + "planes (≥ 2^16 window reads) and ReLU/ReLU6 (≥ 2^16 elements) split over infbench's threads past those minimums"
+
     public var policy: MeasurementPolicy
     public var bootstrapResamples: Int
     public var bootstrapSeed: UInt64
@@ -138,7 +150,7 @@ public struct Engine {
 }
 
 /// FNV-1a of a string: a seed component that is the same in every process (Hasher is not).
-func stableHash(_ s: String) -> UInt64 {
+public func stableHash(_ s: String) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
     return h
@@ -146,7 +158,7 @@ func stableHash(_ s: String) -> UInt64 {
 
 extension Engine {
     /// Warnings every result carries when they apply: few samples, a busy machine, a forced OpenBLAS core.
-    static func standardWarnings(_ environment: EnvironmentInfo, policy: MeasurementPolicy) -> [String] {
+    public static func standardWarnings(_ environment: EnvironmentInfo, policy: MeasurementPolicy) -> [String] {
         var warnings: [String] = []
         if policy.minRuns < 5 {
             warnings.append("--min-runs \(policy.minRuns): with fewer than 5 samples the bootstrap intervals mean little.")
@@ -169,7 +181,7 @@ extension Engine {
             models: models, variants: variants, batchSizes: batchSizes, threads: threads, sequenceLengths: sequenceLengths,
             minSeconds: policy.minSeconds, minRuns: policy.minRuns, maxWarmupRuns: policy.maxWarmupRuns,
             maxWarmupSeconds: policy.maxWarmupSeconds, inputSeed: seed, bootstrapSeed: bootstrapSeed,
-            bootstrapResamples: bootstrapResamples, threadPolicy: SuitePlan.threadPolicy, orderSeed: policy.orderSeed,
+            bootstrapResamples: bootstrapResamples, threadPolicy: Engine.threadPolicy, orderSeed: policy.orderSeed,
             minWarmupSeconds: policy.minWarmupSeconds, workload: workload)
         var result = SuiteResult(kind: kind, suite: name, environment: environment, configuration: configuration, roofline: [],
                                  rows: rows, warnings: Self.standardWarnings(environment, policy: policy) + warnings)

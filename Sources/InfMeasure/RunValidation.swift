@@ -89,22 +89,6 @@ extension RunConfiguration {
     }
 }
 
-extension SuitePlan {
-    /// The plan's settings as the configuration a result stores (variants as planned).
-    public var configuration: RunConfiguration {
-        RunConfiguration(models: models, variants: techniques.map(\.name), batchSizes: batchSizes, threads: threads,
-                         sequenceLengths: sequenceLengths, minSeconds: policy.minSeconds, minRuns: policy.minRuns,
-                         maxWarmupRuns: policy.maxWarmupRuns, maxWarmupSeconds: policy.maxWarmupSeconds,
-                         inputSeed: inputSeed, bootstrapSeed: bootstrapSeed, bootstrapResamples: bootstrapResamples,
-                         threadPolicy: SuitePlan.threadPolicy)
-    }
-
-    /// The one validation, applied to a plan (see `RunConfiguration.validate`).
-    public func validate(source: RunConfiguration.Source = .commandLine) throws {
-        try configuration.validate(source: source, rooflineSize: rooflineSize)
-    }
-}
-
 /// Two models whose rows carry the same name (`--model x,x`, or two folders both
 /// called `enc`) would be matched against each other by compare and reproduce.
 public func checkDistinctModelNames(_ models: [(spec: String, name: String)]) throws {

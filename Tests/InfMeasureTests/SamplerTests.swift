@@ -4,7 +4,7 @@
 // hold exactly on a loaded machine; the real clock is checked separately.
 import InfCore
 import XCTest
-@testable import InfHarness
+@testable import InfMeasure
 
 /// Busy-waits at least `ms` milliseconds on the real clock.
 private func spin(ms: Double) {

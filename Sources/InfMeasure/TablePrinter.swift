@@ -66,7 +66,7 @@ public struct TablePrinter: ResultPrinter {
 
 /// Columns padded to their widest cell (counted in Characters, which is what
 /// a terminal shows for the symbols used here: ×, –, Δ, —), with a rule under the header.
-func alignedTable(header: [String], numeric: [Bool], rows: [[String]]) -> [String] {
+public func alignedTable(header: [String], numeric: [Bool], rows: [[String]]) -> [String] {
     var widths = header.map(\.count)
     for row in rows {
         for (i, cell) in row.enumerated() where i < widths.count {
