@@ -22,7 +22,7 @@ deps:            ## install libopenblas-dev and pkg-config when missing (needs r
 build: deps      ## release build of the infbench binary
 	$(SWIFT) build -c release --product infbench
 
-run: build       ## the default suite: which technique is worth it here (~8 min on 2 cores; summary first; ARGS="--full --html r.html")
+run: build       ## the default suite: which technique is worth it here (~5 min on 2 cores; summary first; ARGS="--full --html r.html")
 	@# fortunes-lm's pruning+ft rows train on its training split: written from the fortunes package when it is installed (0.4 s)
 	@[ -f $(LM_DATA)/train.txt ] || [ ! -f /usr/share/games/fortunes/fortunes ] || python3 Models/fortunes-lm/prepare-corpus.py $(LM_DATA) > /dev/null || true
 	$(RELEASE) run $(ARGS)

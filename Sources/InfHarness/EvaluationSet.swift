@@ -64,7 +64,8 @@ public struct EvaluationSet {
         for (b, input) in batches.enumerated() {
             let ref = reference.forward(input, in: context) // copied: a variant sharing the model object overwrites its buffer
             for (i, v) in variants.enumerated() {
-                let out = v.forward(input, in: context)
+                // The baseline itself (the suite's first variant) is the reference: not run twice.
+                let out = v === reference ? ref : v.forward(input, in: context)
                 acc[i].add(reference: ref, output: out)
                 if let targets { acc[i].addNegativeLogLikelihood(output: out, targets: targets[b]) }
                 if labels != nil { predicted[i] += argmax(out) }

@@ -15,8 +15,10 @@ extension Techniques {
         FP32OpenBLAS.name: "a GEMM-library comparison (infbench's packed fp32 kernel against OpenBLAS), not a technique to apply",
     ]
 
-    /// Epochs of fine-tuning after pruning in the default suite (the CLI's default is 2; one keeps the suite near five minutes).
-    public static let defaultFineTuneEpochs = 1
+    /// Fine-tuning after pruning in the default suite: a quarter of an epoch (the CLI's default is 2).
+    /// At one epoch the teachers' five +ft rows trained for 5 of the suite's 8⅓ minutes (2 cores, load ~4);
+    /// the row's name ("+ft:0.25") and note say how much training it got.
+    public static let defaultFineTuneEpochs = 0.25
 
     /// Every catalogue technique with its placeholder filled in, baselines left out, and every
     /// pruning technique also with fine-tuning ("+ft"), e.g. fp16, …, prune-heads:0.5, prune-heads:0.5+ft.
@@ -33,7 +35,7 @@ extension Techniques {
         }
         // The "+ft" catalogue entry is a modifier of every pruning technique.
         if catalogue.contains(where: { $0.name.contains("+ft") }) {
-            specs += specs.filter { $0.hasPrefix("prune-") }.map { "\($0)+ft:\(defaultFineTuneEpochs)" }
+            specs += specs.filter { $0.hasPrefix("prune-") }.map { "\($0)+ft:\(FineTuned.format(defaultFineTuneEpochs))" }
         }
         return specs
     }

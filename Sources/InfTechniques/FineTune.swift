@@ -1,7 +1,8 @@
 // Fine-tuning after pruning: "prune-…+ft" (or "+ft:E") prunes as the base technique does, then
 // trains the pruned model briefly:
 //   a classifier (config infbench_dataset): E epochs on the dataset's training split, with the
-//     trainer `infbench distill` uses;
+//     trainer `infbench distill` uses; E below 1 is one pass over that share of the split (its
+//     first examples: the generated splits are prefix-stable);
 //   a language model trained on text (fortunes-lm): E rounds of `LanguageModelFineTune.stepsPerRound`
 //     steps of next-token loss on random windows of its training split (train.txt, `make lm-data`),
 //     with the trainer `infbench train-lm` uses. A whole epoch of that split (~600 steps) would take
@@ -15,12 +16,13 @@ import InfTrain
 
 public struct FineTuned: Technique {
     public let base: Technique
-    public let epochs: Int
+    /// Whole epochs (1…100), or a share of one (0 < E < 1).
+    public let epochs: Double
     /// Adam at a small learning rate: the pruned weights are close to a good solution already.
     public static let learningRate: Float = 5e-4
     public static let batchSize = 64
 
-    public init(base: Technique, epochs: Int) {
+    public init(base: Technique, epochs: Double) {
         self.base = base
         self.epochs = epochs
     }
@@ -29,10 +31,10 @@ public struct FineTuned: Technique {
     public static func parse(_ spec: String, base parseBase: (String) throws -> Technique) throws -> FineTuned? {
         guard let range = spec.range(of: "+ft") else { return nil }
         let baseSpec = String(spec[..<range.lowerBound]), rest = spec[range.upperBound...]
-        var epochs = 2
+        var epochs = 2.0
         if !rest.isEmpty {
-            guard rest.hasPrefix(":"), let e = Int(rest.dropFirst()), (1...100).contains(e) else {
-                throw TechniqueError(message: "technique \"\(spec)\": write +ft or +ft:E with 1 ≤ E ≤ 100 epochs, e.g. \(baseSpec)+ft:3.")
+            guard rest.hasPrefix(":"), let e = Double(rest.dropFirst()), (0 < e && e < 1) || (1...100).contains(e) && e == e.rounded() else {
+                throw TechniqueError(message: "technique \"\(spec)\": write +ft or +ft:E with 1 ≤ E ≤ 100 epochs, or a share of one epoch 0 < E < 1, e.g. \(baseSpec)+ft:3 or \(baseSpec)+ft:0.25.")
             }
             epochs = e
         }
@@ -43,7 +45,17 @@ public struct FineTuned: Technique {
         return FineTuned(base: base, epochs: epochs)
     }
 
-    public var name: String { "\(base.name)+ft" + (epochs == 2 ? "" : ":\(epochs)") }
+    public var name: String { "\(base.name)+ft" + (epochs == 2 ? "" : ":\(Self.format(epochs))") }
+
+    /// "3" for whole epochs, "0.25" for a share of one: as written after "+ft:".
+    public static func format(_ epochs: Double) -> String {
+        epochs == epochs.rounded() ? String(Int(epochs)) : String(epochs)
+    }
+
+    /// Training examples of a share of one epoch (all of them for whole epochs).
+    func trainingCount(_ spec: DatasetSpec) -> Int {
+        epochs < 1 ? max(1, Int((epochs * Double(spec.train)).rounded())) : spec.train
+    }
 
     /// What runs is the pruned model; how it was fine-tuned depends on the model (see `describe`).
     public var executes: String {
@@ -55,9 +67,10 @@ public struct FineTuned: Technique {
         if original.config.dataset == nil, original.model is any CausalLanguageModel {
             let lm = LanguageModelFineTune.self
             let context = (original.model as? any CausalLanguageModel)?.maxPositions ?? 0
-            recipe = "fine-tuned \(epochs * lm.stepsPerRound) steps × \(lm.batchSize) windows of \(context) tokens, next-token loss, AdamW lr \(lm.learningRate), seed \(lm.seed)"
+            recipe = "fine-tuned \(lm.steps(epochs)) steps × \(lm.batchSize) windows of \(context) tokens, next-token loss, AdamW lr \(lm.learningRate), seed \(lm.seed)"
         } else {
-            recipe = "fine-tuned \(epochs) epoch(s), Adam lr \(Self.learningRate), batch \(Self.batchSize)"
+            let share = epochs < 1 ? original.config.dataset.map { "one pass over the first \(trainingCount($0)) of \($0.train) training examples" } : nil
+            recipe = "fine-tuned \(share ?? "\(Self.format(epochs)) epoch(s)"), Adam lr \(Self.learningRate), batch \(Self.batchSize)"
         }
         return [base.describe(applied, original: original), recipe].compactMap { $0 }.joined(separator: "; ")
     }
@@ -76,8 +89,8 @@ public struct FineTuned: Technique {
         if base is PruneUnstructured {
             for p in trainable.parameters where p.decays { p.mask = p.value.storage.map { $0 == 0 ? 0 : 1 } }
         }
-        let options = TrainingOptions(epochs: epochs, batchSize: Self.batchSize, optimizer: .adam, learningRate: Self.learningRate, seed: 1)
-        Trainer.train(trainable, data: spec.generate(.train), validation: spec.generate(.validation, count: 0), options: options)
+        let options = TrainingOptions(epochs: max(1, Int(epochs)), batchSize: Self.batchSize, optimizer: .adam, learningRate: Self.learningRate, seed: 1)
+        Trainer.train(trainable, data: spec.generate(.train, count: trainingCount(spec)), validation: spec.generate(.validation, count: 0), options: options)
         let tuned = try model.rebuilt(tensors: Dictionary(uniqueKeysWithValues: trainable.namedTensors()),
                                       label: "\(loaded.model.name) fine-tuned")
         // Store and multiply as the base technique does: CSR for unstructured pruning, dense otherwise.
@@ -89,13 +102,16 @@ public struct FineTuned: Technique {
 
 /// How a pruned language model is fine-tuned, and where its training text comes from.
 public enum LanguageModelFineTune {
-    /// Steps per "+ft" round (+ft is 2 rounds, the default suite's +ft:1 one): 16 windows of the
+    /// Steps per "+ft" round (+ft is 2 rounds, +ft:0.25 a quarter of one): 16 windows of the
     /// model's context each, so a round reads 50 × 16 × 64 = 51 k tokens of fortunes-lm's 605 k.
     public static let stepsPerRound = 50
     public static let batchSize = 16
     /// A third of the peak fortunes-lm was trained at (3e-3): the pruned weights start near a solution.
     public static let learningRate: Float = 1e-3
     public static let seed: UInt64 = 1
+
+    /// Steps of `epochs` rounds (at least one).
+    public static func steps(_ epochs: Double) -> Int { max(1, Int((epochs * Double(stepsPerRound)).rounded())) }
 
     /// Where the training split may be: beside the checkpoint, or where `make lm-data` (or
     /// `make lm-splits`) writes it for a bundled model, .build/lm-data of the source tree holding Models/<name>.
@@ -148,7 +164,7 @@ extension FineTuned {
         guard train.ids.count > context + 1 else {
             throw TechniqueError(message: "\(name): the training split (\(train.ids.count) tokens) is shorter than one window of \(context + 1).")
         }
-        let options = LanguageModelTrainingOptions(steps: epochs * lm.stepsPerRound, batchSize: lm.batchSize, contextLength: context,
+        let options = LanguageModelTrainingOptions(steps: lm.steps(epochs), batchSize: lm.batchSize, contextLength: context,
                                                    learningRate: lm.learningRate, seed: lm.seed)
         LanguageModelTrainer.train(trainable, train: train, options: options, logEvery: options.steps, validate: { .nan })
         let named = Dictionary(uniqueKeysWithValues: trainable.namedTensors())

@@ -39,7 +39,7 @@ public enum Techniques {
         ("prune-ffn:F", "remove share F of FFN neurons in every layer by weight-norm importance; smaller dense model (transformers)"),
         ("prune-channels:F", "remove share F of conv channels in every stage by filter L1 norm (CNN), or of the expanded channels in every block (EfficientNet); smaller dense model"),
         (DistilledStudent.name, "the teacher's distilled student (<task>-distilled, trained by `infbench distill`) measured in its place: teachers only"),
-        ("prune-unstructured:S+ft", "any pruning technique + \"+ft\" or \"+ft:E\": prune, then fine-tune E epochs (default 2) on the model's dataset (models trained by `infbench distill`), or, on a language model trained on text, E × 50 steps of next-token loss on its training split (`make lm-data`)"),
+        ("prune-unstructured:S+ft", "any pruning technique + \"+ft\" or \"+ft:E\": prune, then fine-tune E epochs (default 2; 0 < E < 1: one pass over that share of the split) on the model's dataset (models trained by `infbench distill`), or, on a language model trained on text, E × 50 steps of next-token loss on its training split (`make lm-data`)"),
     ]
 
     /// Parses a technique as typed (`fp32`); throws one sentence for an unknown name.

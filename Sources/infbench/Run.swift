@@ -10,7 +10,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark grid: model × technique × batch size × threads.",
         discussion: """
-        With neither --model nor --techniques, runs the default suite (about eight minutes on 2 cores): every bundled model \
+        With neither --model nor --techniques, runs the default suite (about five minutes on 2 cores): every bundled model \
         (and the real ones `make models` fetched) × every catalogue technique that applies to it, at batch 1 and 32 on all \
         cores, then the runtime techniques (threads, KV cache, adaptive softmax, prediction cache, dynamic batching) where \
         they apply; it prints a summary that fits 120 columns (--full adds every row). Otherwise it runs the grid asked \

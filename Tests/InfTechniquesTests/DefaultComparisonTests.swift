@@ -16,7 +16,7 @@ final class DefaultComparisonTests: XCTestCase {
         XCTAssertEqual(Set(specs).count, specs.count, "no technique twice")
         for spec in specs { _ = try Techniques.parse(spec) }
         for pruning in specs where pruning.hasPrefix("prune-") && !pruning.contains("+ft") {
-            XCTAssertTrue(specs.contains("\(pruning)+ft:\(Techniques.defaultFineTuneEpochs)"), "\(pruning) without its fine-tuned form")
+            XCTAssertTrue(specs.contains("\(pruning)+ft:\(FineTuned.format(Techniques.defaultFineTuneEpochs))"), "\(pruning) without its fine-tuned form")
         }
         XCTAssertTrue(specs.contains(DistilledStudent.name))
     }

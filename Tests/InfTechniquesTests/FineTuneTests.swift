@@ -27,7 +27,11 @@ final class FineTuneTests: XCTestCase {
         XCTAssertEqual(try Techniques.parse("prune-unstructured:0.9+ft").name, "prune-unstructured:0.9+ft")
         XCTAssertEqual(try Techniques.parse("prune-channels:0.5+ft:3").name, "prune-channels:0.5+ft:3")
         XCTAssertThrowsError(try Techniques.parse("fp16+ft")) { XCTAssert("\($0)".contains("not a pruning technique"), "\($0)") }
-        XCTAssertThrowsError(try Techniques.parse("prune-ffn:0.5+ft:0")) { XCTAssert("\($0)".contains("1 ≤ E ≤ 100"), "\($0)") }
+        XCTAssertEqual(try Techniques.parse("prune-channels:0.5+ft:0.25").name, "prune-channels:0.5+ft:0.25")
+        XCTAssertEqual((try Techniques.parse("prune-channels:0.5+ft:1.0") as? FineTuned)?.name, "prune-channels:0.5+ft:1")
+        for bad in ["0", "1.5", "101", "-1", "nan", "x"] {
+            XCTAssertThrowsError(try Techniques.parse("prune-ffn:0.5+ft:\(bad)"), bad) { XCTAssert("\($0)".contains("1 ≤ E ≤ 100"), "\($0)") }
+        }
         XCTAssertThrowsError(try Techniques.parse("prune-ffn:0.5+ftx"))
     }
 
@@ -54,6 +58,28 @@ final class FineTuneTests: XCTestCase {
         let pruned = try technique.apply(to: loaded), tuned = try FineTuned(base: technique, epochs: 3).apply(to: loaded)
         XCTAssertEqual(tuned.parameterCount, pruned.parameterCount)
         XCTAssertLessThan(meanLoss(tuned, train), meanLoss(pruned, train))
+    }
+
+    /// "+ft:0.25" (the default suite's): one pass over the split's first quarter, and the note says so.
+    func testAShareOfAnEpochTrainsOnTheFirstExamples() throws {
+        let loaded = try tinyLoadedCNN()
+        let spec = loaded.config.dataset!
+        let technique = PruneStructured(unit: .channels, fraction: 0.5)
+        let quarter = FineTuned(base: technique, epochs: 0.25)
+        XCTAssertEqual(quarter.trainingCount(spec), 32)
+        XCTAssertEqual(FineTuned(base: technique, epochs: 2).trainingCount(spec), 128)
+        let tuned = try quarter.apply(to: loaded)
+        let note = try XCTUnwrap(quarter.describe(tuned, original: loaded))
+        XCTAssertTrue(note.contains("one pass over the first 32 of 128 training examples"), note)
+        XCTAssertNotEqual(matrices(tuned), matrices(try technique.apply(to: loaded)), "it trained")
+        XCTAssertEqual(LanguageModelFineTune.steps(0.25), 13, "a language model's quarter round")
+        XCTAssertEqual(LanguageModelFineTune.steps(2), 2 * LanguageModelFineTune.stepsPerRound)
+    }
+
+    func matrices(_ model: InferenceModel) -> [[Float]] {
+        var out: [[Float]] = []
+        _ = model.transformingWeights { _, w in out.append(w.dense().storage); return w }
+        return out
     }
 
     func testModelsWithoutADatasetAreRefused() throws {
