@@ -11,10 +11,10 @@ struct Run: ParsableCommand {
         abstract: "Run a benchmark grid: model × technique × batch size × threads.",
         discussion: """
         With neither --model nor --techniques, runs the default suite (about five minutes on 2 cores): every bundled model \
-        (and the real ones `make models` fetched) × every catalogue technique that applies to it, at batch 1 and 32 on all \
-        cores, then the runtime techniques (threads, KV cache, adaptive softmax, prediction cache, dynamic batching) where \
-        they apply; it prints a summary that fits 120 columns (--full adds every row). Otherwise it runs the grid asked \
-        for. Variants of one (model, batch, threads) group run interleaved; every raw sample is kept in the JSON output.
+        (and the real ones `make models` fetched) × every catalogue technique that applies to it, at batch 1 and a large \
+        batch (32, or 16 or 8 for a heavy model) on all cores, then the runtime techniques (threads, KV cache, adaptive \
+        softmax, prediction cache, dynamic batching) where they apply; it prints a summary that fits 120 columns (--full \
+        adds every row). Otherwise it runs the grid asked for. Variants of one (model, batch, threads) group run interleaved; every raw sample is kept in the JSON output.
         """)
 
     @Option(name: .customLong("model"), help: "Bundled model name or model directory/config.json; repeat or comma-separate. (default: every bundled model but the distilled students)")
