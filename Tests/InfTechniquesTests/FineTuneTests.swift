@@ -60,7 +60,7 @@ final class FineTuneTests: XCTestCase {
         XCTAssertLessThan(meanLoss(tuned, train), meanLoss(pruned, train))
     }
 
-    /// "+ft:0.25" (the default suite's): one pass over the split's first quarter, and the note says so.
+    /// "+ft:0.25": one pass over the split's first quarter, and the note says so.
     func testAShareOfAnEpochTrainsOnTheFirstExamples() throws {
         let loaded = try tinyLoadedCNN()
         let spec = loaded.config.dataset!
