@@ -18,17 +18,7 @@ public struct BF16Weights: LinearWeights {
 
     /// Rounds each weight (OC, C) to the nearest bf16 and packs it.
     public init(_ weight: Tensor) {
-        precondition(weight.rank == 2, "bf16 weights are (out, in), got \(weight.shape)")
-        let (n, k) = (weight.shape[0], weight.shape[1])
-        outFeatures = n
-        inFeatures = k
-        let words = ib_bf16_packed_words(n, k)
-        packed = [UInt32](unsafeUninitializedCapacity: words) { buf, initialized in
-            weight.storage.withUnsafeBufferPointer { w in
-                if words > 0 { ib_bf16_pack(buf.baseAddress!, w.baseAddress!, n, k) }
-            }
-            initialized = words
-        }
+        (packed, outFeatures, inFeatures) = packedPanels(weight, "bf16", count: { ib_bf16_packed_words($0, $1) }) { ib_bf16_pack($0, $1, $2, $3) }
     }
 
     /// Bytes as stored: 2 per weight, plus the zero padding of the last panel (N up to a
@@ -37,13 +27,7 @@ public struct BF16Weights: LinearWeights {
 
     /// The weights as fp32 (N, K): the bf16 values exactly.
     public func dense() -> Tensor {
-        var out = Tensor(zeros: [outFeatures, inFeatures])
-        packed.withUnsafeBufferPointer { p in
-            out.storage.withUnsafeMutableBufferPointer { o in
-                if !o.isEmpty { ib_bf16_unpack(o.baseAddress!, p.baseAddress!, outFeatures, inFeatures) }
-            }
-        }
-        return out
+        unpackedPanels(packed, n: outFeatures, k: inFeatures) { ib_bf16_unpack($0, $1, $2, $3) }
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
