@@ -12,17 +12,12 @@ public struct Int8WeightOnlyTechnique: BlockQuantTechnique {
 
 /// A weight-only block format (int8-weights, q4): every weight matrix re-stored as
 /// BlockQuantWeights of `format`; the two techniques differ in nothing else.
-public protocol BlockQuantTechnique: Technique {
-    static var name: String { get }
+public protocol BlockQuantTechnique: WeightFormatTechnique {
     static var format: BlockQuantWeights.Format { get }
 }
 
 extension BlockQuantTechnique {
-    public var name: String { Self.name }
-
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in BlockQuantWeights(w.dense(), format: Self.format) }
-    }
+    public static func stored(_ dense: Tensor) -> any LinearWeights { BlockQuantWeights(dense, format: format) }
 
     /// What runs for the format.
     public var executes: String {
