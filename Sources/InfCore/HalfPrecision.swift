@@ -51,52 +51,44 @@ public func floatFromFP16Bits(_ b: UInt16) -> Float {
 
 /// dst[i] = bf16Bits(src[i]); the buffers must have equal counts.
 public func convertToBF16(_ src: UnsafeBufferPointer<Float>, into dst: UnsafeMutableBufferPointer<UInt16>) {
-    precondition(src.count == dst.count, "convertToBF16: \(src.count) sources for \(dst.count) destinations")
-    for i in 0..<src.count { dst[i] = bf16Bits(src[i]) }
+    convertEach(src, into: dst, "convertToBF16", bf16Bits)
 }
 
 /// dst[i] = floatFromBF16Bits(src[i]); the buffers must have equal counts.
 public func convertFromBF16(_ src: UnsafeBufferPointer<UInt16>, into dst: UnsafeMutableBufferPointer<Float>) {
-    precondition(src.count == dst.count, "convertFromBF16: \(src.count) sources for \(dst.count) destinations")
-    for i in 0..<src.count { dst[i] = floatFromBF16Bits(src[i]) }
+    convertEach(src, into: dst, "convertFromBF16", floatFromBF16Bits)
 }
 
 /// dst[i] = fp16Bits(src[i]); the buffers must have equal counts.
 public func convertToFP16(_ src: UnsafeBufferPointer<Float>, into dst: UnsafeMutableBufferPointer<UInt16>) {
-    precondition(src.count == dst.count, "convertToFP16: \(src.count) sources for \(dst.count) destinations")
-    for i in 0..<src.count { dst[i] = fp16Bits(src[i]) }
+    convertEach(src, into: dst, "convertToFP16", fp16Bits)
 }
 
 /// dst[i] = floatFromFP16Bits(src[i]); the buffers must have equal counts.
 public func convertFromFP16(_ src: UnsafeBufferPointer<UInt16>, into dst: UnsafeMutableBufferPointer<Float>) {
-    precondition(src.count == dst.count, "convertFromFP16: \(src.count) sources for \(dst.count) destinations")
-    for i in 0..<src.count { dst[i] = floatFromFP16Bits(src[i]) }
+    convertEach(src, into: dst, "convertFromFP16", floatFromFP16Bits)
 }
 
-public func convertToBF16(_ src: [Float]) -> [UInt16] {
-    [UInt16](unsafeUninitializedCapacity: src.count) { dst, initialized in
-        src.withUnsafeBufferPointer { convertToBF16($0, into: dst) }
-        initialized = src.count
-    }
+/// dst[i] = convert(src[i]), after checking the counts match (`name` says who asked).
+@inline(__always)
+private func convertEach<S, D>(_ src: UnsafeBufferPointer<S>, into dst: UnsafeMutableBufferPointer<D>, _ name: String,
+                               _ convert: (S) -> D) {
+    precondition(src.count == dst.count, "\(name): \(src.count) sources for \(dst.count) destinations")
+    for i in 0..<src.count { dst[i] = convert(src[i]) }
 }
 
-public func convertFromBF16(_ src: [UInt16]) -> [Float] {
-    [Float](unsafeUninitializedCapacity: src.count) { dst, initialized in
-        src.withUnsafeBufferPointer { convertFromBF16($0, into: dst) }
-        initialized = src.count
-    }
-}
+public func convertToBF16(_ src: [Float]) -> [UInt16] { converted(src, convertToBF16) }
 
-public func convertToFP16(_ src: [Float]) -> [UInt16] {
-    [UInt16](unsafeUninitializedCapacity: src.count) { dst, initialized in
-        src.withUnsafeBufferPointer { convertToFP16($0, into: dst) }
-        initialized = src.count
-    }
-}
+public func convertFromBF16(_ src: [UInt16]) -> [Float] { converted(src, convertFromBF16) }
 
-public func convertFromFP16(_ src: [UInt16]) -> [Float] {
-    [Float](unsafeUninitializedCapacity: src.count) { dst, initialized in
-        src.withUnsafeBufferPointer { convertFromFP16($0, into: dst) }
+public func convertToFP16(_ src: [Float]) -> [UInt16] { converted(src, convertToFP16) }
+
+public func convertFromFP16(_ src: [UInt16]) -> [Float] { converted(src, convertFromFP16) }
+
+/// A new array of src.count elements filled by the buffer form of a conversion.
+private func converted<S, D>(_ src: [S], _ convert: (UnsafeBufferPointer<S>, UnsafeMutableBufferPointer<D>) -> Void) -> [D] {
+    [D](unsafeUninitializedCapacity: src.count) { dst, initialized in
+        src.withUnsafeBufferPointer { convert($0, dst) }
         initialized = src.count
     }
 }

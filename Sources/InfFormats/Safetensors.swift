@@ -560,51 +560,49 @@ private struct JSONParser {
     }
 
     private mutating func parseObject() throws -> JSONValue {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth)") }
-        i += 1
         var pairs: [(key: String, value: JSONValue)] = []
         var keys: Set<String> = []
-        skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
-        while true {
-            skipWhitespace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw failure("expected a quoted key") }
-            let keyStart = i
-            let key = try parseString()
+        try parseElements(close: "}", inside: "an object") { p in
+            p.skipWhitespace()
+            guard p.i < p.bytes.count, p.bytes[p.i] == UInt8(ascii: "\"") else { throw p.failure("expected a quoted key") }
+            let keyStart = p.i
+            let key = try p.parseString()
             guard keys.insert(key).inserted else {
-                i = keyStart
-                var error = failure("duplicate key \"\(key)\"")
-                error.duplicateKey = (key, depth == 1)
+                p.i = keyStart
+                var error = p.failure("duplicate key \"\(key)\"")
+                error.duplicateKey = (key, p.depth == 1)
                 throw error
             }
-            skipWhitespace()
-            try expect(":")
-            pairs.append((key, try parseValue()))
-            skipWhitespace()
-            guard i < bytes.count else { throw failure("unexpected end inside an object") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
-            throw failure("expected ',' or '}'")
+            p.skipWhitespace()
+            try p.expect(":")
+            pairs.append((key, try p.parseValue()))
         }
+        return .object(pairs)
     }
 
     private mutating func parseArray() throws -> JSONValue {
+        var items: [JSONValue] = []
+        try parseElements(close: "]", inside: "an array") { p in items.append(try p.parseValue()) }
+        return .array(items)
+    }
+
+    /// From the opening bracket at i past the matching `close`: `element` for each element, the
+    /// elements separated by commas; one level deeper, within `maxDepth`.
+    private mutating func parseElements(close: Unicode.Scalar, inside what: String,
+                                        _ element: (inout JSONParser) throws -> Void) throws {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth)") }
         i += 1
-        var items: [JSONValue] = []
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: close) { i += 1; return }
         while true {
-            items.append(try parseValue())
+            try element(&self)
             skipWhitespace()
-            guard i < bytes.count else { throw failure("unexpected end inside an array") }
+            guard i < bytes.count else { throw failure("unexpected end inside \(what)") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-            throw failure("expected ',' or ']'")
+            if bytes[i] == UInt8(ascii: close) { i += 1; return }
+            throw failure("expected ',' or '\(close)'")
         }
     }
 

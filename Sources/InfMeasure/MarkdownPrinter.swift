@@ -43,20 +43,16 @@ public struct MarkdownPrinter: ResultPrinter {
                    : floor.map { "- \($0)" })
         out.append("")
 
-        let scaling = scalingLines(result)
-        if !scaling.isEmpty {
-            out.append("## Thread scaling (baseline throughput; efficiency = speed-up / thread ratio)")
+        // A section of escaped list items, left out when it has none.
+        func listSection(_ title: String, _ lines: [String]) {
+            guard !lines.isEmpty else { return }
+            out.append("## \(title)")
             out.append("")
-            out.append(contentsOf: scaling.map { "- \(escape($0))" })
-            out.append("")
-        }
-        let profiles = profileLines(result)
-        if !profiles.isEmpty {
-            out.append("## Profile (share of a forward pass's wall time; phases are exclusive)")
-            out.append("")
-            out.append(contentsOf: profiles.map { "- \(escape($0))" })
+            out.append(contentsOf: lines.map { "- \(escape($0))" })
             out.append("")
         }
+        listSection("Thread scaling (baseline throughput; efficiency = speed-up / thread ratio)", scalingLines(result))
+        listSection("Profile (share of a forward pass's wall time; phases are exclusive)", profileLines(result))
 
         out.append("## Warnings")
         out.append("")

@@ -167,11 +167,12 @@ extension AdaptiveSoftmaxHead {
         return (AdaptiveSoftmaxHead(cutoffs: cuts, head: try linear("head"), tails: tails), summary)
     }
 
-    /// Σ −log p(target) over the rows of h (N, C), p the adaptive distribution: p_head(y) for a head
-    /// token, p_head(cluster i) · p_tail_i(y) for a token of cluster i. Forward only (perplexity).
-    public func negativeLogLikelihood(h: Tensor, targets: [Int32], in context: ExecutionContext) -> Double {
-        let (n, c, k) = (h.rows, h.lastDim, cutoffs[0])
+    /// Where each of the `rows` targets falls: its head class (the token itself below cutoffs[0],
+    /// else cutoffs[0] + its cluster) and, per tail cluster, the rows whose target is in it.
+    /// One routing for inference and training, so both score the same factorisation.
+    public static func route(_ targets: [Int32], rows n: Int, cutoffs: [Int]) -> (headTargets: [Int32], members: [[Int]]) {
         precondition(targets.count == n, "\(targets.count) targets for \(n) hidden states")
+        let k = cutoffs[0]
         var headTargets = [Int32](repeating: 0, count: n)
         var members = [[Int]](repeating: [], count: cutoffs.count - 1)
         for (r, y) in targets.enumerated() {
@@ -182,6 +183,14 @@ extension AdaptiveSoftmaxHead {
             headTargets[r] = Int32(k + i)
             members[i].append(r)
         }
+        return (headTargets, members)
+    }
+
+    /// Σ −log p(target) over the rows of h (N, C), p the adaptive distribution: p_head(y) for a head
+    /// token, p_head(cluster i) · p_tail_i(y) for a token of cluster i. Forward only (perplexity).
+    public func negativeLogLikelihood(h: Tensor, targets: [Int32], in context: ExecutionContext) -> Double {
+        let (n, c) = (h.rows, h.lastDim)
+        let (headTargets, members) = Self.route(targets, rows: n, cutoffs: cutoffs)
         var logits = Tensor(zeros: [0]), z = Tensor(zeros: [0])
         head(h, into: &logits, in: context)
         var total = Perplexity.nllSum(logits: logits, targets: headTargets)

@@ -22,6 +22,13 @@ public protocol RegisteredModel: DeclaredModel where Config: ArchitectureConfig 
 }
 
 extension RegisteredModel {
+    /// Loads (or generates) every declared parameter, each name and shape checked (and folded as
+    /// the declaration says, e.g. EfficientNet's BN).
+    public init(name: String, config: Config, weights: WeightSource) throws {
+        try self.init(structureFor: config, name: name)
+        try load(from: weights)
+    }
+
     /// The same model with `tensors` under checkpoint names (each name and shape checked), fed the same inputs.
     public func rebuilt(tensors: [String: Tensor], label: String) throws -> InferenceModel {
         let model = try Self(name: name, config: config, weights: TensorDictionaryWeights(tensors, label: label))

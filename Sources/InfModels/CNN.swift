@@ -7,7 +7,7 @@ extension ModelKind {
     public static let cnn = ModelKind(rawValue: "cnn")
 }
 
-public final class CNN: RegisteredModel {
+public final class CNN: RegisteredModel, ImageClassifier {
     public struct Stage: Sendable {
         public var conv: Conv2D  // features.i.conv (OC, IC, K, K)
         public var pool: Pool2D?
@@ -27,12 +27,6 @@ public final class CNN: RegisteredModel {
     private var a = Tensor(zeros: [0])   // ping-pong activation buffers
     private var b = Tensor(zeros: [0])
     private var col = Tensor(zeros: [0]) // im2col scratch (IC·K·K, OH·OW)
-
-    /// Loads (or generates) every declared parameter, each name and shape checked.
-    public convenience init(name: String, config: CNNConfig, weights: WeightSource) throws {
-        try self.init(structureFor: config, name: name)
-        try load(from: weights)
-    }
 
     public init(structureFor config: CNNConfig, name: String) throws {
         self.name = name
@@ -87,18 +81,7 @@ public final class CNN: RegisteredModel {
         evaluation = images
     }
 
-    public var kind: ModelKind { .cnn }
-    public var itemUnit: String { "img" }
-    public var maxSequenceLength: Int? { nil }
-    public var outputIsLogits: Bool { true }
-
-    public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
-        if let evaluation, evaluation.count > 0 {
-            // Real test images, so quality figures describe the task, not noise.
-            return evaluation.input((0..<batch).map { _ in rng.nextInt(below: evaluation.count) })
-        }
-        return .images(Tensor.randomUniform([batch] + config.inputShape, in: -1...1, rng: &rng))
-    }
+    public var imageShape: [Int] { config.inputShape }
 
     public func flops(batch: Int, sequenceLength _: Int) -> Double {
         var (h, w) = (config.inputShape[1], config.inputShape[2])

@@ -128,7 +128,7 @@ extension ModelConfig {
     public var efficientnet: EfficientNetConfig? { settings(as: EfficientNetConfig.self) }
 }
 
-public final class EfficientNet: RegisteredModel {
+public final class EfficientNet: RegisteredModel, ImageClassifier {
     public struct Block: Sendable {
         public var expand: Conv2D?            // _expand_conv (E, C, 1, 1) + _bn0, E = C · ratio; nil when ratio is 1
         public var depthwise: DepthwiseConv2D // _depthwise_conv (E, 1, K, K) + _bn1, ReLU6 fused
@@ -156,12 +156,6 @@ public final class EfficientNet: RegisteredModel {
     private var x = Tensor(zeros: [0]), y = Tensor(zeros: [0])
     private var expanded = Tensor(zeros: [0]), depthwised = Tensor(zeros: [0])
     private var col = Tensor(zeros: [0]), pooled = Tensor(zeros: [0]), logits = Tensor(zeros: [0])
-
-    /// Loads (or generates) every declared parameter, each name and shape checked, folding every BN.
-    public convenience init(name: String, config: EfficientNetConfig, weights: WeightSource) throws {
-        try self.init(structureFor: config, name: name)
-        try load(from: weights)
-    }
 
     public init(structureFor config: EfficientNetConfig, name: String) throws {
         if let p = config.problem() { throw ModelError("\(name): \(p).") }
@@ -227,19 +221,8 @@ public final class EfficientNet: RegisteredModel {
         try attachImages(configPath: configPath).map { [$0] } ?? []
     }
 
-    // An image model: the harness runs it once per batch size, like the CNN.
-    public var kind: ModelKind { .cnn }
-    public var itemUnit: String { "img" }
-    public var maxSequenceLength: Int? { nil }
-    public var outputIsLogits: Bool { true }
-
-    public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
-        if let evaluation, evaluation.count > 0 {
-            // Real photographs, so quality figures describe what the model sees.
-            return evaluation.input((0..<batch).map { _ in rng.nextInt(below: evaluation.count) })
-        }
-        return .images(Tensor.randomUniform([batch] + config.inputShape, in: -1...1, rng: &rng))
-    }
+    // An image classifier: kind, unit and inputs as the CNN's (ImageClassifier).
+    public var imageShape: [Int] { config.inputShape }
 
     public func flops(batch: Int, sequenceLength _: Int) -> Double {
         var total = stem.flops(height: sides[0], width: sides[0])

@@ -1,6 +1,7 @@
 // What the harness needs from a model: make seeded inputs, run a forward pass,
-// count its FLOPs and weight bytes, and list its tensors for saving; and the token-model
-// capability (variable-length batches). Models implement the counts and tensors by declaring
+// count its FLOPs and weight bytes, and list its tensors for saving; the token-model
+// capability (variable-length batches); and what the image classifiers share (kind, inputs).
+// Models implement the counts and tensors by declaring
 // their parameters (ModelParameters.swift).
 import InfCore
 
@@ -61,6 +62,30 @@ public protocol InferenceModel: AnyObject {
 public protocol TokenModel: InferenceModel {
     var vocabularySize: Int { get }
     var maxPositions: Int { get }
+}
+
+/// An image classifier over (B, C, H, W) inputs (the CNN, EfficientNet): the harness runs it once
+/// per batch size, and with labelled images attached it is fed those instead of noise.
+public protocol ImageClassifier: InferenceModel {
+    /// Labelled images its inputs are drawn from, or nil for seeded noise.
+    var evaluation: LabelledImages? { get }
+    /// (C, H, W) of one input image.
+    var imageShape: [Int] { get }
+}
+
+extension ImageClassifier {
+    public var kind: ModelKind { .cnn }
+    public var itemUnit: String { "img" }
+    public var maxSequenceLength: Int? { nil }
+    public var outputIsLogits: Bool { true }
+
+    public func makeInput(batch: Int, sequenceLength _: Int, rng: inout SeededRNG) -> ModelInput {
+        if let evaluation, evaluation.count > 0 {
+            // Real images, so quality figures describe what the model sees, not noise.
+            return evaluation.input((0..<batch).map { _ in rng.nextInt(below: evaluation.count) })
+        }
+        return .images(Tensor.randomUniform([batch] + imageShape, in: -1...1, rng: &rng))
+    }
 }
 
 extension InferenceModel {

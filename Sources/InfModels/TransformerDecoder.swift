@@ -39,12 +39,6 @@ public final class TransformerDecoder: RegisteredModel, CausalLanguageModel {
     private var idsShape = (batch: 0, length: 0, position: 0) // the (B, T, p) positionIds were built for
     private var attnWorkspace = MultiHeadAttention.Workspace()
 
-    /// Loads (or generates) every declared parameter, each name and shape checked.
-    public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
-        try self.init(structureFor: config, name: name)
-        try load(from: weights)
-    }
-
     public init(structureFor config: TransformerConfig, name: String) {
         self.name = name
         self.config = config

@@ -43,12 +43,6 @@ public final class TransformerEncoder: RegisteredModel, TokenModel {
     private var pooledOut = Tensor(zeros: [0])
     private var logits = Tensor(zeros: [0])   // (B, labels)
 
-    /// Loads (or generates) every declared parameter, each name and shape checked.
-    public convenience init(name: String, config: TransformerConfig, weights: WeightSource) throws {
-        try self.init(structureFor: config, name: name)
-        try load(from: weights)
-    }
-
     public init(structureFor config: TransformerConfig, name: String) {
         self.name = name
         self.config = config

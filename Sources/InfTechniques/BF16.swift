@@ -5,10 +5,9 @@
 import InfCore
 import InfModels
 
-public struct BF16Technique: Technique {
+public struct BF16Technique: WeightFormatTechnique {
     public static let name = "bf16"
     public init() {}
-    public var name: String { Self.name }
 
     /// Names the kernel that runs on this CPU now (after INFBENCH_ISA and any forced path),
     /// so a report made on a machine without AVX512-BF16 says so.
@@ -19,7 +18,5 @@ public struct BF16Technique: Technique {
         return "bf16 weights (round to nearest even), activations rounded to bf16 per block, fp32 accumulation: \(kernel)"
     }
 
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in BF16Weights(w.dense()) }
-    }
+    public static func stored(_ dense: Tensor) -> any LinearWeights { BF16Weights(dense) }
 }

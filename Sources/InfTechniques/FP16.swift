@@ -4,10 +4,9 @@
 import InfCore
 import InfModels
 
-public struct FP16Technique: Technique {
+public struct FP16Technique: WeightFormatTechnique {
     public static let name = "fp16"
     public init() {}
-    public var name: String { Self.name }
     public var executes: String {
         "fp16 weight storage, fp32 compute: up to \(FP16Weights.maxStreamingRows) activation rows a C kernel "
             + "(\(FP16Weights.kernelPath.rawValue) path) streams the fp16 weights once per 8 rows, converting in registers "
@@ -15,7 +14,5 @@ public struct FP16Technique: Technique {
             + "(≤ 256 KB fp32) and multiply each by OpenBLAS sgemm"
     }
 
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in FP16Weights(w.dense()) }
-    }
+    public static func stored(_ dense: Tensor) -> any LinearWeights { FP16Weights(dense) }
 }

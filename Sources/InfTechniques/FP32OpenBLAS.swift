@@ -5,17 +5,14 @@
 import InfCore
 import InfModels
 
-public struct FP32OpenBLAS: Technique {
+public struct FP32OpenBLAS: WeightFormatTechnique {
     public static let name = "fp32-openblas"
     public init() {}
-    public var name: String { Self.name }
     public var executes: String {
         "fp32 weights row-major, every linear layer through OpenBLAS sgemm (W packed by OpenBLAS on each call; sgemv for one row); the rest as fp32"
     }
 
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in RowMajorOpenBLAS(w.dense()) }
-    }
+    public static func stored(_ dense: Tensor) -> any LinearWeights { RowMajorOpenBLAS(dense) }
 }
 
 /// Row-major fp32 weights that a `Linear` keeps as they are (it packs plain `DenseWeights`).

@@ -6,10 +6,9 @@
 import InfCore
 import InfModels
 
-public struct Int8Technique: Technique {
+public struct Int8Technique: WeightFormatTechnique {
     public static let name = "int8"
     public init() {}
-    public var name: String { Self.name }
 
     /// Names the kernel that runs now (after INFBENCH_ISA), so a report from a CPU without
     /// VNNI says which path lost.
@@ -25,7 +24,5 @@ public struct Int8Technique: Technique {
             + "attention scores and softmax, LayerNorm, GELU and embeddings stay fp32"
     }
 
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in Int8Weights(w.dense()) }
-    }
+    public static func stored(_ dense: Tensor) -> any LinearWeights { Int8Weights(dense) }
 }

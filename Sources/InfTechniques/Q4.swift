@@ -3,13 +3,8 @@
 import InfCore
 import InfModels
 
-public struct Q4Technique: Technique {
+public struct Q4Technique: BlockQuantTechnique {
     public static let name = "q4"
+    public static let format = BlockQuantWeights.Format.q4_0
     public init() {}
-    public var name: String { Self.name }
-    public var executes: String { blockQuantExecutes(.q4_0) }
-
-    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
-        loaded.model.transformingWeights { _, w in BlockQuantWeights(w.dense(), format: .q4_0) }
-    }
 }

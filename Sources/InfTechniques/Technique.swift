@@ -1,5 +1,6 @@
 // An optimisation technique turns a loaded model into the variant the harness
 // measures. One file per technique; each says plainly what actually executes.
+import InfCore
 import InfModels
 
 public protocol Technique: Sendable {
@@ -15,6 +16,22 @@ public protocol Technique: Sendable {
 
 extension Technique {
     public func describe(_ applied: InferenceModel, original: LoadedModel) -> String? { nil }
+}
+
+/// A technique that re-stores every weight matrix (linear layers, flattened conv kernels, the LM
+/// head) in one format, from its dense fp32 values; biases, norms and embeddings stay fp32.
+public protocol WeightFormatTechnique: Technique {
+    static var name: String { get }
+    /// The (out, in) matrix `dense` in this technique's format.
+    static func stored(_ dense: Tensor) -> any LinearWeights
+}
+
+extension WeightFormatTechnique {
+    public var name: String { Self.name }
+
+    public func apply(to loaded: LoadedModel) throws -> InferenceModel {
+        loaded.model.transformingWeights { _, w in Self.stored(w.dense()) }
+    }
 }
 
 public struct TechniqueError: Error, CustomStringConvertible {

@@ -43,17 +43,8 @@ public final class TrainableAdaptiveSoftmax {
 
     /// Σ −log p(target) over the N rows of h (N, C); with `backward`, adds ∂(mean)/∂θ to the gradients.
     public func negativeLogLikelihood(h: Tensor, targets: [Int32], backward: Bool) -> Double {
-        let (n, c, k) = (h.rows, h.lastDim, cutoffs[0])
-        precondition(targets.count == n, "\(targets.count) targets for \(n) hidden states")
-        var headTargets = [Int32](repeating: 0, count: n)
-        var members = [[Int]](repeating: [], count: cutoffs.count - 1)
-        for (r, y) in targets.enumerated() {
-            let y = Int(y)
-            if y < k { headTargets[r] = Int32(y); continue }
-            let i = cutoffs.lastIndex { $0 <= y }!
-            headTargets[r] = Int32(k + i)
-            members[i].append(r)
-        }
+        let (n, c) = (h.rows, h.lastDim)
+        let (headTargets, members) = AdaptiveSoftmaxHead.route(targets, rows: n, cutoffs: cutoffs)
         let headLoss = languageModelLoss(logits: head.forward(h), targets: headTargets)
         var total = headLoss.loss * Double(n)
         if backward { _ = head.backward(headLoss.gradient) }

@@ -15,22 +15,22 @@ public let minClampElementsPerThread = 1 << 16
 
 /// ReLU, in place; split over the context's threads past `minClampElementsPerThread` per thread.
 public func relu(_ x: inout Tensor, in context: ExecutionContext) {
-    let n = x.count
-    x.storage.withUnsafeMutableBufferPointer { p in
-        let base = p.baseAddress!
-        context.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
-            reluKernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
-        }
-    }
+    clamp(&x, in: context, reluKernel)
 }
 
 /// ReLU6, min(max(0, x), 6), in place; split as `relu`.
 public func relu6(_ x: inout Tensor, in context: ExecutionContext) {
+    clamp(&x, in: context, relu6Kernel)
+}
+
+/// `kernel(out, in, count)` over x in place, in chunks of at least `minClampElementsPerThread`.
+private func clamp(_ x: inout Tensor, in context: ExecutionContext,
+                   _ kernel: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, _ count: Int) -> Void) {
     let n = x.count
     x.storage.withUnsafeMutableBufferPointer { p in
         let base = p.baseAddress!
         context.forChunks(n, minChunk: minClampElementsPerThread) { _, r in
-            relu6Kernel(base + r.lowerBound, base + r.lowerBound, count: r.count)
+            kernel(base + r.lowerBound, base + r.lowerBound, r.count)
         }
     }
 }

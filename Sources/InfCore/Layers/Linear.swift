@@ -18,6 +18,27 @@ public protocol LinearWeights: Sendable {
     func dense() -> Tensor
 }
 
+/// Weights whose one kernel reads x and writes y through strides: `multiply` passes them
+/// row-major, `multiplyLeft` the transposes (yᵀ = bᵀ · Wᵀ, b read and y written in place, no
+/// copies). The bf16 and int8 weights.
+public protocol StridedProductWeights: LinearWeights {
+    /// y (m, N) = x (m, K) · Wᵀ, x[i][c] at x[i · xRowStride + c · xColStride], y likewise.
+    func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
+                 y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext)
+}
+
+extension StridedProductWeights {
+    /// y (M, N) = x (M, K) · Wᵀ.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, context)
+    }
+
+    /// y (N, cols) = W · b, b (K, cols): the product on the transposes, yᵀ = bᵀ · Wᵀ.
+    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, context)
+    }
+}
+
 /// fp32 weights, row-major, multiplied by OpenBLAS sgemm: the convolutions' path (W · im2col),
 /// and the plain form a linear layer packs (`Linear` stores them as `PackedWeights`).
 public struct DenseWeights: LinearWeights {

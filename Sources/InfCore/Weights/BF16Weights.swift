@@ -9,7 +9,7 @@ import CKernels
 /// round the same way per call, in blocks of 48 rows × 384 values as the kernel packs them;
 /// products of two bf16 are exact in fp32 and are summed in fp32. Both kernels round alike, so
 /// they agree to fp32 summation order.
-public struct BF16Weights: LinearWeights {
+public struct BF16Weights: StridedProductWeights {
     /// Panels of 32 output features; in each, for every pair of inputs (k, k+1), one word per
     /// feature holding (W[n][k], W[n][k+1]) as (low, high) bf16: (⌈N/32⌉, ⌈K/2⌉, 32) words.
     public let packed: [UInt32]
@@ -18,17 +18,7 @@ public struct BF16Weights: LinearWeights {
 
     /// Rounds each weight (OC, C) to the nearest bf16 and packs it.
     public init(_ weight: Tensor) {
-        precondition(weight.rank == 2, "bf16 weights are (out, in), got \(weight.shape)")
-        let (n, k) = (weight.shape[0], weight.shape[1])
-        outFeatures = n
-        inFeatures = k
-        let words = ib_bf16_packed_words(n, k)
-        packed = [UInt32](unsafeUninitializedCapacity: words) { buf, initialized in
-            weight.storage.withUnsafeBufferPointer { w in
-                if words > 0 { ib_bf16_pack(buf.baseAddress!, w.baseAddress!, n, k) }
-            }
-            initialized = words
-        }
+        (packed, outFeatures, inFeatures) = packedPanels(weight, "bf16", count: { ib_bf16_packed_words($0, $1) }) { ib_bf16_pack($0, $1, $2, $3) }
     }
 
     /// Bytes as stored: 2 per weight, plus the zero padding of the last panel (N up to a
@@ -37,24 +27,7 @@ public struct BF16Weights: LinearWeights {
 
     /// The weights as fp32 (N, K): the bf16 values exactly.
     public func dense() -> Tensor {
-        var out = Tensor(zeros: [outFeatures, inFeatures])
-        packed.withUnsafeBufferPointer { p in
-            out.storage.withUnsafeMutableBufferPointer { o in
-                if !o.isEmpty { ib_bf16_unpack(o.baseAddress!, p.baseAddress!, outFeatures, inFeatures) }
-            }
-        }
-        return out
-    }
-
-    /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, context)
-    }
-
-    /// y (N, cols) = W · b, b (K, cols): the same kernel on the transposes, yᵀ = bᵀ · Wᵀ, reading
-    /// b and writing y through strides (no copies).
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, context)
+        unpackedPanels(packed, n: outFeatures, k: inFeatures) { ib_bf16_unpack($0, $1, $2, $3) }
     }
 
     /// Rows of the product below which threads split output features instead of rows.
@@ -69,9 +42,10 @@ public struct BF16Weights: LinearWeights {
     /// N = K = 384) outweighs waking a worker. With fewer (a small batch), threads take runs
     /// of 32-column panels instead — each a packed matrix of its own — so reading W, the cost
     /// there, is shared. Either way every output sums in the same order, so the result is
-    /// identical at any thread count.
-    private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
+    /// identical at any thread count. multiply and multiplyLeft (the same kernel on the
+    /// transposes) come from StridedProductWeights.
+    public func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
+                        y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         let panel = Int(IB_BF16_PANEL), panels = (n + panel - 1) / panel
         let panelWords = ib_bf16_packed_words(panel, k)

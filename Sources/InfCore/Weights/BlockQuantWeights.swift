@@ -5,7 +5,7 @@
 // and convolutions dequantize L2-sized panels of W for sgemm.
 import CKernels
 
-public struct BlockQuantWeights: LinearWeights {
+public struct BlockQuantWeights: PanelConvertedWeights {
     public enum Format: String, Sendable, CaseIterable {
         /// 32 × int8 in [−127, 127] + fp16 scale: 34 bytes per 32 weights (8.5 bits each).
         case q8_0
@@ -24,7 +24,7 @@ public struct BlockQuantWeights: LinearWeights {
     public let inFeatures: Int  // K
     /// Rows of W per dequantized panel on the sgemm path: ≤ 256 KB fp32, so it stays in L2.
     let panelRows: Int
-    private let scratch: PanelScratch
+    let scratch: PanelScratch
 
     /// Up to this many activation rows stream the blocks through the gemv kernel (W read once
     /// per 4 rows); more take the dequantize + sgemm path. Streaming decodes every block once
@@ -108,38 +108,14 @@ public struct BlockQuantWeights: LinearWeights {
         }
     }
 
-    /// y (N, cols) = W · b, b (K, cols): dequantized panels times b by sgemm.
+    /// y (N, cols) = W · b, b (K, cols): dequantized panels times b by sgemm (threads as in
+    /// PanelConvertedWeights.forPanels).
     public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        let (n, k) = (outFeatures, inFeatures)
-        guard cols > 0, n > 0 else { return }
-        guard k > 0 else { y.update(repeating: 0, count: n * cols); return }
-        forPanels(context) { rows, panel in
-            BLAS.sgemm(m: rows.count, n: cols, k: k, a: panel, lda: k, b: b, ldb: cols,
-                       c: y + rows.lowerBound * cols, ldc: cols)
-        }
+        panelMultiplyLeft(b, columns: cols, into: y, in: context)
     }
 
-    /// Calls `body(rows, panel)` for consecutive panels of W dequantized to fp32 in scratch, so
-    /// the fp32 matrix never exists whole (threads as in FP16Weights.forPanels).
-    private func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
-        let (n, k, p) = (outFeatures, inFeatures, panelRows)
-        let panels = (n + p - 1) / p, rowBytes = ib_qblock_row_bytes(format.c, k)
-        blocks.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
-            func run(_ chunk: Range<Int>) {
-                scratch.withBuffer { buf in
-                    for i in chunk {
-                        let rows = (i * p)..<min((i + 1) * p, n)
-                        ib_qblock_dequantize(buf, w + rows.lowerBound * rowBytes, format.c, rows.count, k)
-                        body(rows, buf)
-                    }
-                }
-            }
-            if context.threads > 1 && panels > 1 {
-                context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
-            } else {
-                context.withBLASThreads { run(0..<panels) }
-            }
-        }
+    func convertPanel(_ rows: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+        let (k, rowBytes) = (inFeatures, ib_qblock_row_bytes(format.c, inFeatures))
+        blocks.withUnsafeBufferPointer { ib_qblock_dequantize(panel, $0.baseAddress! + rows.lowerBound * rowBytes, format.c, rows.count, k) }
     }
 }

@@ -5,7 +5,7 @@ import CKernels
 import Foundation
 
 /// W (N, K) as fp16 bit patterns; every product is computed in fp32 after exact conversion.
-public struct FP16Weights: LinearWeights {
+public struct FP16Weights: PanelConvertedWeights {
     /// (N, K) fp16 bits, row-major: row j is output feature j.
     public let bits: [UInt16]
     public let outFeatures: Int // N
@@ -13,7 +13,7 @@ public struct FP16Weights: LinearWeights {
     /// Rows of W per converted panel on the sgemm path: P·K fp32 ≤ 256 KB, so a panel
     /// stays in L2 (1 MB per core here) next to the activations sgemm streams past it.
     public let panelRows: Int
-    private let scratch: PanelScratch
+    let scratch: PanelScratch
 
     /// Up to this many activation rows take the streaming kernel (W read once per 8 rows,
     /// converted in registers); more rows take the panel + sgemm path. Measured on a 12-layer
@@ -94,6 +94,28 @@ public struct FP16Weights: LinearWeights {
 
     /// y (N, cols) = W · b, b (K, cols).
     public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        panelMultiplyLeft(b, columns: cols, into: y, in: context)
+    }
+
+    func convertPanel(_ rows: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+        let k = inFeatures
+        bits.withUnsafeBufferPointer { ib_fp16_to_fp32(panel, $0.baseAddress! + rows.lowerBound * k, rows.count * k) }
+    }
+}
+
+/// Weights kept compact (fp16, quantized blocks) that reach sgemm as fp32 panels of W's rows,
+/// converted on the fly, so the whole fp32 matrix never exists.
+protocol PanelConvertedWeights: LinearWeights {
+    /// Rows of W per panel; `scratch` buffers hold panelRows · K floats.
+    var panelRows: Int { get }
+    var scratch: PanelScratch { get }
+    /// Writes rows `rows` of W in fp32 to `panel` (rows.count, K).
+    func convertPanel(_ rows: Range<Int>, into panel: UnsafeMutablePointer<Float>)
+}
+
+extension PanelConvertedWeights {
+    /// y (N, cols) = W · b, b (K, cols): each converted panel times b by sgemm.
+    func panelMultiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard cols > 0, n > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: n * cols); return }
@@ -109,25 +131,22 @@ public struct FP16Weights: LinearWeights {
     /// With several threads and panels, threads take contiguous runs of panels, each with
     /// its own buffer, and OpenBLAS runs single-threaded meanwhile; otherwise one thread
     /// walks the panels and OpenBLAS threads each sgemm itself.
-    private func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
-        let (n, k, p) = (outFeatures, inFeatures, panelRows)
+    func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
+        let (n, p) = (outFeatures, panelRows)
         let panels = (n + p - 1) / p
-        bits.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
-            func run(_ chunk: Range<Int>) {
-                scratch.withBuffer { buf in
-                    for i in chunk {
-                        let rows = (i * p)..<min((i + 1) * p, n)
-                        ib_fp16_to_fp32(buf, w + rows.lowerBound * k, rows.count * k)
-                        body(rows, buf)
-                    }
+        func run(_ chunk: Range<Int>) {
+            scratch.withBuffer { buf in
+                for i in chunk {
+                    let rows = (i * p)..<min((i + 1) * p, n)
+                    convertPanel(rows, into: buf)
+                    body(rows, buf)
                 }
             }
-            if context.threads > 1 && panels > 1 {
-                context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
-            } else {
-                context.withBLASThreads { run(0..<panels) }
-            }
+        }
+        if context.threads > 1 && panels > 1 {
+            context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
+        } else {
+            context.withBLASThreads { run(0..<panels) }
         }
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// y(i, j) = sx_i · sw_j · Σ_k (u_ik − zp_i) · q_jk, where x_ik ≈ sx_i (u_ik − zp_i) within sx_i/2
 /// and W_jk ≈ sw_j q_jk within sw_j/2. The int32 sum is exact on every kernel; the fp32 result is
 /// (float)sum · (sx_i · sw_j), the same two roundings on every kernel, so all paths agree bit for bit.
-public struct Int8Weights: LinearWeights {
+public struct Int8Weights: StridedProductWeights {
     /// Panels of 32 output features; in each, for every 4 inputs, one 4-byte word per feature:
     /// (⌈N/32⌉, ⌈K/4⌉, 32, 4) int8, zero-padded.
     public let packed: [Int8]
@@ -59,16 +59,6 @@ public struct Int8Weights: LinearWeights {
         return Tensor(shape: [outFeatures, inFeatures], storage: (0..<(outFeatures * k)).map { scales[$0 / max(k, 1)] * Float(q[$0]) })
     }
 
-    /// y (M, N) = x (M, K) · Wᵀ.
-    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        product(m: m, x: x, xRowStride: inFeatures, xColStride: 1, y: y, yRowStride: outFeatures, yColStride: 1, context)
-    }
-
-    /// y (N, cols) = W · b, b (K, cols): yᵀ = bᵀ · Wᵀ through strides; a "row" quantized is a column of b.
-    public func multiplyLeft(_ b: UnsafePointer<Float>, columns cols: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
-        product(m: cols, x: b, xRowStride: 1, xColStride: cols, y: y, yRowStride: 1, yColStride: cols, context)
-    }
-
     /// Rows per thread when splitting rows; fewer rows split 32-column panels (see BF16Weights).
     static let minRowsPerThread = 96
     /// Multiply–adds below which one thread does it all (a worker's wake-up costs microseconds).
@@ -76,9 +66,10 @@ public struct Int8Weights: LinearWeights {
 
     /// Quantizes the activations (phase "int8.quantize"), then the int32 GEMM with its fp32
     /// rescale fused into the tile's store (phase "int8.gemm"). Either phase splits over threads;
-    /// every output's sum is exact, so the result is identical at any thread count.
-    private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
-                         y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
+    /// every output's sum is exact, so the result is identical at any thread count. Through
+    /// multiplyLeft (StridedProductWeights), a "row" quantized is a column of b.
+    public func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
+                        y: UnsafeMutablePointer<Float>, yRowStride: Int, yColStride: Int, _ context: ExecutionContext) {
         let (n, k) = (outFeatures, inFeatures)
         guard m > 0, n > 0 else { return }
         guard k > 0 else {

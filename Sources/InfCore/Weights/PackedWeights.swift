@@ -15,17 +15,7 @@ public struct PackedWeights: LinearWeights {
     public let inFeatures: Int  // K
 
     public init(_ weight: Tensor) {
-        precondition(weight.rank == 2, "fp32 weights are (out, in), got \(weight.shape)")
-        let (n, k) = (weight.shape[0], weight.shape[1])
-        outFeatures = n
-        inFeatures = k
-        let count = ib_sgemm_packed_floats(n, k)
-        packed = [Float](unsafeUninitializedCapacity: count) { buf, initialized in
-            weight.storage.withUnsafeBufferPointer { w in
-                if count > 0 { ib_sgemm_pack(buf.baseAddress!, w.baseAddress!, n, k) }
-            }
-            initialized = count
-        }
+        (packed, outFeatures, inFeatures) = packedPanels(weight, "fp32", count: { ib_sgemm_packed_floats($0, $1) }) { ib_sgemm_pack($0, $1, $2, $3) }
     }
 
     /// Bytes as stored: 4 per weight, plus the zero padding of the last panel (N up to a multiple of 32).
@@ -33,13 +23,7 @@ public struct PackedWeights: LinearWeights {
 
     /// The weights as (N, K), exactly.
     public func dense() -> Tensor {
-        var out = Tensor(zeros: [outFeatures, inFeatures])
-        packed.withUnsafeBufferPointer { p in
-            out.storage.withUnsafeMutableBufferPointer { o in
-                if !o.isEmpty { ib_sgemm_unpack(o.baseAddress!, p.baseAddress!, outFeatures, inFeatures) }
-            }
-        }
-        return out
+        unpackedPanels(packed, n: outFeatures, k: inFeatures) { ib_sgemm_unpack($0, $1, $2, $3) }
     }
 
     /// y (M, N) = x (M, K) · Wᵀ.
@@ -110,4 +94,33 @@ public enum FusedActivation: Sendable {
 public enum PackedKernel {
     /// "avx512", "avx2" or "generic": follows the active vector ISA (INFBENCH_ISA, `VectorISA.select`).
     public static var name: String { String(cString: ib_sgemm_kernel_name()) }
+}
+
+// Packing into and out of the C kernels' panel layouts, shared by the fp32 and bf16 weights.
+
+/// W (N, K), `format` weights, as `pack(packed, w, n, k)` lays it out in `count(n, k)` elements; and N, K.
+func packedPanels<T>(_ weight: Tensor, _ format: String, count: (Int, Int) -> Int,
+                     _ pack: (UnsafeMutablePointer<T>, UnsafePointer<Float>, Int, Int) -> Void) -> (packed: [T], n: Int, k: Int) {
+    precondition(weight.rank == 2, "\(format) weights are (out, in), got \(weight.shape)")
+    let (n, k) = (weight.shape[0], weight.shape[1])
+    let count = count(n, k)
+    let packed = [T](unsafeUninitializedCapacity: count) { buf, initialized in
+        weight.storage.withUnsafeBufferPointer { w in
+            if count > 0 { pack(buf.baseAddress!, w.baseAddress!, n, k) }
+        }
+        initialized = count
+    }
+    return (packed, n, k)
+}
+
+/// The (N, K) fp32 matrix `unpack(w, packed, n, k)` reads back out of `packed`.
+func unpackedPanels<T>(_ packed: [T], n: Int, k: Int,
+                       _ unpack: (UnsafeMutablePointer<Float>, UnsafePointer<T>, Int, Int) -> Void) -> Tensor {
+    var out = Tensor(zeros: [n, k])
+    packed.withUnsafeBufferPointer { p in
+        out.storage.withUnsafeMutableBufferPointer { o in
+            if !o.isEmpty { unpack(o.baseAddress!, p.baseAddress!, n, k) }
+        }
+    }
+    return out
 }
