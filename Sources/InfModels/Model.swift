@@ -1,8 +1,7 @@
 // What the harness needs from a model: make seeded inputs, run a forward pass,
 // count its FLOPs and weight bytes, and list its tensors for saving; the token-model
 // capability (variable-length batches); and what the image classifiers share (kind, inputs).
-// Models implement the counts and tensors by declaring
-// their parameters (ModelParameters.swift).
+// Models implement the counts and tensors by declaring their parameters (ModelParameters.swift).
 import InfCore
 
 /// A batch of model input.
