@@ -1,11 +1,12 @@
 // How a forward pass may run: how many threads, on which worker team, and whether a profiler
 // records its phases. Callers build one and pass it down through models, layers and weight
-// formats; nothing reads a process-wide thread count. One count serves OpenBLAS (inside each
-// GEMM it runs) and infbench's own loops (GEMM panels, attention heads, elementwise kernels), and
-// the two never run at once: OpenBLAS gets this context's count only around its own calls
-// (`withBLASThreads`), and loops that call BLAS from several threads switch it to one meanwhile,
-// so 2 cores never see 4 busy threads.
+// formats; nothing reads a process-wide thread count. infbench owns every thread of a forward
+// pass: its own loops (GEMM panels, attention heads, elementwise kernels) and the OpenBLAS calls
+// it makes (`blasGEMM`) split over the worker team, with OpenBLAS on one thread. OpenBLAS's own
+// threads busy-wait after each call (up to ~0.1 s), and beside the team they made 3 busy threads
+// on 2 cores: a third of MiniLM's 2-thread batch-1 runs took the 1-thread time.
 import CKernels
+import Dispatch
 
 public final class ExecutionContext: @unchecked Sendable {
     /// Threads for OpenBLAS and infbench's loops (≥ 1).
@@ -63,7 +64,10 @@ public final class ExecutionContext: @unchecked Sendable {
     /// `forChunks` for bodies that run layers or GEMMs themselves (a conv's im2col + GEMM per image):
     /// each chunk owns one thread and gets a one-thread context without the profiler (the caller
     /// measures the region as one phase), and OpenBLAS runs on one thread inside the region.
-    /// With one chunk, `body` runs on the calling thread with this context.
+    /// With one chunk, `body` runs on the calling thread with this context. These chunks run on GCD,
+    /// not the worker team: they are long (a conv's im2col and sgemm per image or band), so a
+    /// wake-up costs nothing beside them, and on the team cnn-small at 2 threads measured 36–38 ms
+    /// a batch of 32 against 28–29 ms on GCD, same binary otherwise (cause not found).
     public func forChunksOwningThreads(_ count: Int, minChunk: Int = 1,
                                        _ body: (_ chunk: Int, _ range: Range<Int>, _ context: ExecutionContext) -> Void) {
         let chunks = min(threads, count / max(minChunk, 1))
@@ -71,14 +75,15 @@ public final class ExecutionContext: @unchecked Sendable {
             if count > 0 { body(0, 0..<count, self) }
             return
         }
-        BLAS.withThreads(1) { split(count, into: chunks) { c, r in body(c, r, .serial) } }
+        BLAS.withThreads(1) {
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                body(c, (c * count / chunks)..<((c + 1) * count / chunks), .serial)
+            }
+        }
     }
 
-    /// Runs `body` with OpenBLAS on this context's thread count, restored afterwards: every
-    /// OpenBLAS call an inference path makes goes through here or through `withSingleThreadedBLAS`.
-    public func withBLASThreads<R>(_ body: () -> R) -> R { BLAS.withThreads(threads, body) }
-
-    /// Runs `body` with OpenBLAS on one thread, for loops that call BLAS from several threads at once.
+    /// Runs `body` with OpenBLAS on one thread (restored afterwards): every OpenBLAS call a forward
+    /// pass makes runs inside here or `blasGEMM`, so OpenBLAS never starts threads of its own.
     public func withSingleThreadedBLAS<R>(_ body: () -> R) -> R { BLAS.withThreads(1, body) }
 
     /// Splits y (m, N) = x · Wᵀ for a kernel on W packed in panels of output features (fp32, bf16):
@@ -98,18 +103,30 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
-    /// Runs an OpenBLAS GEMM over `rows` output rows: with many rows, infbench splits them over its
-    /// threads, each calling single-threaded sgemm on its slice; with few, one call lets OpenBLAS
-    /// thread it. Measured on 2 cores (MiniLM, 128 tokens): splitting rows took batch 32 from 79% to
-    /// 91% of the sgemm roofline (OpenBLAS's idle workers spin and slow the elementwise loops between
-    /// GEMMs), but made batch 1 (128 rows) 19% slower.
-    public func gemmRows(_ rows: Int, minRowsPerThread: Int = 256, _ gemm: (Range<Int>) -> Void) {
-        guard threads > 1, rows >= 2 * minRowsPerThread else {
-            withBLASThreads { gemm(0..<rows) }
-            return
+    /// Runs an OpenBLAS product with output (rows, columns) as single-threaded calls on parts of it,
+    /// `gemm(rowRange, columnRange)`, split over the team: by rows when every thread gets
+    /// `minRowsPerThread`, else by runs of 64 columns (each call then reads only its part of the
+    /// weights, the cost of a small batch); one call below `minMultiplyAddsToSplit`.
+    public func blasGEMM(rows m: Int, columns n: Int, multiplyAdds: Int, minRowsPerThread: Int = 256,
+                         _ gemm: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        withSingleThreadedBLAS {
+            guard threads > 1, multiplyAdds >= Self.minMultiplyAddsToSplit else {
+                gemm(0..<m, 0..<n)
+                return
+            }
+            if m >= 2 * minRowsPerThread {
+                forChunks(m, minChunk: minRowsPerThread) { _, r in gemm(r, 0..<n) }
+            } else {
+                let block = 64, blocks = (n + block - 1) / block
+                forChunks(blocks) { _, r in gemm(0..<m, (r.lowerBound * block)..<min(n, r.upperBound * block)) }
+            }
         }
-        withSingleThreadedBLAS { forChunks(rows, minChunk: minRowsPerThread) { _, r in gemm(r) } }
     }
+
+    /// Multiply–adds below which a product runs on one thread: a hand-off costs microseconds, as long
+    /// as ~2M fp32 multiply–adds take on one core here (measured for the bf16 kernel: M = 1,
+    /// N = K = 384 took 2.9 µs on one thread and 7.9 on two).
+    public static let minMultiplyAddsToSplit = 1 << 21
 
     /// Jobs that had to wake a sleeping worker (the rest found it spinning), for tests and diagnostics.
     public var wakeups: Int { team?.wakeups ?? 0 }

@@ -77,13 +77,13 @@ public struct WorkloadPoint: Sendable {
 /// The statistical settings every group of a run shares.
 public struct Engine {
     /// How the runs split work over threads, recorded in every result's configuration.
-    public static let threadPolicy = "one thread count for OpenBLAS and infbench's own loops, never both at once: "
+    public static let threadPolicy = "infbench owns every thread (a worker team that spins between jobs; chunks go to "
+        + "whichever thread claims them) and OpenBLAS runs on one thread throughout: "
         + "fp32 linear layers (infbench's packed GEMM) split by rows (≥ 96 rows) or by 32-feature panels (fewer rows) "
-        + "once a product has ≥ 2M multiply–adds, else one thread; other GEMMs of ≥ 512 rows are split by rows over "
-        + "infbench's threads, each calling single-threaded sgemm, smaller ones are threaded by OpenBLAS; attention heads "
-        + "are split once each thread gets ≥ 1M multiply–adds, GELU and LayerNorm rows past 16K elements "
-        + "(OpenBLAS on one thread meanwhile); embedding runs on the calling thread. CNNs: infbench owns the "
-        + "threads and OpenBLAS runs on one throughout (classifier included); a conv of ≥ 600 k multiply-adds per thread "
+        + "once a product has ≥ 2M multiply–adds, else one thread; OpenBLAS products of ≥ 2M multiply–adds are split "
+        + "into single-threaded calls by rows (≥ 512 rows) or by runs of 64 output columns; attention heads "
+        + "are split once each thread gets ≥ 1M multiply–adds, LayerNorm rows past 16K elements (GELU runs in the "
+        + "FFN GEMM's store); embedding runs on the calling thread. CNNs: a conv of ≥ 600 k multiply-adds per thread "
         + "splits images (batch ≥ threads) or bands of output rows (batch 1) over infbench's threads, each with its own "
         + "im2col and sgemm, smaller convs run serially; depthwise planes (≥ 2^17 multiply-adds per thread), pooling "
         + "planes (≥ 2^16 window reads) and ReLU/ReLU6 (≥ 2^16 elements) split over infbench's threads past those minimums"

@@ -9,7 +9,7 @@ public struct FP32OpenBLAS: WeightFormatTechnique {
     public static let name = "fp32-openblas"
     public init() {}
     public var executes: String {
-        "fp32 weights row-major, every linear layer through OpenBLAS sgemm (W packed by OpenBLAS on each call; sgemv for one row); the rest as fp32"
+        "fp32 weights row-major, every linear layer through OpenBLAS sgemm (W packed by OpenBLAS on each call; sgemv for one row; one OpenBLAS thread a call, split over infbench's threads); the rest as fp32"
     }
 
     public static func stored(_ dense: Tensor) -> any LinearWeights { RowMajorOpenBLAS(dense) }

@@ -107,7 +107,7 @@ extension MultiHeadAttention {
                     values.storage.withUnsafeBufferPointer { v in
                         ws.context.storage.withUnsafeMutableBufferPointer { ctx in
                             ws.scores.storage.withUnsafeMutableBufferPointer { s in
-                                context.withBLASThreads {
+                                context.withSingleThreadedBLAS {
                                     for h in 0..<heads {
                                         attentionHeadKernel(out: ctx.baseAddress! + h * d, ldo: a, q: q.baseAddress! + h * d, ldq: 3 * a,
                                                             k: k.baseAddress! + h * d, ldk: a, v: v.baseAddress! + h * d, ldv: a,

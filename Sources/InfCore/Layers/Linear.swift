@@ -56,25 +56,28 @@ public struct DenseWeights: LinearWeights {
 
     public func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
         weight.storage.withUnsafeBufferPointer { w in
-            if rows == 1 {
-                // One row (a decoding step): y = W x as a GEMV reads W once, without packing it.
-                context.withBLASThreads { BLAS.sgemv(m: outFeatures, n: inFeatures, a: w.baseAddress!, lda: inFeatures, x: x, y: y) }
-                return
-            }
-            // Transpose by flag, not by copy: y = x · Wᵀ.
-            context.gemmRows(rows) { r in
-                BLAS.sgemm(transA: false, transB: true, m: r.count, n: outFeatures, k: inFeatures,
-                           a: x + r.lowerBound * inFeatures, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
-                           c: y + r.lowerBound * outFeatures, ldc: outFeatures)
+            let (n, k) = (outFeatures, inFeatures)
+            context.blasGEMM(rows: rows, columns: n, multiplyAdds: rows * n * k) { r, c in
+                let wPart = w.baseAddress! + c.lowerBound * k
+                if r.count == 1 {
+                    // One row (a decoding step): y = W x as a GEMV reads W once, without packing it.
+                    BLAS.sgemv(m: c.count, n: k, a: wPart, lda: k, x: x + r.lowerBound * k, y: y + r.lowerBound * n + c.lowerBound)
+                    return
+                }
+                // Transpose by flag, not by copy: y = x · Wᵀ.
+                BLAS.sgemm(transA: false, transB: true, m: r.count, n: c.count, k: k, a: x + r.lowerBound * k, lda: k,
+                           b: wPart, ldb: k, c: y + r.lowerBound * n + c.lowerBound, ldc: n)
             }
         }
     }
 
     public func multiplyLeft(_ b: UnsafePointer<Float>, columns n: Int, into y: UnsafeMutablePointer<Float>, in context: ExecutionContext) {
+        // y (OC, n): rows are output channels, columns the image's positions.
         weight.storage.withUnsafeBufferPointer { w in
-            context.withBLASThreads {
-                BLAS.sgemm(m: outFeatures, n: n, k: inFeatures, a: w.baseAddress!, lda: inFeatures,
-                           b: b, ldb: n, c: y, ldc: n)
+            let k = inFeatures
+            context.blasGEMM(rows: outFeatures, columns: n, multiplyAdds: outFeatures * n * k, minRowsPerThread: 32) { r, c in
+                BLAS.sgemm(m: r.count, n: c.count, k: k, a: w.baseAddress! + r.lowerBound * k, lda: k,
+                           b: b + c.lowerBound, ldb: n, c: y + r.lowerBound * n + c.lowerBound, ldc: n)
             }
         }
     }

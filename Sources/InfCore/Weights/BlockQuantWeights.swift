@@ -100,9 +100,9 @@ public struct BlockQuantWeights: PanelConvertedWeights {
                         ib_qblock_dequantize(w + r.lowerBound * k, b.baseAddress! + r.lowerBound * rowBytes, format.c, r.count, k)
                     }
                 }
-                context.gemmRows(m) { r in
-                    BLAS.sgemm(transA: false, transB: true, m: r.count, n: n, k: k,
-                               a: x + r.lowerBound * k, lda: k, b: w, ldb: k, c: y + r.lowerBound * n, ldc: n)
+                context.blasGEMM(rows: m, columns: n, multiplyAdds: m * n * k) { r, c in
+                    BLAS.sgemm(transA: false, transB: true, m: r.count, n: c.count, k: k, a: x + r.lowerBound * k, lda: k,
+                               b: w + c.lowerBound * k, ldb: k, c: y + r.lowerBound * n + c.lowerBound, ldc: n)
                 }
             }
         }

@@ -129,8 +129,7 @@ extension PanelConvertedWeights {
     /// Calls `body(rows, panel)` for consecutive panels of W rows converted to fp32,
     /// panel (rows.count, K) in a scratch buffer, so the whole fp32 matrix never exists.
     /// With several threads and panels, threads take contiguous runs of panels, each with
-    /// its own buffer, and OpenBLAS runs single-threaded meanwhile; otherwise one thread
-    /// walks the panels and OpenBLAS threads each sgemm itself.
+    /// its own buffer; otherwise one thread walks the panels. OpenBLAS runs on one thread either way.
     func forPanels(_ context: ExecutionContext, _ body: (_ rows: Range<Int>, _ panel: UnsafePointer<Float>) -> Void) {
         let (n, p) = (outFeatures, panelRows)
         let panels = (n + p - 1) / p
@@ -143,10 +142,12 @@ extension PanelConvertedWeights {
                 }
             }
         }
-        if context.threads > 1 && panels > 1 {
-            context.withSingleThreadedBLAS { context.forChunks(panels) { _, chunk in run(chunk) } }
-        } else {
-            context.withBLASThreads { run(0..<panels) }
+        context.withSingleThreadedBLAS {
+            if context.threads > 1 && panels > 1 {
+                context.forChunks(panels) { _, chunk in run(chunk) }
+            } else {
+                run(0..<panels)
+            }
         }
     }
 }
