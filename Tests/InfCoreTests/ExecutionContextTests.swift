@@ -74,15 +74,55 @@ final class ExecutionContextTests: XCTestCase {
         }
     }
 
-    /// OpenBLAS runs on the context's count around its calls and is restored after, nested or not.
+    /// OpenBLAS runs on one thread inside a context's regions and gets its count back after, nested or not.
     func testBLASThreadsAreScoped() {
-        BLAS.withThreads(1) {
-            ExecutionContext(threads: 2).withBLASThreads {
-                XCTAssertEqual(BLAS.threads, 2)
-                ExecutionContext(threads: 2).withSingleThreadedBLAS { XCTAssertEqual(BLAS.threads, 1) }
-                XCTAssertEqual(BLAS.threads, 2)
+        BLAS.withThreads(2) {
+            ExecutionContext(threads: 2).withSingleThreadedBLAS {
+                XCTAssertEqual(BLAS.threads, 1)
+                ExecutionContext.serial.withSingleThreadedBLAS { XCTAssertEqual(BLAS.threads, 1) }
+                XCTAssertEqual(BLAS.threads, 1)
             }
-            XCTAssertEqual(BLAS.threads, 1)
+            XCTAssertEqual(BLAS.threads, 2)
+        }
+    }
+
+    /// OpenBLAS products split into single-threaded calls give what one call gives: by rows (≥ 512),
+    /// by runs of 64 output columns (fewer rows, the column count not a multiple of 64), and the
+    /// one-row GEMV split by output features; the conv-shaped W · b likewise.
+    func testOpenBLASProductsSplitOverTheTeam() {
+        var rng = SeededRNG(seed: 5)
+        for (m, n, k) in [(1, 3000, 700), (37, 1000, 300), (1100, 200, 40)] {
+            let w = DenseWeights(Tensor.randomNormal([n, k], std: 0.1, rng: &rng))
+            let x = Tensor.randomNormal([m, k], std: 1, rng: &rng)
+            XCTAssertGreaterThanOrEqual(m * n * k, ExecutionContext.minMultiplyAddsToSplit, "(\(m), \(n), \(k)) must split")
+            func product(_ context: ExecutionContext) -> [Float] {
+                var y = [Float](repeating: .nan, count: m * n)
+                x.storage.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, in: context) }
+                }
+                return y
+            }
+            func left(_ context: ExecutionContext) -> [Float] { // W (n, k) · xᵀ-shaped b (k, m)
+                var y = [Float](repeating: .nan, count: n * m)
+                x.storage.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { w.multiplyLeft(xp.baseAddress!, columns: m, into: $0.baseAddress!, in: context) }
+                }
+                return y
+            }
+            let two = ExecutionContext(threads: 2)
+            for (name, f) in [("x·Wᵀ", product), ("W·b", left)] {
+                let one = f(.serial), split = f(two)
+                XCTAssertFalse(split.contains { $0.isNaN }, "(\(m), \(n), \(k)) \(name): every output written")
+                let scale = one.map(abs).max()!
+                let diff = zip(one, split).map { abs($0 - $1) }.max()!
+                // Each output is one dot product of k terms either way; only OpenBLAS's blocking of a
+                // narrower call may reorder it: within fp32 reassociation of k terms.
+                XCTAssertLessThanOrEqual(diff, Float(k) * 1.2e-7 * scale, "(\(m), \(n), \(k)) \(name): max diff \(diff)")
+            }
+            BLAS.withThreads(2) {
+                _ = product(two)
+                XCTAssertEqual(BLAS.threads, 2, "OpenBLAS's count is restored after a split product")
+            }
         }
     }
 
