@@ -58,7 +58,12 @@ public final class ExecutionContext: @unchecked Sendable {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        team.run(chunks) { c in body(c, (c * count / chunks)..<((c + 1) * count / chunks)) }
+        team.run(chunks) { c in body(c, Self.chunk(c, of: chunks, count: count)) }
+    }
+
+    /// Chunk c of `chunks` near-equal contiguous ranges of 0..<count.
+    private static func chunk(_ c: Int, of chunks: Int, count: Int) -> Range<Int> {
+        (c * count / chunks)..<((c + 1) * count / chunks)
     }
 
     /// `forChunks` for bodies that run layers or GEMMs themselves (a conv's im2col + GEMM per image):
@@ -77,7 +82,7 @@ public final class ExecutionContext: @unchecked Sendable {
         }
         BLAS.withThreads(1) {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                body(c, (c * count / chunks)..<((c + 1) * count / chunks), .serial)
+                body(c, Self.chunk(c, of: chunks, count: count), .serial)
             }
         }
     }
@@ -87,12 +92,12 @@ public final class ExecutionContext: @unchecked Sendable {
     public func withSingleThreadedBLAS<R>(_ body: () -> R) -> R { BLAS.withThreads(1, body) }
 
     /// Splits y (m, N) = x · Wᵀ for a kernel on W packed in panels of output features (fp32, bf16):
-    /// one thread below `minMultiplyAdds` (a hand-off costs more); contiguous rows when every thread
+    /// one thread below `minMultiplyAddsToSplit` (a hand-off costs more); contiguous rows when every thread
     /// gets `minRowsPerThread`; otherwise runs of whole panels, so reading W — the cost of a small
     /// batch — is shared. Each output is summed by one call either way: identical at any thread count.
-    public func forPackedGEMM(rows m: Int, panels: Int, multiplyAdds: Int, minRowsPerThread: Int, minMultiplyAdds: Int,
+    public func forPackedGEMM(rows m: Int, panels: Int, multiplyAdds: Int, minRowsPerThread: Int,
                               rows: (Range<Int>) -> Void, panels panelRange: (Range<Int>) -> Void) {
-        guard threads > 1, multiplyAdds >= minMultiplyAdds else {
+        guard threads > 1, multiplyAdds >= Self.minMultiplyAddsToSplit else {
             rows(0..<m)
             return
         }
@@ -123,9 +128,9 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
-    /// Multiply–adds below which a product runs on one thread: a hand-off costs microseconds, as long
-    /// as ~2M fp32 multiply–adds take on one core here (measured for the bf16 kernel: M = 1,
-    /// N = K = 384 took 2.9 µs on one thread and 7.9 on two).
+    /// Multiply–adds below which a product (packed fp32, bf16, OpenBLAS) runs on one thread: a hand-off
+    /// costs microseconds, as long as ~2M multiply–adds take on one core here (measured for the bf16
+    /// kernel: M = 1, N = K = 384 took 2.9 µs on one thread and 7.9 on two).
     public static let minMultiplyAddsToSplit = 1 << 21
 
     /// Jobs that had to wake a sleeping worker (the rest found it spinning), for tests and diagnostics.

@@ -32,10 +32,6 @@ public struct BF16Weights: StridedProductWeights {
 
     /// Rows of the product below which threads split output features instead of rows.
     static let minRowsPerThread = 48
-    /// Multiply–adds below which one thread does it all: waking a worker costs microseconds,
-    /// as long as 2M bf16 multiply–adds take (measured: M = 1, N = K = 384 went from 2.9 µs
-    /// on one thread to 7.9 µs on two).
-    static let minMultiplyAddsToSplit = 1 << 21
 
     /// y (m, N) = x (m, K) · Wᵀ through strides, split over threads. With enough rows, each
     /// thread takes contiguous rows: 48 rows (one packed activation block, ~14 MFLOP at
@@ -52,7 +48,7 @@ public struct BF16Weights: StridedProductWeights {
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
             context.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
-                                   minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
+                                   rows: { r in
                 ib_bf16_gemm(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
                              y + r.lowerBound * yRowStride, yRowStride, yColStride)
             }, panels: { r in

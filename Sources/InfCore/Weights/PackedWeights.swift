@@ -49,10 +49,6 @@ public struct PackedWeights: LinearWeights {
 
     /// Rows per thread when threads split rows: one activation block of the kernel.
     static let minRowsPerThread = 48
-    /// Multiply–adds below which one thread does it all: waking a worker costs microseconds, as
-    /// long as ~2M fp32 multiply–adds take on one core here (the bf16 kernel's threshold,
-    /// measured the same way: M = 1, N = K = 384 took 2.9 µs on one thread and 7.9 on two).
-    static let minMultiplyAddsToSplit = 1 << 21
 
     /// Split over threads by `context.forPackedGEMM` (rows, or runs of 32-feature panels).
     private func product(m: Int, x: UnsafePointer<Float>, xRowStride: Int, xColStride: Int,
@@ -64,7 +60,7 @@ public struct PackedWeights: LinearWeights {
         packed.withUnsafeBufferPointer { p in
             let w = p.baseAddress
             context.forPackedGEMM(rows: m, panels: panels, multiplyAdds: m * n * k, minRowsPerThread: Self.minRowsPerThread,
-                                   minMultiplyAdds: Self.minMultiplyAddsToSplit, rows: { r in
+                                   rows: { r in
                 ib_sgemm_packed(w, n, k, r.count, x + r.lowerBound * xRowStride, xRowStride, xColStride,
                                 y + r.lowerBound * yRowStride, yRowStride, yColStride, bias, epilogue)
             }, panels: { r in
