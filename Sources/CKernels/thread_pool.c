@@ -49,6 +49,7 @@ struct ib_pool {
     _Atomic int sleeping;             // workers waiting on `wake`
     _Atomic bool stop;
     _Atomic unsigned long wakeups;
+    _Atomic unsigned long jobs;
     pthread_mutex_t lock;
     pthread_cond_t wake;
 };
@@ -139,6 +140,7 @@ void ib_pool_run(ib_pool *p, int n, ib_pool_fn fn, void *context) {
     p->context = context;
     atomic_store_explicit(&p->n, n, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->jobs, 1, memory_order_relaxed);
     uint32_t gen = generation_of(atomic_load(&p->job)) + 1;
     atomic_store(&p->job, (uint64_t)gen << 32); // publishes fn, context, n
     if (atomic_load(&p->sleeping) > 0) {
@@ -154,4 +156,8 @@ void ib_pool_run(ib_pool *p, int n, ib_pool_fn fn, void *context) {
 
 unsigned long ib_pool_wakeups(const ib_pool *p) {
     return atomic_load_explicit(&((ib_pool *)p)->wakeups, memory_order_relaxed);
+}
+
+unsigned long ib_pool_jobs(const ib_pool *p) {
+    return atomic_load_explicit(&((ib_pool *)p)->jobs, memory_order_relaxed);
 }

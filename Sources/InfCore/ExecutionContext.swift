@@ -6,7 +6,6 @@
 // threads busy-wait after each call (up to ~0.1 s), and beside the team they made 3 busy threads
 // on 2 cores: a third of MiniLM's 2-thread batch-1 runs took the 1-thread time.
 import CKernels
-import Dispatch
 
 public final class ExecutionContext: @unchecked Sendable {
     /// Threads for OpenBLAS and infbench's loops (≥ 1).
@@ -69,10 +68,10 @@ public final class ExecutionContext: @unchecked Sendable {
     /// `forChunks` for bodies that run layers or GEMMs themselves (a conv's im2col + GEMM per image):
     /// each chunk owns one thread and gets a one-thread context without the profiler (the caller
     /// measures the region as one phase), and OpenBLAS runs on one thread inside the region.
-    /// With one chunk, `body` runs on the calling thread with this context. These chunks run on GCD,
-    /// not the worker team: they are long (a conv's im2col and sgemm per image or band), so a
-    /// wake-up costs nothing beside them, and on the team cnn-small at 2 threads measured 36–38 ms
-    /// a batch of 32 against 28–29 ms on GCD, same binary otherwise (cause not found).
+    /// With one chunk, `body` runs on the calling thread with this context. The chunks run on the
+    /// team like every other region: on GCD (an earlier version) the team's worker still spun beside
+    /// GCD's two threads after each depthwise or pooling job, and efficientnet-lite0 b8 at 2 threads
+    /// took 111–113 ms a pass against 96–97 ms on the team, same binary, alternating runs.
     public func forChunksOwningThreads(_ count: Int, minChunk: Int = 1,
                                        _ body: (_ chunk: Int, _ range: Range<Int>, _ context: ExecutionContext) -> Void) {
         let chunks = min(threads, count / max(minChunk, 1))
@@ -80,11 +79,7 @@ public final class ExecutionContext: @unchecked Sendable {
             if count > 0 { body(0, 0..<count, self) }
             return
         }
-        BLAS.withThreads(1) {
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                body(c, Self.chunk(c, of: chunks, count: count), .serial)
-            }
-        }
+        BLAS.withThreads(1) { split(count, into: chunks) { c, r in body(c, r, .serial) } }
     }
 
     /// Runs `body` with OpenBLAS on one thread (restored afterwards): every OpenBLAS call a forward
@@ -135,6 +130,9 @@ public final class ExecutionContext: @unchecked Sendable {
 
     /// Jobs that had to wake a sleeping worker (the rest found it spinning), for tests and diagnostics.
     public var wakeups: Int { team?.wakeups ?? 0 }
+
+    /// Regions that split over more than one thread, for tests (did it really split?).
+    public var splitJobs: Int { team?.jobs ?? 0 }
 }
 
 /// The C worker team (CKernels/thread_pool.c): threads − 1 workers that spin between jobs for
@@ -169,4 +167,5 @@ final class WorkerTeam: @unchecked Sendable {
     }
 
     var wakeups: Int { Int(ib_pool_wakeups(pool)) }
+    var jobs: Int { Int(ib_pool_jobs(pool)) }
 }

@@ -26,16 +26,17 @@ final class PackedGemmTests: XCTestCase {
         (100, 96, 1000), (7, 130, 777), (61, 5, 64), (3, 5, 0),
     ]
 
-    func multiply(_ w: PackedWeights, _ x: [Float], m: Int, bias: [Float]?, file: StaticString = #filePath, line: UInt = #line) -> [Float] {
+    func multiply(_ w: PackedWeights, _ x: [Float], m: Int, bias: [Float]?, in context: ExecutionContext = .serial,
+                  file: StaticString = #filePath, line: UInt = #line) -> [Float] {
         let n = w.outFeatures, sentinel: Float = 12345
         // y starts NaN (a kernel reading y before its first write shows) with a sentinel after it.
         var y = [Float](repeating: .nan, count: m * n) + [Float](repeating: sentinel, count: 8)
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 if let bias {
-                    bias.withUnsafeBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: $0.baseAddress!, in: .serial) }
+                    bias.withUnsafeBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, bias: $0.baseAddress!, in: context) }
                 } else {
-                    w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, in: .serial)
+                    w.multiply(xp.baseAddress!, rows: m, into: yp.baseAddress!, in: context)
                 }
             }
         }
@@ -108,19 +109,17 @@ final class PackedGemmTests: XCTestCase {
         }
     }
 
-    /// Threads split rows (301 rows) or 32-column panels (5 rows, ≥ 2M multiply–adds); neither
-    /// changes any output's sum order, so 2 threads give the same bits as one.
+    /// Threads split rows (301 rows) or 32-column panels (5 or 1 rows, ≥ 2M multiply–adds); neither
+    /// changes any output's sum order, so 2 threads give the same bits as one. The last product is
+    /// too small to split, and must not.
     func testTwoThreadsGiveTheSameBits() {
-        for (m, n, k) in [(301, 70, 400), (5, 100, 6000), (1, 4000, 600), (5, 20, 9)] {
+        for (m, n, k, splits) in [(301, 70, 400, true), (5, 100, 6000, true), (1, 4000, 600, true), (5, 20, 9, false)] {
             var rng = SeededRNG(seed: 7)
             let x = randn(m * k, rng: &rng), b = randn(n, rng: &rng)
             let w = PackedWeights(Tensor.randomNormal([n, k], std: 0.1, rng: &rng))
-            var results: [[Float]] = []
-            for threads in [1, 2] {
-                let context = ExecutionContext(threads: threads)
-                results.append(multiply(w, x, m: m, bias: b))
-            }
-            let context = ExecutionContext(threads: 1)
+            let two = ExecutionContext(threads: 2)
+            let results = [multiply(w, x, m: m, bias: b), multiply(w, x, m: m, bias: b, in: two)]
+            XCTAssertEqual(two.splitJobs > 0, splits, "m=\(m) n=\(n) k=\(k): split over 2 threads")
             XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "m=\(m) n=\(n) k=\(k) at 2 threads")
             XCTAssertFalse(results.joined().contains { $0.isNaN }, "every output written")
         }

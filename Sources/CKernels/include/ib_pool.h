@@ -25,3 +25,6 @@ void ib_pool_run(ib_pool *pool, int n, ib_pool_fn fn, void *context);
 
 /// Jobs that found at least one worker asleep (it had to be woken), since creation.
 unsigned long ib_pool_wakeups(const ib_pool *pool);
+
+/// Jobs handed to the workers (n ≥ 2 on a team of ≥ 2 threads), since creation.
+unsigned long ib_pool_jobs(const ib_pool *pool);
