@@ -19,11 +19,12 @@ final class PackedGemmTests: XCTestCase {
     }
 
     // (M, N, K) off every boundary: M not a multiple of the 8/4/2-row tiles or of the 48-row
-    // block, M = 1; N not a multiple of the 32-column panel, N < 32; K odd, K = 1, K over one
+    // block, M = 1, M over 256 (x packed in blocks; fewer rows are read in place); N not a
+    // multiple of the 32-column panel, N < 32; K odd, K = 1, K over one
     // 256-deep block (later blocks add into y), K not a multiple of the 4-step unroll; K = 0.
     let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 33, 7), (1, 64, 515), (2, 32, 2), (13, 31, 5), (12, 64, 256), (49, 70, 257),
-        (100, 96, 1000), (7, 130, 777), (61, 5, 64), (3, 5, 0),
+        (100, 96, 1000), (7, 130, 777), (61, 5, 64), (3, 5, 0), (300, 45, 300),
     ]
 
     func multiply(_ w: PackedWeights, _ x: [Float], m: Int, bias: [Float]?, in context: ExecutionContext = .serial,
@@ -159,7 +160,7 @@ final class PackedGemmGeluEpilogueTests: XCTestCase {
     // Off every boundary: M not a multiple of 8/4/2 or 48, N not a multiple of 32 (and < 32), K over
     // one 256 block and not a multiple of 4 (the epilogue must run after the last block only), K = 0.
     let shapes: [(m: Int, n: Int, k: Int)] = [
-        (1, 1, 1), (1, 33, 7), (1, 64, 515), (13, 31, 5), (49, 70, 257), (7, 130, 777), (61, 5, 600), (3, 5, 0), (16, 1536, 384),
+        (1, 1, 1), (1, 33, 7), (1, 64, 515), (13, 31, 5), (49, 70, 257), (7, 130, 777), (61, 5, 600), (3, 5, 0), (16, 1536, 384), (300, 40, 300),
     ]
 
     func run(_ w: PackedWeights, _ x: [Float], m: Int, bias: [Float]?, fused: Bool,
