@@ -15,8 +15,18 @@ static void IB_NAME(gelu)(float *out, const float *in, size_t n) {
 static void IB_NAME(softmax_rows)(float *x, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * cols;
-        float m = -INFINITY;
-        for (size_t c = 0; c < cols; c++) m = row[c] > m ? row[c] : m;
+        // The maximum in 16 lanes, then across them: one running maximum is a chain of dependent
+        // compares the compiler will not split (NaN semantics); a 128×128 softmax took 14.3 µs
+        // with it and 7.7 with lanes. The same compare per element, so the same maximum (NaN
+        // never wins; a row of NaN still gives −∞).
+        float lane[16];
+        for (int l = 0; l < 16; l++) lane[l] = -INFINITY;
+        size_t c0 = 0;
+        for (; c0 + 16 <= cols; c0 += 16)
+            for (int l = 0; l < 16; l++) lane[l] = row[c0 + l] > lane[l] ? row[c0 + l] : lane[l];
+        for (; c0 < cols; c0++) lane[0] = row[c0] > lane[0] ? row[c0] : lane[0];
+        float m = lane[0];
+        for (int l = 1; l < 16; l++) m = lane[l] > m ? lane[l] : m;
         if (m == -INFINITY) {
             // Every key masked: zeros. A row of NaN scores (NaN is never > m) lands here too and
             // must stay NaN: zeros would turn a NaN weight into a finite, plausible output.

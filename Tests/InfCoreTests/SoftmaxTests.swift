@@ -63,6 +63,16 @@ final class SoftmaxTests: XCTestCase {
         let p = run(x, rows: 4, cols: 3)
         XCTAssertTrue(p[0..<9].allSatisfy(\.isNaN), "\(p)")
         XCTAssertEqual(Array(p[9..<12]), [0, 0, 0])
+        // Rows over 16 scores, whose maximum is taken in 16 lanes: the same four cases, the NaN
+        // in a full lane block and in the tail.
+        let cols = 37
+        func row(_ f: (Int) -> Float) -> [Float] { (0..<cols).map(f) }
+        let wide = row { _ in nan } + row { $0 == 20 ? nan : -inf } + row { $0 == 35 ? nan : Float($0 % 7) }
+            + row { _ in -inf } + row { $0 == 3 ? nan : Float($0 % 5) }
+        let q = run(wide, rows: 5, cols: cols)
+        XCTAssertTrue(q[0..<(3 * cols)].allSatisfy(\.isNaN), "the first three rows: \(q[0..<(3 * cols)])")
+        XCTAssertEqual(Array(q[(3 * cols)..<(4 * cols)]), [Float](repeating: 0, count: cols), "a masked row over 16 scores")
+        XCTAssertTrue(q[(4 * cols)...].allSatisfy(\.isNaN), "NaN in the first lane block")
     }
 
     func testTensorSoftmaxRunsOverLastDimension() {
