@@ -23,6 +23,10 @@ enum {
     // IB_DEFINE_FEW_ROWS). Measured on MiniLM, 1 thread, alternating runs: 1×16 3.98 ms against
     // 4.22–4.43 blocked; m = 64 13.8 against 14.2 ms; m = 128 28.9 against 29.5; m = 256 and 512 level.
     FEW_ROWS = 256,
+    // How far ahead along a panel the AVX-512 tile prefetches W: at few rows W streams from
+    // memory, and the hardware prefetcher alone stays too close behind the loads. MiniLM 1×16, 1 thread, three alternating rounds: 3.77–3.98 ms at 16 KiB and at
+    // 8 KiB against 4.03–4.32 without; 1×128 and 32×16 level (28.5–28.8, 111–112 ms).
+    IB_SGEMM_PREFETCH = 16384,
 };
 
 // MARK: Activations
@@ -233,12 +237,16 @@ void tile_native(const int mr, size_t kc, const float *a, ptrdiff_t lda, const f
             acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);                         \
         }                                                                          \
     }
+    // Four K steps read 8 cache lines of the panel; ask for the 8 lines IB_SGEMM_PREFETCH ahead.
+#define IB_PREFETCH(P)                                                                             \
+    for (int line = 0; line < 8; line++) _mm_prefetch((const char *)(P) + IB_SGEMM_PREFETCH + 64 * line, _MM_HINT_T0);
     size_t q = 0;
     if (mr == 1) {
         // One row (a decoding step): two accumulators would wait on FMA latency, so four K
         // phases accumulate apart and are summed at the end; the loop is then bound by reading W.
         __m512 p0[3] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()}, p1[3] = {p0[0], p0[0], p0[0]};
         for (; q + 4 <= kc; q += 4) {
+            IB_PREFETCH(b + q * NR)
             IB_STEP(q)
             for (int u = 1; u < 4; u++) {
                 __m512 s = _mm512_set1_ps(a[q + u]);
@@ -249,9 +257,12 @@ void tile_native(const int mr, size_t kc, const float *a, ptrdiff_t lda, const f
         acc[0][0] = _mm512_add_ps(_mm512_add_ps(acc[0][0], p0[0]), _mm512_add_ps(p0[1], p0[2]));
         acc[0][1] = _mm512_add_ps(_mm512_add_ps(acc[0][1], p1[0]), _mm512_add_ps(p1[1], p1[2]));
     }
-    for (; q + 4 <= kc; q += 4) { IB_STEP(q) IB_STEP(q + 1) IB_STEP(q + 2) IB_STEP(q + 3) }
+    for (; q + 4 <= kc; q += 4) {
+        IB_PREFETCH(b + q * NR)
+        IB_STEP(q) IB_STEP(q + 1) IB_STEP(q + 2) IB_STEP(q + 3) }
     for (; q < kc; q++) IB_STEP(q)
 #undef IB_STEP
+#undef IB_PREFETCH
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     if (!accumulate && bias) {
