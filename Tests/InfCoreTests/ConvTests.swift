@@ -34,6 +34,7 @@ final class ConvTests: XCTestCase {
             serial = y
             y = Tensor(zeros: [0])
             conv(Tensor(shape: [b, ic, h, w], storage: x), into: &y, col: &col, in: context)
+            XCTAssertGreaterThan(context.splitJobs, 0, "work went to the second thread", file: file, line: line)
         }
         let ref = Ref.conv2d(x, b: b, ic: ic, h: h, w: w, weight: wt, oc: oc, kh: kh, kw: kw, bias: bv,
                              stride: stride, padding: padding, paddingEnd: paddingEnd)
@@ -119,9 +120,9 @@ final class ConvTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(96 * 72 * 17 * 15, 2 * minimum)
         check(b: 1, ic: 8, h: 34, w: 31, oc: 96, kh: 3, kw: 3, stride: 2, padding: 0, paddingEnd: 1, seed: 51,
               splitAtTwoThreads: (2, 2))
-        // A pointwise conv of one image: each band gathers its columns of the image.
-        XCTAssertGreaterThanOrEqual(64 * 64 * 19 * 17, 2 * minimum)
-        check(b: 1, ic: 64, h: 19, w: 17, oc: 64, kh: 1, kw: 1, stride: 1, padding: 0, seed: 52,
+        // A pointwise conv of one image: no bands; its product W·b splits output channels over the team.
+        XCTAssertGreaterThanOrEqual(64 * 64 * 32 * 33, ExecutionContext.minMultiplyAddsToSplit)
+        check(b: 1, ic: 64, h: 32, w: 33, oc: 64, kh: 1, kw: 1, stride: 1, padding: 0, seed: 52,
               splitAtTwoThreads: (2, 2))
         // Too little work for a second thread: serial.
         let small = Conv2D(weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, padding: 1)
