@@ -84,7 +84,8 @@ public struct Engine {
         + "into single-threaded calls by rows (≥ 512 rows) or by runs of 64 output columns; attention heads "
         + "are split once each thread gets ≥ 1M multiply–adds, LayerNorm rows past 16K elements (GELU runs in the "
         + "FFN GEMM's store); embedding runs on the calling thread. CNNs: a conv of ≥ 600 k multiply-adds per thread "
-        + "splits images (batch ≥ threads) or bands of output rows (batch 1) over infbench's threads, each with its own "
+        + "splits images (batch ≥ threads) or bands of output rows (batch 1; a pointwise conv splits its W·b product by "
+        + "output channels instead) over infbench's threads, each with its own "
         + "im2col and sgemm, smaller convs run serially; depthwise planes (≥ 2^17 multiply-adds per thread), pooling "
         + "planes (≥ 2^16 window reads) and ReLU/ReLU6 (≥ 2^16 elements) split over infbench's threads past those minimums"
 
