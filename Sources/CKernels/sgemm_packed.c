@@ -24,8 +24,9 @@ enum {
     // 4.22–4.43 blocked; m = 64 13.8 against 14.2 ms; m = 128 28.9 against 29.5; m = 256 and 512 level.
     FEW_ROWS = 256,
     // How far ahead along a panel the AVX-512 tile prefetches W: at few rows W streams from
-    // memory, and the hardware prefetcher alone stays too close behind the loads. MiniLM 1×16, 1 thread, three alternating rounds: 3.77–3.98 ms at 16 KiB and at
-    // 8 KiB against 4.03–4.32 without; 1×128 and 32×16 level (28.5–28.8, 111–112 ms).
+    // memory, and the hardware prefetcher alone stays too close behind the loads. MiniLM 1×16,
+    // 1 thread, three alternating rounds: 3.77–3.98 ms at 16 KiB and at 8 KiB against 4.03–4.32
+    // without; 1×128 and 32×16 level (28.5–28.8, 111–112 ms).
     IB_SGEMM_PREFETCH = 16384,
 };
 
